@@ -201,7 +201,7 @@ private struct Parser {
             }
             position += 1
         }
-        guard position > firstDigit else { throw BencodeError(.stringLengthMissing, at: position) }
+        // Callers start here only on a digit, so the length has at least one.
         position += 1
         guard bytes.count - position >= length else { throw BencodeError(.unexpectedEnd, at: bytes.count) }
         let range = position..<(position + length)

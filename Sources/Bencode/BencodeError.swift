@@ -8,7 +8,6 @@ public struct BencodeError: Error, Equatable, Sendable, CustomStringConvertible 
         case negativeZero
         case integerOverflow
         case stringLengthTooLong(limit: Int)
-        case stringLengthMissing
         case keyNotAString
         case unsortedKey
         case duplicateKey
@@ -36,7 +35,6 @@ public struct BencodeError: Error, Equatable, Sendable, CustomStringConvertible 
         case .negativeZero: what = "integer is -0"
         case .integerOverflow: what = "integer does not fit in 64 bits"
         case .stringLengthTooLong(let limit): what = "byte string is longer than the limit of \(limit) bytes"
-        case .stringLengthMissing: what = "byte string length has no digits"
         case .keyNotAString: what = "dictionary key is not a byte string"
         case .unsortedKey: what = "dictionary keys are not sorted"
         case .duplicateKey: what = "dictionary key appears twice"

@@ -106,14 +106,16 @@ public struct MagnetLink: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The link as text: `xt` first with the hash in lowercase hex, then `dn`, `xl`,
-    /// each `tr`, `ws` and `x.pe`, values percent-encoded as libtorrent writes them.
+    /// each `tr`, `ws` and `x.pe`; `dn`, `tr` and `ws` percent-encoded as libtorrent writes them.
     public var uri: String {
         var parts = ["xt=urn:btih:" + infoHash.hex]
         if let displayName { parts.append("dn=" + PercentEncoding.encode(displayName)) }
         if let exactLength { parts.append("xl=\(exactLength)") }
         parts += trackers.map { "tr=" + PercentEncoding.encode($0) }
         parts += webSeeds.map { "ws=" + PercentEncoding.encode($0) }
-        parts += peers.map { "x.pe=" + PercentEncoding.encode($0.description) }
+        // libtorrent reads x.pe without unescaping it, so peers are written as plain
+        // host:port; their characters are all allowed in a query string.
+        parts += peers.map { "x.pe=" + $0.description }
         return "magnet:?" + parts.joined(separator: "&")
     }
 

@@ -116,9 +116,13 @@ public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
         return head + "::" + tail
     }
 
+    /// A DNS name; the last label may not be all digits, so a malformed IPv4
+    /// address such as `300.1.1.1` is not taken for a name.
     static func isHostName(_ text: Substring) -> Bool {
         guard !text.isEmpty, text.utf8.count <= 253 else { return false }
-        return text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+        let labels = text.split(separator: ".", omittingEmptySubsequences: false)
+        if labels.last!.allSatisfy({ $0.isASCII && $0.isNumber }) { return false }
+        return labels.allSatisfy { label in
             !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
                 && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
         }
