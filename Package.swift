@@ -17,6 +17,8 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
         .target(name: "Bencode"),
         .target(name: "TorrentModel", dependencies: ["Bencode", "CCrypto"]),
+        .target(name: "PeerProtocol", dependencies: ["TorrentModel", "Bencode"]),
+        .target(name: "Discovery", dependencies: ["TorrentModel", "Bencode"]),
         .executableTarget(name: "memofs", dependencies: [
             "TorrentModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -25,6 +27,8 @@ let package = Package(
         .executableTarget(name: "memofs-bench", dependencies: ["TorrentModel", "CCrypto"]),
         .testTarget(name: "BencodeTests", dependencies: ["Bencode"]),
         .testTarget(name: "TorrentModelTests", dependencies: ["TorrentModel", "Bencode"]),
+        .testTarget(name: "PeerProtocolTests", dependencies: ["PeerProtocol", "TorrentModel", "Bencode"]),
+        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TorrentModel", "Bencode"]),
     ],
     swiftLanguageModes: [.v6]
 )
