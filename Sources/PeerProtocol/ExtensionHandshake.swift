@@ -74,18 +74,18 @@ public struct ExtensionHandshake: Equatable, Sendable {
             throw .invalidExtensionHandshake("\(error)")
         }
         guard value.dictionary != nil else {
-            throw .invalidExtensionHandshake("the payload is a \(value.typeName), not a dictionary")
+            throw .invalidExtensionHandshake("the payload is \(value.typeWithArticle), not a dictionary")
         }
 
         var extensions: [String: UInt8] = [:]
         if let m = value["m"] {
             guard let entries = m.dictionary else {
-                throw .invalidExtensionHandshake("\"m\" is a \(m.typeName), not a dictionary")
+                throw .invalidExtensionHandshake("\"m\" is \(m.typeWithArticle), not a dictionary")
             }
             for (key, idValue) in entries {
                 guard let name = String(validating: key, as: UTF8.self) else { continue }
                 guard let id = idValue.integer else {
-                    throw .invalidExtensionHandshake("the id of extension \"\(name)\" is a \(idValue.typeName), not an integer")
+                    throw .invalidExtensionHandshake("the id of extension \"\(name)\" is \(idValue.typeWithArticle), not an integer")
                 }
                 guard let byte = UInt8(exactly: id) else {
                     throw .invalidExtensionHandshake("the id of extension \"\(name)\" is \(id), not between 0 and 255")

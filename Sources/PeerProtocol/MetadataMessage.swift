@@ -55,7 +55,7 @@ public enum MetadataMessage: Equatable, Sendable {
             throw .invalidMetadataMessage("\(error)")
         }
         guard value.dictionary != nil else {
-            throw .invalidMetadataMessage("the payload starts with a \(value.typeName), not a dictionary")
+            throw .invalidMetadataMessage("the payload starts with \(value.typeWithArticle), not a dictionary")
         }
         guard let type = value["msg_type"]?.integer else {
             throw .invalidMetadataMessage("\"msg_type\" is missing or not an integer")
