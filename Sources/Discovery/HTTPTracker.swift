@@ -1,7 +1,7 @@
 /// The HTTP tracker protocol (BEP 3, with BEP 23 compact peers and BEP 7 IPv6 peers):
 /// what to put in the request target of a `GET`, and how to read the bencoded body
 /// that comes back. The socket side (connect, TLS, send, read the body) is the engine's.
-public enum HTTPTracker {
+public enum HTTPTracker: Sendable {
     /// The request target for `GET <target> HTTP/1.1`: the URL's path and query, then
     /// the announce parameters.
     ///

@@ -1,5 +1,5 @@
 /// The requests of the UDP tracker protocol (BEP 15), as the exact datagrams to send.
-public enum UDPTrackerMessage {
+public enum UDPTrackerMessage: Sendable {
     /// BEP 15's magic `protocol_id` that opens a connect request.
     public static let protocolID: UInt64 = 0x417_2710_1980
 
