@@ -10,6 +10,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // OpenSSL's libcrypto, for hardware-accelerated SHA-1.
@@ -19,6 +22,15 @@ let package = Package(
         .target(name: "TorrentModel", dependencies: ["Bencode", "CCrypto"]),
         .target(name: "PeerProtocol", dependencies: ["TorrentModel", "Bencode"]),
         .target(name: "Discovery", dependencies: ["TorrentModel", "Bencode"]),
+        .target(name: "Engine", dependencies: [
+            "TorrentModel", "Bencode", "PeerProtocol", "Discovery",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .executableTarget(name: "memofs", dependencies: [
             "TorrentModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -29,6 +41,7 @@ let package = Package(
         .testTarget(name: "TorrentModelTests", dependencies: ["TorrentModel", "Bencode"]),
         .testTarget(name: "PeerProtocolTests", dependencies: ["PeerProtocol", "TorrentModel", "Bencode"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TorrentModel", "Bencode"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TorrentModel", "PeerProtocol"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,80 @@
+import NIOCore
+import NIOPosix
+import PeerProtocol
+import TorrentModel
+
+/// One open peer connection: the channel to write to and the stream of what arrives.
+final class PeerLink: Sendable {
+    let channel: Channel
+    let items: AsyncStream<PeerEventBridge.Item>
+    /// The address we dialled, or the remote address of an accepted connection.
+    let remote: PeerAddress
+
+    private init(channel: Channel, items: AsyncStream<PeerEventBridge.Item>, remote: PeerAddress) {
+        self.channel = channel
+        self.items = items
+        self.remote = remote
+    }
+
+    /// Adds the wire decoder and the bridge to a fresh channel.
+    static func attach(to channel: Channel, remote: PeerAddress) -> EventLoopFuture<PeerLink> {
+        let (stream, continuation) = AsyncStream<PeerEventBridge.Item>.makeStream()
+        return channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerWireDecoder()))
+            try channel.pipeline.syncOperations.addHandler(PeerEventBridge(continuation: continuation))
+            return PeerLink(channel: channel, items: stream, remote: remote)
+        }
+    }
+
+    static func connect(to address: PeerAddress, group: EventLoopGroup, timeout: TimeAmount) async throws -> PeerLink {
+        let bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(timeout)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 1 << 20, high: 4 << 20))
+        let channel = try await bootstrap.connect(host: address.hostText, port: Int(address.port)).get()
+        return try await attach(to: channel, remote: address).get()
+    }
+
+    func send(_ messages: [PeerMessage]) {
+        guard !messages.isEmpty else { return }
+        var buffer = channel.allocator.buffer(capacity: messages.count * 17)
+        for message in messages { buffer.writeBytes(message.encoded()) }
+        channel.writeAndFlush(buffer, promise: nil)
+    }
+
+    func send(_ message: PeerMessage) { send([message]) }
+
+    func sendRaw(_ bytes: [UInt8]) {
+        channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
+    }
+
+    /// Writes one piece message without copying the block twice; completes when written to the socket.
+    func sendBlock(piece: Int, begin: Int, block: ArraySlice<UInt8>) -> EventLoopFuture<Void> {
+        var buffer = channel.allocator.buffer(capacity: 13 + block.count)
+        buffer.writeBytes(PeerMessage.encodePieceHeader(piece: UInt32(piece), begin: UInt32(begin), blockLength: block.count))
+        buffer.writeBytes(block)
+        return channel.writeAndFlush(buffer)
+    }
+
+    func close() {
+        channel.close(promise: nil)
+    }
+}
+
+extension PeerAddress {
+    /// The remote address of a channel, as a peer address.
+    init?(socketAddress: SocketAddress?) {
+        guard let socketAddress, let port = socketAddress.port, port > 0, port <= 65535 else { return nil }
+        switch socketAddress {
+        case .v4(let address):
+            // s_addr holds the address in network order, so its bytes are a.b.c.d.
+            var raw = address.address.sin_addr.s_addr
+            self.init(host: .ipv4(withUnsafeBytes(of: &raw) { Array($0) }), port: UInt16(port))
+        case .v6(let address):
+            var raw = address.address.sin6_addr
+            self.init(host: .ipv6(withUnsafeBytes(of: &raw) { Array($0) }), port: UInt16(port))
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import PeerProtocol
+import TorrentModel
+
+/// Where we learned of a peer.
+public enum PeerSource: String, Sendable, Codable {
+    case magnet, tracker, incoming, manual
+}
+
+/// Everything a torrent knows about one connected peer.
+struct PeerState {
+    let key: PeerKey
+    let link: PeerLink
+    let address: PeerAddress
+    let outgoing: Bool
+    let source: PeerSource
+    let handshake: Handshake
+    let connectedAt: ContinuousClock.Instant
+
+    var extensions: ExtensionHandshake?
+    /// What the peer has, once the torrent's piece count is known.
+    var bitfield: Bitfield?
+    /// What the peer said it has before we knew the piece count (magnet links).
+    var earlyBitfield: [UInt8]?
+    var earlyHaveAll = false
+    var earlyHaves: [Int] = []
+
+    var amChoking = true
+    var amInterested = false
+    var peerChoking = true
+    var peerInterested = false
+
+    /// How many block requests we keep in flight to this peer; grows with its rate.
+    var queueDepth = 32
+    var snubbed = false
+    var lastBlockAt: ContinuousClock.Instant
+    var lastReceivedAt: ContinuousClock.Instant
+    var lastSentAt: ContinuousClock.Instant
+
+    /// Payload bytes this second, and smoothed rates in bytes per second.
+    var downloadedThisTick = 0
+    var uploadedThisTick = 0
+    var downloadRate: Double = 0
+    var uploadRate: Double = 0
+    var downloadedTotal: Int64 = 0
+    var uploadedTotal: Int64 = 0
+
+    /// Requests the peer made of us, served in order.
+    var uploadQueue: [BlockRequest] = []
+    var isServing = false
+    var allowedFast: Set<Int> = []
+    var rejectsInARow = 0
+    var unrequestedBlocks = 0
+    var hashFailures = 0
+
+    init(key: PeerKey, link: PeerLink, address: PeerAddress, outgoing: Bool, source: PeerSource,
+         handshake: Handshake, now: ContinuousClock.Instant) {
+        self.key = key
+        self.link = link
+        self.address = address
+        self.outgoing = outgoing
+        self.source = source
+        self.handshake = handshake
+        self.connectedAt = now
+        self.lastBlockAt = now
+        self.lastReceivedAt = now
+        self.lastSentAt = now
+    }
+
+    var supportsFast: Bool { handshake.supportsFastExtension }
+
+    /// The message id the peer wants for an extension, nil if it does not support it.
+    func extensionID(_ name: String) -> UInt8? {
+        guard let id = extensions?.extensions[name], id != 0 else { return nil }
+        return id
+    }
+}
+
+/// The ids memofs assigns to the extensions it speaks (BEP 10 `m`).
+enum LocalExtension {
+    static let metadata: UInt8 = 2
+    static let all: [String: UInt8] = [MetadataMessage.extensionName: metadata]
+}

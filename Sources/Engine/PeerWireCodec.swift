@@ -1,0 +1,110 @@
+import NIOCore
+import PeerProtocol
+
+/// What arrives on a peer connection: the handshake first, then messages.
+enum PeerWireEvent: Sendable {
+    case handshake(Handshake)
+    case message(PeerMessage)
+}
+
+/// Splits a peer's byte stream into the 68-byte handshake and then length-prefixed
+/// messages, refusing a length prefix above the maximum before buffering its body.
+struct PeerWireDecoder: ByteToMessageDecoder {
+    typealias InboundOut = PeerWireEvent
+
+    /// A 16 KiB block plus header, or a bitfield of up to 2^22 pieces, whichever is larger, plus slack.
+    static let maxMessageLength = (1 << 22) / 8 + 1024
+
+    private var handshakeDone = false
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        if !handshakeDone {
+            guard let bytes = buffer.readBytes(length: Handshake.length) else { return .needMoreData }
+            context.fireChannelRead(wrapInboundOut(.handshake(try Handshake(decoding: bytes))))
+            handshakeDone = true
+            return .continue
+        }
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return .needMoreData }
+        guard length <= Self.maxMessageLength else {
+            throw PeerConnectionError.protocolViolation("message of \(length) bytes is longer than \(Self.maxMessageLength)")
+        }
+        guard buffer.readableBytes >= 4 + Int(length) else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: 4)
+        if length == 0 {
+            context.fireChannelRead(wrapInboundOut(.message(.keepAlive)))
+            return .continue
+        }
+        let id: UInt8 = buffer.readInteger()!
+        let payload = buffer.readBytes(length: Int(length) - 1)!
+        context.fireChannelRead(wrapInboundOut(.message(try PeerMessage(id: id, payload: payload))))
+        return .continue
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        return .needMoreData
+    }
+}
+
+public enum PeerConnectionError: Error, CustomStringConvertible, Sendable {
+    case protocolViolation(String)
+    case wrongInfoHash
+    case connectedToSelf
+    case timeout(String)
+
+    public var description: String {
+        switch self {
+        case .protocolViolation(let what): "protocol violation: \(what)"
+        case .wrongInfoHash: "the peer's handshake names another torrent"
+        case .connectedToSelf: "connected to ourselves"
+        case .timeout(let what): "timed out: \(what)"
+        }
+    }
+}
+
+/// Hands decoded events to an AsyncStream in batches, one batch per socket read burst,
+/// so the torrent actor is entered once per burst rather than once per message.
+final class PeerEventBridge: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = PeerWireEvent
+
+    enum Item: Sendable {
+        case events([PeerWireEvent])
+        case closed(String?)
+    }
+
+    let continuation: AsyncStream<Item>.Continuation
+    private var pending: [PeerWireEvent] = []
+    private var closedReason: String?
+
+    init(continuation: AsyncStream<Item>.Continuation) {
+        self.continuation = continuation
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        pending.append(unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flush()
+        context.fireChannelReadComplete()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        closedReason = closedReason ?? "\(error)"
+        flush()
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        flush()
+        continuation.yield(.closed(closedReason))
+        continuation.finish()
+        context.fireChannelInactive()
+    }
+
+    private func flush() {
+        guard !pending.isEmpty else { return }
+        continuation.yield(.events(pending))
+        pending = []
+    }
+}

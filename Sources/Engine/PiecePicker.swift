@@ -1,0 +1,321 @@
+import TorrentModel
+
+/// A peer, as the picker and the torrent know it: a number unique within a session.
+public struct PeerKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let value: Int
+    public init(_ value: Int) { self.value = value }
+    public static func < (lhs: PeerKey, rhs: PeerKey) -> Bool { lhs.value < rhs.value }
+    public var description: String { "peer#\(value)" }
+}
+
+/// One 16 KiB (or shorter, at the end) block of a piece.
+public struct Block: Hashable, Sendable {
+    public let piece: Int
+    public let index: Int
+}
+
+/// Decides which blocks to request from which peer.
+///
+/// Pure state: no I/O and no clock. The order it follows:
+/// 1. pieces with a read deadline, earliest first (a reader is waiting);
+/// 2. pieces already started (finish them, so they can be verified and served);
+/// 3. the rest of the wanted pieces, highest priority first, then rarest first
+///    (fewest peers have it), ties broken by a fixed per-torrent shuffle.
+/// When every missing block is already requested, it enters endgame and asks a
+/// second peer for blocks still in flight, so one slow peer cannot hold up the end.
+public struct PiecePicker: Sendable {
+    public static let blockSize = 16 * 1024
+
+    /// Priority of a piece nobody wants: never requested.
+    public static let skip: UInt8 = 0
+    public static let normal: UInt8 = 1
+    /// Readahead: wanted before normal pieces.
+    public static let high: UInt8 = 4
+    /// Under a read: wanted before everything without a deadline.
+    public static let top: UInt8 = 7
+
+    struct PartialPiece: Sendable {
+        var received: [Bool]
+        var receivedCount = 0
+        /// Who was asked for each block; more than one only in endgame.
+        var requestedFrom: [[PeerKey]]
+        /// Everyone who sent a block of this piece, to blame if it fails its hash.
+        var contributors: Set<PeerKey> = []
+
+        init(blockCount: Int) {
+            received = Array(repeating: false, count: blockCount)
+            requestedFrom = Array(repeating: [], count: blockCount)
+        }
+
+        var isComplete: Bool { receivedCount == received.count }
+    }
+
+    public let pieceCount: Int
+    public let pieceLength: Int
+    public let totalLength: Int64
+    public private(set) var have: Bitfield
+    private var availability: [Int32]
+    private var priorities: [UInt8]
+    private var deadlines: [Int: UInt64] = [:]
+    private var partial: [Int: PartialPiece] = [:]
+    private var verifying: Set<Int> = []
+    private let tieBreak: [UInt32]
+    /// Blocks requested per peer, so losing a peer returns its blocks at once.
+    private var requestsByPeer: [PeerKey: Set<Block>] = [:]
+
+    public init(info: TorrentInfo, have: Bitfield? = nil, defaultPriority: UInt8 = PiecePicker.skip, seed: UInt64 = 0) {
+        self.init(pieceCount: info.pieceCount, pieceLength: info.pieceLength, totalLength: info.totalLength,
+                  have: have, defaultPriority: defaultPriority, seed: seed)
+    }
+
+    public init(pieceCount: Int, pieceLength: Int, totalLength: Int64, have: Bitfield? = nil,
+                defaultPriority: UInt8 = PiecePicker.skip, seed: UInt64 = 0) {
+        self.pieceCount = pieceCount
+        self.pieceLength = pieceLength
+        self.totalLength = totalLength
+        self.have = have ?? Bitfield(count: pieceCount)
+        self.availability = Array(repeating: 0, count: pieceCount)
+        self.priorities = Array(repeating: defaultPriority, count: pieceCount)
+        var state = seed | 1
+        self.tieBreak = (0..<pieceCount).map { _ in
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return UInt32(truncatingIfNeeded: state)
+        }
+    }
+
+    // MARK: geometry
+
+    public func length(ofPiece piece: Int) -> Int {
+        piece < pieceCount - 1 ? pieceLength : Int(totalLength - Int64(pieceLength) * Int64(pieceCount - 1))
+    }
+
+    public func blockCount(ofPiece piece: Int) -> Int {
+        (length(ofPiece: piece) + Self.blockSize - 1) / Self.blockSize
+    }
+
+    public func request(for block: Block) -> BlockRequestSpec {
+        let begin = block.index * Self.blockSize
+        let length = min(Self.blockSize, self.length(ofPiece: block.piece) - begin)
+        return BlockRequestSpec(piece: block.piece, begin: begin, length: length)
+    }
+
+    /// The block a (piece, begin, length) names, if it is exactly one of ours.
+    public func block(piece: Int, begin: Int, length: Int) -> Block? {
+        guard piece >= 0, piece < pieceCount, begin >= 0, begin % Self.blockSize == 0 else { return nil }
+        let block = Block(piece: piece, index: begin / Self.blockSize)
+        guard block.index < blockCount(ofPiece: piece), request(for: block).length == length else { return nil }
+        return block
+    }
+
+    // MARK: what peers have
+
+    public mutating func peerHas(piece: Int) {
+        guard piece >= 0 && piece < pieceCount else { return }
+        availability[piece] += 1
+    }
+
+    public mutating func peerHas(_ bitfield: Bitfield) {
+        for piece in 0..<pieceCount where bitfield[piece] { availability[piece] += 1 }
+    }
+
+    /// A peer with these pieces left: its pieces count no more, its requests return to the pool.
+    public mutating func peerLeft(_ peer: PeerKey, had bitfield: Bitfield?) {
+        if let bitfield {
+            for piece in 0..<pieceCount where bitfield[piece] { availability[piece] -= 1 }
+        }
+        dropRequests(of: peer)
+    }
+
+    public func availability(of piece: Int) -> Int { Int(availability[piece]) }
+
+    // MARK: what we want
+
+    public func priority(of piece: Int) -> UInt8 { priorities[piece] }
+
+    public mutating func setPriority(_ priority: UInt8, of piece: Int) {
+        priorities[piece] = priority
+    }
+
+    public mutating func setPriorityOfAll(_ priority: UInt8) {
+        for piece in 0..<pieceCount { priorities[piece] = priority }
+    }
+
+    /// Raises a piece's priority to at least `priority` (a read never lowers what another read asked for).
+    public mutating func raisePriority(_ priority: UInt8, of piece: Int) {
+        priorities[piece] = max(priorities[piece], priority)
+    }
+
+    /// Marks a piece as needed by a reader; a smaller `order` is more urgent.
+    public mutating func setDeadline(_ order: UInt64, for piece: Int) {
+        guard !have[piece] else { return }
+        deadlines[piece] = min(deadlines[piece] ?? .max, order)
+        priorities[piece] = Self.top
+    }
+
+    public mutating func clearDeadline(for piece: Int) {
+        deadlines[piece] = nil
+    }
+
+    public var isComplete: Bool { have.isComplete }
+
+    /// Whether a piece is wanted and not yet had: what `interested` is about.
+    public func wants(_ piece: Int) -> Bool {
+        !have[piece] && priorities[piece] > Self.skip
+    }
+
+    /// Whether a peer with `bitfield` has anything we want.
+    public func isInterested(in bitfield: Bitfield) -> Bool {
+        for piece in 0..<pieceCount where bitfield[piece] && wants(piece) { return true }
+        return false
+    }
+
+    // MARK: picking
+
+    /// Up to `count` new blocks to request from `peer`, which has `peerHas`.
+    public mutating func pick(for peer: PeerKey, peerHas: Bitfield, count: Int) -> [Block] {
+        guard count > 0 else { return [] }
+        var picked: [Block] = []
+
+        func takeFree(from piece: Int) {
+            if partial[piece] == nil {
+                guard !have[piece], !verifying.contains(piece) else { return }
+                partial[piece] = PartialPiece(blockCount: blockCount(ofPiece: piece))
+            }
+            guard var state = partial[piece] else { return }
+            for index in 0..<state.received.count where picked.count < count {
+                if !state.received[index] && state.requestedFrom[index].isEmpty {
+                    state.requestedFrom[index].append(peer)
+                    picked.append(Block(piece: piece, index: index))
+                }
+            }
+            partial[piece] = state
+        }
+
+        func usable(_ piece: Int) -> Bool {
+            peerHas[piece] && !have[piece] && !verifying.contains(piece) && priorities[piece] > Self.skip
+        }
+
+        // 1. Deadlines, earliest first.
+        for (piece, _) in deadlines.sorted(by: { $0.value < $1.value }) where picked.count < count && usable(piece) {
+            takeFree(from: piece)
+        }
+        // 2. Pieces already started, highest priority first.
+        if picked.count < count {
+            let started = partial.keys.filter { usable($0) && deadlines[$0] == nil }
+                .sorted { (priorities[$0], partial[$0]!.receivedCount) > (priorities[$1], partial[$1]!.receivedCount) }
+            for piece in started where picked.count < count { takeFree(from: piece) }
+        }
+        // 3. New pieces: priority, then rarity, then the shuffle.
+        if picked.count < count {
+            var candidates: [Int] = []
+            for piece in 0..<pieceCount where partial[piece] == nil && usable(piece) { candidates.append(piece) }
+            candidates.sort {
+                if priorities[$0] != priorities[$1] { return priorities[$0] > priorities[$1] }
+                if availability[$0] != availability[$1] { return availability[$0] < availability[$1] }
+                return tieBreak[$0] < tieBreak[$1]
+            }
+            for piece in candidates where picked.count < count { takeFree(from: piece) }
+        }
+        // 4. Endgame: nothing left unrequested, so ask this peer too for blocks others have in flight.
+        if picked.isEmpty {
+            let inFlight = partial.keys.filter(usable).sorted { (deadlines[$0] ?? .max) < (deadlines[$1] ?? .max) }
+            outer: for piece in inFlight {
+                var state = partial[piece]!
+                for index in 0..<state.received.count where !state.received[index] {
+                    let askedFrom = state.requestedFrom[index]
+                    if !askedFrom.contains(peer) && askedFrom.count < 2 {
+                        state.requestedFrom[index].append(peer)
+                        picked.append(Block(piece: piece, index: index))
+                        if picked.count >= count { partial[piece] = state; break outer }
+                    }
+                }
+                partial[piece] = state
+            }
+        }
+        requestsByPeer[peer, default: []].formUnion(picked)
+        return picked
+    }
+
+    // MARK: answers
+
+    public enum BlockOutcome: Equatable, Sendable {
+        /// Not wanted (never requested, already received, or the piece is done): drop the data.
+        case ignored
+        /// Keep the data. `cancelFrom` were also asked for it (endgame) and should get a cancel.
+        case accepted(pieceComplete: Bool, cancelFrom: [PeerKey])
+    }
+
+    public mutating func received(_ block: Block, from peer: PeerKey) -> BlockOutcome {
+        guard var state = partial[block.piece], block.index < state.received.count,
+              !state.received[block.index] else {
+            requestsByPeer[peer]?.remove(block)
+            return .ignored
+        }
+        state.received[block.index] = true
+        state.receivedCount += 1
+        state.contributors.insert(peer)
+        let others = state.requestedFrom[block.index].filter { $0 != peer }
+        for other in state.requestedFrom[block.index] { requestsByPeer[other]?.remove(block) }
+        state.requestedFrom[block.index] = []
+        let complete = state.isComplete
+        if complete {
+            partial[block.piece] = nil
+            verifying.insert(block.piece)
+            contributorsOfVerifying[block.piece] = state.contributors
+        } else {
+            partial[block.piece] = state
+        }
+        return .accepted(pieceComplete: complete, cancelFrom: others)
+    }
+
+    private var contributorsOfVerifying: [Int: Set<PeerKey>] = [:]
+
+    /// The peer refused or will never send this block (reject, choke, timeout): someone else may be asked.
+    public mutating func requestFailed(_ block: Block, peer: PeerKey) {
+        requestsByPeer[peer]?.remove(block)
+        guard var state = partial[block.piece], block.index < state.requestedFrom.count else { return }
+        state.requestedFrom[block.index].removeAll { $0 == peer }
+        partial[block.piece] = state
+    }
+
+    /// Returns every block requested from `peer` to the pool (it choked us or went silent).
+    public mutating func dropRequests(of peer: PeerKey) {
+        for block in requestsByPeer.removeValue(forKey: peer) ?? [] {
+            guard var state = partial[block.piece] else { continue }
+            state.requestedFrom[block.index].removeAll { $0 == peer }
+            partial[block.piece] = state
+        }
+    }
+
+    public func outstandingRequests(of peer: PeerKey) -> Set<Block> { requestsByPeer[peer] ?? [] }
+
+    /// The piece passed its hash and is on disk.
+    public mutating func pieceVerified(_ piece: Int) {
+        verifying.remove(piece)
+        contributorsOfVerifying[piece] = nil
+        partial[piece] = nil
+        deadlines[piece] = nil
+        have[piece] = true
+    }
+
+    /// The piece failed its hash: it is fetched again; returns who sent parts of it.
+    public mutating func pieceFailed(_ piece: Int) -> Set<PeerKey> {
+        verifying.remove(piece)
+        partial[piece] = nil
+        return contributorsOfVerifying.removeValue(forKey: piece) ?? []
+    }
+
+    /// Marks a piece as had without a download (found on disk when checking).
+    public mutating func markHave(_ piece: Int) {
+        pieceVerified(piece)
+    }
+
+    public var downloadingPieces: [Int] { Array(partial.keys) }
+}
+
+/// A block's position as the wire names it, in Int.
+public struct BlockRequestSpec: Hashable, Sendable {
+    public let piece: Int
+    public let begin: Int
+    public let length: Int
+}

@@ -1,0 +1,223 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PeerProtocol
+import TorrentModel
+
+/// The BitTorrent engine: every torrent, the listening socket, the state database.
+///
+/// Downloads are laid out under `<data>/torrents/<info hash>/`; a seeded local file
+/// stays where it is. State lives in `<data>/state.sqlite`.
+public actor Session {
+    let context: SessionContext
+    private var torrents: [InfoHash: Torrent] = [:]
+    private var server: Channel?
+    private var isShutDown = false
+
+    public nonisolated var listenPort: Int { context.listenPort.withLockedValue { $0 } }
+    public nonisolated var peerID: PeerID { context.peerID }
+    public nonisolated var dataFolder: String { context.configuration.dataFolder }
+
+    private init(context: SessionContext) {
+        self.context = context
+    }
+
+    /// Opens the state database, starts listening and resumes every saved torrent.
+    public static func start(configuration: SessionConfiguration, logger: Logger = Logger(label: "memofs.engine")) async throws -> Session {
+        try FileManager.default.createDirectory(atPath: configuration.dataFolder + "/torrents", withIntermediateDirectories: true)
+        let store = try StateStore(path: configuration.dataFolder + "/state.sqlite")
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let threadPool = NIOThreadPool(numberOfThreads: 2)
+        threadPool.start()
+        let context = SessionContext(group: group, threadPool: threadPool, store: store, peerID: PeerID.random(),
+                                     configuration: configuration, logger: logger)
+        let session = Session(context: context)
+        do {
+            try await session.listen()
+            try await session.resume()
+        } catch {
+            await session.shutdown()
+            throw error
+        }
+        return session
+    }
+
+    private func listen() async throws {
+        let bootstrap = ServerBootstrap(group: context.group)
+            .serverChannelOption(ChannelOptions.backlog, value: 64)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 1 << 20, high: 4 << 20))
+            .childChannelInitializer { [weak self] channel in
+                guard let remote = PeerAddress(socketAddress: channel.remoteAddress) else {
+                    return channel.close()
+                }
+                let session = self
+                return PeerLink.attach(to: channel, remote: remote).map { link in
+                    Task { await session?.acceptIncoming(link) }
+                }
+            }
+        let channel = try await bootstrap.bind(host: context.configuration.listenHost, port: context.configuration.listenPort).get()
+        server = channel
+        context.listenPort.withLockedValue { $0 = channel.localAddress?.port ?? 0 }
+        context.logger.info("listening for peers on \(context.configuration.listenHost):\(listenPort)")
+    }
+
+    /// Reads an incoming connection's handshake, finds its torrent and hands the connection over.
+    private nonisolated func acceptIncoming(_ link: PeerLink) async {
+        var iterator = link.items.makeAsyncIterator()
+        let timeout = link.channel.eventLoop.scheduleTask(in: .seconds(20)) { link.close() }
+        guard case .events(let events)? = await iterator.next(), case .handshake(let handshake)? = events.first else {
+            timeout.cancel()
+            link.close()
+            return
+        }
+        timeout.cancel()
+        guard let torrent = await torrent(handshake.infoHash) else {
+            link.close()
+            return
+        }
+        await Torrent.pump(link: link, iterator: &iterator, torrent: torrent, outgoing: false, source: .incoming,
+                           firstEvents: events)
+    }
+
+    // MARK: adding torrents
+
+    /// Adds a torrent from a magnet link; its metadata comes from peers.
+    @discardableResult
+    public func add(magnet: MagnetLink, downloadWhole: Bool = false) async throws -> Torrent {
+        if let existing = torrents[magnet.infoHash] {
+            await existing.addPeers(magnet.peers, source: .magnet)
+            return existing
+        }
+        let root = downloadRoot(for: magnet.infoHash)
+        try await context.store.save(TorrentRecord(infoHash: magnet.infoHash, magnet: magnet.uri, metainfo: nil, root: root,
+                                                   downloadWhole: downloadWhole, addedAt: Int64(Date().timeIntervalSince1970)))
+        let torrent = await Torrent(context: context, magnet: magnet, metainfo: nil, root: root, downloadWhole: downloadWhole)
+        return await register(torrent)
+    }
+
+    /// Adds a torrent whose metainfo we have (a `.torrent` file).
+    @discardableResult
+    public func add(metainfo: Metainfo, downloadWhole: Bool = false, peers: [PeerAddress] = []) async throws -> Torrent {
+        if let existing = torrents[metainfo.infoHash] { return existing }
+        let magnet = MagnetLink(metainfo: metainfo, peers: peers)
+        let root = downloadRoot(for: metainfo.infoHash)
+        try await context.store.save(TorrentRecord(infoHash: metainfo.infoHash, magnet: magnet.uri, metainfo: metainfo.encoded(),
+                                                   root: root, downloadWhole: downloadWhole,
+                                                   addedAt: Int64(Date().timeIntervalSince1970)))
+        let torrent = await Torrent(context: context, magnet: magnet, metainfo: metainfo, root: root, downloadWhole: downloadWhole)
+        return await register(torrent)
+    }
+
+    /// Seeds a file or folder where it is: hashes it into a torrent, records every piece as
+    /// verified, and starts announcing it. No copy is made.
+    @discardableResult
+    public func seed(path: String, options: TorrentCreator.Options = .init()) async throws -> Torrent {
+        var options = options
+        if options.trackers.isEmpty && !context.configuration.extraTrackers.isEmpty {
+            options.trackers = context.configuration.extraTrackers.map { [$0] }
+        }
+        let metainfo = try await TorrentCreator.create(from: path, options: options)
+        let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
+        let root = trimmed.contains("/") ? String(trimmed[..<trimmed.lastIndex(of: "/")!]) : "."
+        if let existing = torrents[metainfo.infoHash] { return existing }
+        let magnet = MagnetLink(metainfo: metainfo)
+        let torrent = await Torrent(context: context, magnet: magnet, metainfo: metainfo, root: root, downloadWhole: true)
+        let storage = TorrentStorage(root: root, info: metainfo.info)
+        let stamps = storage.fileStamps()
+        try await context.store.save(TorrentRecord(infoHash: metainfo.infoHash, magnet: magnet.uri, metainfo: metainfo.encoded(),
+                                                   root: root, downloadWhole: true,
+                                                   addedAt: Int64(Date().timeIntervalSince1970), fileStamps: stamps))
+        let all = Array(0..<metainfo.info.pieceCount)
+        try await context.store.markVerified(all, for: metainfo.infoHash, fileStamps: stamps)
+        await torrent.adoptVerified(all, stamps: stamps)
+        return await register(torrent)
+    }
+
+    private func register(_ torrent: Torrent) async -> Torrent {
+        torrents[torrent.infoHash] = torrent
+        await torrent.start()
+        return torrent
+    }
+
+    private func downloadRoot(for infoHash: InfoHash) -> String {
+        context.configuration.dataFolder + "/torrents/" + infoHash.hex
+    }
+
+    // MARK: resuming
+
+    /// Brings back every saved torrent. Pieces recorded as verified are trusted when their
+    /// files' size and mtime are what was recorded; pieces in changed files are hashed again.
+    private func resume() async throws {
+        for record in try await context.store.torrents() {
+            let metainfo = record.metainfo.flatMap { try? Metainfo(bytes: $0) }
+            let magnet = (try? MagnetLink(parsing: record.magnet)) ?? MagnetLink(infoHash: record.infoHash)
+            let torrent = await Torrent(context: context, magnet: magnet, metainfo: metainfo, root: record.root,
+                                        downloadWhole: record.downloadWhole)
+            if let metainfo {
+                let verified = try await context.store.verifiedPieces(of: record.infoHash)
+                let kept = try await recheck(verified, of: metainfo.info, root: record.root, recorded: record.fileStamps)
+                await torrent.adoptVerified(kept.pieces, stamps: kept.stamps)
+                if kept.pieces.count != verified.count {
+                    let lost = Set(verified).subtracting(kept.pieces)
+                    try await context.store.forgetPieces(Array(lost), for: record.infoHash, fileStamps: kept.stamps)
+                    context.logger.warning("\(metainfo.info.name): \(lost.count) pieces changed on disk and will be fetched again")
+                }
+            }
+            _ = await register(torrent)
+        }
+    }
+
+    private func recheck(_ verified: [Int], of info: TorrentInfo, root: String,
+                         recorded: [FileStamp?]) async throws -> (pieces: [Int], stamps: [FileStamp?]) {
+        let storage = TorrentStorage(root: root, info: info)
+        defer { storage.close() }
+        return try await context.blocking {
+            let current = storage.fileStamps()
+            let changed = Set(info.files.indices.filter { index in
+                index >= recorded.count || recorded[index] == nil || recorded[index] != current[index]
+            })
+            var kept: [Int] = []
+            for piece in verified where piece >= 0 && piece < info.pieceCount {
+                let files = storage.files(ofPiece: piece)
+                if files.allSatisfy({ !changed.contains($0) }) {
+                    kept.append(piece)
+                } else if let bytes = try? storage.readPiece(piece), SHA1.hash(bytes) == info.pieceHashes[piece] {
+                    kept.append(piece)
+                }
+            }
+            return (kept, current)
+        }
+    }
+
+    // MARK: finding and removing
+
+    public func torrent(_ infoHash: InfoHash) -> Torrent? { torrents[infoHash] }
+
+    public var allTorrents: [Torrent] { Array(torrents.values) }
+
+    /// Stops a torrent and forgets it; `deleteFiles` also removes what it downloaded.
+    public func remove(_ infoHash: InfoHash, deleteFiles: Bool) async throws {
+        guard let torrent = torrents.removeValue(forKey: infoHash) else { return }
+        await torrent.stop(reason: "removed")
+        try await context.store.remove(infoHash)
+        if deleteFiles, let info = await torrent.torrentInfo {
+            let storage = TorrentStorage(root: torrent.root, info: info)
+            storage.removeFiles()
+            if storage.root.hasPrefix(context.configuration.dataFolder + "/torrents/") { rmdir(storage.root) }
+        }
+    }
+
+    /// Stops every torrent (telling trackers), closes the socket and the threads.
+    public func shutdown() async {
+        guard !isShutDown else { return }
+        isShutDown = true
+        for torrent in torrents.values { await torrent.stop(reason: "shutting down") }
+        torrents = [:]
+        try? await server?.close()
+        try? await context.threadPool.shutdownGracefully()
+        try? await context.group.shutdownGracefully()
+    }
+}

@@ -1,0 +1,69 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import TorrentModel
+
+/// What every torrent of a session shares: threads, the state store, our identity.
+final class SessionContext: Sendable {
+    let group: EventLoopGroup
+    /// Blocking work (hashing, file reads and writes) runs here, never on an event loop.
+    let threadPool: NIOThreadPool
+    let store: StateStore
+    let peerID: PeerID
+    let configuration: SessionConfiguration
+    let logger: Logger
+    /// Our listening port, once bound (0 before).
+    let listenPort = NIOLockedValueBox(0)
+
+    init(group: EventLoopGroup, threadPool: NIOThreadPool, store: StateStore, peerID: PeerID,
+         configuration: SessionConfiguration, logger: Logger) {
+        self.group = group
+        self.threadPool = threadPool
+        self.store = store
+        self.peerID = peerID
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Runs blocking work on the pool.
+    func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await threadPool.runIfActive(work)
+    }
+}
+
+
+/// How a session runs.
+public struct SessionConfiguration: Sendable {
+    /// Where state, downloads and seeded copies live.
+    public var dataFolder: String
+    /// The address to accept peers on (`127.0.0.1` in tests).
+    public var listenHost: String
+    /// The peer port; 0 picks a free one.
+    public var listenPort: Int
+    /// Connections per torrent.
+    public var maxPeersPerTorrent: Int
+    /// Peers we upload to at once (libtorrent's default is 8), one of them rotated optimistically.
+    public var unchokeSlots: Int
+    /// Trackers the session announces torrents to in addition to their own (tests and `--tracker`).
+    public var extraTrackers: [String]
+    /// Announce to trackers at all.
+    public var useTrackers: Bool
+    public var connectTimeout: TimeAmount
+    /// A peer that sends no requested block for this long is snubbed.
+    public var snubTimeout: Duration
+
+    public init(dataFolder: String, listenHost: String = "0.0.0.0", listenPort: Int = 6881,
+                maxPeersPerTorrent: Int = 50, unchokeSlots: Int = 8, extraTrackers: [String] = [],
+                useTrackers: Bool = true, connectTimeout: TimeAmount = .seconds(10), snubTimeout: Duration = .seconds(60)) {
+        self.dataFolder = dataFolder
+        self.listenHost = listenHost
+        self.listenPort = listenPort
+        self.maxPeersPerTorrent = maxPeersPerTorrent
+        self.unchokeSlots = unchokeSlots
+        self.extraTrackers = extraTrackers
+        self.useTrackers = useTrackers
+        self.connectTimeout = connectTimeout
+        self.snubTimeout = snubTimeout
+    }
+}

@@ -1,0 +1,165 @@
+import NIOCore
+import PeerProtocol
+import TorrentModel
+
+extension Torrent {
+    /// Dials candidates until the torrent has enough peers; at most a few dials at once.
+    func connectToCandidates() {
+        guard !isStopped else { return }
+        let now = ContinuousClock.now
+        let connectedAddresses = Set(peers.values.map(\.address))
+        for (address, source) in candidates {
+            guard peers.count + connecting.count < context.configuration.maxPeersPerTorrent, connecting.count < 8 else { return }
+            if connecting.contains(address) || connectedAddresses.contains(address) { continue }
+            if bannedHosts.contains(address.hostText) { continue }
+            if let failed = failedAddresses[address], now - failed < .seconds(30) { continue }
+            if isOwnAddress(address) { continue }
+            connecting.insert(address)
+            Task { await self.dial(address, source: source) }
+        }
+    }
+
+    private func isOwnAddress(_ address: PeerAddress) -> Bool {
+        let port = context.listenPort.withLockedValue { $0 }
+        guard Int(address.port) == port else { return false }
+        let host = context.configuration.listenHost
+        return address.hostText == host || (host == "0.0.0.0" && address.hostText.hasPrefix("127."))
+    }
+
+    private func dial(_ address: PeerAddress, source: PeerSource) async {
+        let link: PeerLink
+        do {
+            link = try await PeerLink.connect(to: address, group: context.group, timeout: context.configuration.connectTimeout)
+        } catch {
+            connectFailed(address, reason: "\(error)")
+            return
+        }
+        link.sendRaw(Handshake(infoHash: infoHash, peerID: context.peerID).encoded())
+        var iterator = link.items.makeAsyncIterator()
+        await Torrent.pump(link: link, iterator: &iterator, torrent: self, outgoing: true, source: source)
+    }
+
+    func connectFailed(_ address: PeerAddress, reason: String) {
+        connecting.remove(address)
+        failedAddresses[address] = .now
+        logger.debug("could not connect to \(address): \(reason)")
+    }
+
+    /// Reads a connection's handshake and then its messages until it closes. Used for
+    /// both directions; for accepted connections the session has already read the first
+    /// events (to match the torrent) and passes them in.
+    static func pump(link: PeerLink, iterator: inout AsyncStream<PeerEventBridge.Item>.Iterator, torrent: Torrent,
+                     outgoing: Bool, source: PeerSource, firstEvents: [PeerWireEvent]? = nil) async {
+        var events: [PeerWireEvent]
+        if let firstEvents {
+            events = firstEvents
+        } else {
+            let timeout = link.channel.eventLoop.scheduleTask(in: .seconds(20)) { link.close() }
+            guard case .events(let first)? = await iterator.next() else {
+                timeout.cancel()
+                await torrent.connectFailed(link.remote, reason: "closed before the handshake")
+                return
+            }
+            timeout.cancel()
+            events = first
+        }
+        guard case .handshake(let handshake)? = events.first else {
+            link.close()
+            await torrent.connectFailed(link.remote, reason: "no handshake")
+            return
+        }
+        guard let key = await torrent.attach(link: link, handshake: handshake, outgoing: outgoing, source: source) else {
+            link.close()
+            return
+        }
+        await torrent.handle(Array(events.dropFirst()), from: key)
+        var reason: String?
+        while let item = await iterator.next() {
+            switch item {
+            case .events(let batch):
+                await torrent.handle(batch, from: key)
+            case .closed(let why):
+                reason = why
+            }
+        }
+        await torrent.detach(key, reason: reason ?? "connection closed")
+    }
+
+    /// Accepts a handshaken connection as a peer, or refuses it (nil).
+    func attach(link: PeerLink, handshake: Handshake, outgoing: Bool, source: PeerSource) -> PeerKey? {
+        if outgoing { connecting.remove(link.remote) }
+        guard !isStopped else { return nil }
+        guard handshake.infoHash == infoHash else {
+            logger.info("\(link.remote) answered for another torrent")
+            return nil
+        }
+        guard handshake.peerID != context.peerID else {
+            failedAddresses[link.remote] = .now
+            candidates[link.remote] = nil
+            return nil
+        }
+        guard !bannedHosts.contains(link.remote.hostText) else { return nil }
+        guard peers.count < context.configuration.maxPeersPerTorrent else { return nil }
+        guard !peers.values.contains(where: { $0.handshake.peerID == handshake.peerID }) else { return nil }
+
+        nextPeerNumber += 1
+        let key = PeerKey(nextPeerNumber)
+        var peer = PeerState(key: key, link: link, address: link.remote, outgoing: outgoing, source: source,
+                             handshake: handshake, now: .now)
+        if !outgoing { link.sendRaw(Handshake(infoHash: infoHash, peerID: context.peerID).encoded()) }
+
+        var greeting: [PeerMessage] = []
+        if handshake.supportsExtensionProtocol {
+            var yourIP: [UInt8]? = nil
+            switch link.remote.host {
+            case .ipv4(let bytes), .ipv6(let bytes): yourIP = bytes
+            case .name: break
+            }
+            let port = context.listenPort.withLockedValue { $0 }
+            let extensions = ExtensionHandshake(
+                extensions: LocalExtension.all, client: "memofs 0.1.0",
+                listenPort: port > 0 ? UInt16(port) : nil, requestQueueLength: 1000,
+                metadataSize: info?.rawBytes.count, yourIP: yourIP)
+            greeting.append(.extended(id: ExtensionHandshake.extendedID, payload: extensions.encoded()))
+        }
+        if let picker {
+            if handshake.supportsFastExtension && picker.have.isComplete {
+                greeting.append(.haveAll)
+            } else if handshake.supportsFastExtension && picker.have.isEmpty {
+                greeting.append(.haveNone)
+            } else if !picker.have.isEmpty {
+                greeting.append(.bitfield(picker.have.bytes))
+            }
+        } else if handshake.supportsFastExtension {
+            greeting.append(.haveNone)
+        }
+        link.send(greeting)
+        peer.lastSentAt = .now
+        peers[key] = peer
+        logger.debug("connected to \(link.remote) (\(outgoing ? "out" : "in"), \(handshake.peerID))")
+        return key
+    }
+
+    /// Forgets a peer: its requests go back to the pool, its pieces no longer count.
+    func detach(_ key: PeerKey, reason: String) {
+        guard let peer = peers.removeValue(forKey: key) else { return }
+        peer.link.close()
+        picker?.peerLeft(key, had: peer.bitfield)
+        for (piece, owner) in metadataRequests where owner == key { metadataRequests[piece] = nil }
+        if optimisticPeer == key { optimisticPeer = nil }
+        logger.debug("disconnected \(peer.address): \(reason)")
+        if info == nil { requestMetadataFromAnyone() }
+        updateInterestAndRequests()
+        connectToCandidates()
+    }
+
+    /// Cuts a peer off for good: it broke the protocol or sent bad data.
+    func ban(_ key: PeerKey, reason: String) {
+        guard let peer = peers[key] else { return }
+        bannedHosts.insert(peer.address.hostText)
+        candidates[peer.address] = nil
+        lastError = "banned \(peer.address): \(reason)"
+        logger.warning("banned \(peer.address): \(reason)")
+        detach(key, reason: reason)
+    }
+}

@@ -1,0 +1,239 @@
+import PeerProtocol
+import TorrentModel
+
+extension Torrent {
+    /// Handles one burst of events from a peer, then tops up its requests once.
+    func handle(_ events: [PeerWireEvent], from key: PeerKey) {
+        guard peers[key] != nil else { return }
+        peers[key]!.lastReceivedAt = .now
+        for event in events {
+            guard peers[key] != nil else { return }  // banned or dropped mid-burst
+            switch event {
+            case .handshake:
+                ban(key, reason: "a second handshake")
+            case .message(let message):
+                handle(message, from: key)
+            }
+        }
+        if peers[key] != nil { requestMore(from: key) }
+    }
+
+    private func handle(_ message: PeerMessage, from key: PeerKey) {
+        switch message {
+        case .keepAlive, .port, .suggestPiece, .unknown:
+            break
+        case .choke:
+            peers[key]!.peerChoking = true
+            // Without the fast extension a choke drops every request; with it, the peer rejects them one by one.
+            if !peers[key]!.supportsFast { picker?.dropRequests(of: key) }
+        case .unchoke:
+            peers[key]!.peerChoking = false
+        case .interested:
+            peers[key]!.peerInterested = true
+            unchokeIfSlotFree(key)
+        case .notInterested:
+            peers[key]!.peerInterested = false
+            if !peers[key]!.amChoking { choke(key) }
+        case .have(let piece):
+            receivedHave(Int(piece), from: key)
+        case .bitfield(let bytes):
+            receivedBitfield(bytes, from: key)
+        case .haveAll, .haveNone:
+            guard peers[key]!.supportsFast else { return ban(key, reason: "have_all/have_none without the fast extension") }
+            receivedHaveAll(message == .haveAll, from: key)
+        case .request(let request):
+            receivedRequest(request, from: key)
+        case .cancel(let request):
+            peers[key]!.uploadQueue.removeAll { $0 == request }
+        case .piece(let piece, let begin, let block):
+            receivedBlock(piece: Int(piece), begin: Int(begin), data: block, from: key)
+        case .rejectRequest(let request):
+            guard peers[key]!.supportsFast else { return ban(key, reason: "reject_request without the fast extension") }
+            peers[key]!.rejectsInARow += 1
+            if peers[key]!.rejectsInARow > 200 { return detach(key, reason: "rejects every request") }
+            if let block = picker?.block(piece: Int(request.piece), begin: Int(request.begin), length: Int(request.length)) {
+                picker?.requestFailed(block, peer: key)
+            }
+        case .allowedFast(let piece):
+            peers[key]!.allowedFast.insert(Int(piece))
+        case .extended(let id, let payload):
+            receivedExtended(id: id, payload: payload, from: key)
+        }
+    }
+
+    // MARK: what the peer has
+
+    private func receivedHave(_ piece: Int, from key: PeerKey) {
+        guard let info else {
+            peers[key]!.earlyHaves.append(piece)
+            if peers[key]!.earlyHaves.count > 1 << 22 { ban(key, reason: "too many have messages") }
+            return
+        }
+        guard piece >= 0 && piece < info.pieceCount else { return ban(key, reason: "have for piece \(piece) of \(info.pieceCount)") }
+        if peers[key]!.bitfield == nil { peers[key]!.bitfield = Bitfield(count: info.pieceCount) }
+        guard !peers[key]!.bitfield![piece] else { return }
+        peers[key]!.bitfield![piece] = true
+        picker?.peerHas(piece: piece)
+        if picker?.wants(piece) == true { setInterested(true, in: key) }
+    }
+
+    private func receivedBitfield(_ bytes: [UInt8], from key: PeerKey) {
+        guard let info else {
+            peers[key]!.earlyBitfield = bytes
+            return
+        }
+        guard let bitfield = Bitfield(wireBytes: bytes, count: info.pieceCount) else {
+            return ban(key, reason: "bitfield of \(bytes.count) bytes for \(info.pieceCount) pieces")
+        }
+        setBitfield(bitfield, of: key)
+    }
+
+    private func receivedHaveAll(_ all: Bool, from key: PeerKey) {
+        guard let info else {
+            peers[key]!.earlyHaveAll = all
+            return
+        }
+        setBitfield(Bitfield(count: info.pieceCount, allSet: all), of: key)
+    }
+
+    private func setBitfield(_ bitfield: Bitfield, of key: PeerKey) {
+        if let old = peers[key]!.bitfield { picker?.peerLeft(key, had: old) }
+        peers[key]!.bitfield = bitfield
+        picker?.peerHas(bitfield)
+        if let picker { setInterested(picker.isInterested(in: bitfield), in: key) }
+    }
+
+    /// Applies what a peer announced before the metadata arrived.
+    func adoptEarlyBitfield(of key: PeerKey) {
+        guard let info, let peer = peers[key] else { return }
+        var bitfield = Bitfield(count: info.pieceCount, allSet: peer.earlyHaveAll)
+        if let bytes = peer.earlyBitfield {
+            guard let parsed = Bitfield(wireBytes: bytes, count: info.pieceCount) else {
+                return ban(key, reason: "bitfield of \(bytes.count) bytes for \(info.pieceCount) pieces")
+            }
+            bitfield = parsed
+        }
+        for piece in peer.earlyHaves {
+            guard piece >= 0 && piece < info.pieceCount else { return ban(key, reason: "have for piece \(piece)") }
+            bitfield[piece] = true
+        }
+        peers[key]!.earlyBitfield = nil
+        peers[key]!.earlyHaves = []
+        setBitfield(bitfield, of: key)
+    }
+
+    // MARK: interest and requests
+
+    func setInterested(_ interested: Bool, in key: PeerKey) {
+        guard let peer = peers[key], peer.amInterested != interested else { return }
+        peers[key]!.amInterested = interested
+        send(interested ? .interested : .notInterested, to: key)
+    }
+
+    func send(_ message: PeerMessage, to key: PeerKey) {
+        guard let peer = peers[key] else { return }
+        peer.link.send(message)
+        peers[key]!.lastSentAt = .now
+    }
+
+    /// Re-evaluates interest in every peer and asks each for more blocks.
+    func updateInterestAndRequests() {
+        guard let picker else { return }
+        for key in Array(peers.keys) {
+            guard let bitfield = peers[key]?.bitfield else { continue }
+            setInterested(picker.isInterested(in: bitfield), in: key)
+            requestMore(from: key)
+        }
+    }
+
+    /// Tops up the requests in flight to a peer, in batches so picking stays cheap.
+    func requestMore(from key: PeerKey) {
+        guard var picker, let peer = peers[key], let bitfield = peer.bitfield, peer.amInterested else { return }
+        let canRequest = !peer.peerChoking
+        guard canRequest || !peer.allowedFast.isEmpty else { return }
+        let outstanding = picker.outstandingRequests(of: key).count
+        let depth = peer.snubbed ? 1 : peer.queueDepth
+        let room = depth - outstanding
+        guard room > 0, outstanding == 0 || room >= max(1, depth / 4) else { return }
+        var usable = bitfield
+        if !canRequest {
+            usable = Bitfield(count: bitfield.count)
+            for piece in peer.allowedFast where piece < bitfield.count && bitfield[piece] { usable[piece] = true }
+        }
+        let blocks = picker.pick(for: key, peerHas: usable, count: room)
+        self.picker = picker
+        guard !blocks.isEmpty else {
+            if outstanding == 0 && !picker.isInterested(in: bitfield) { setInterested(false, in: key) }
+            return
+        }
+        peers[key]!.link.send(blocks.map { block in
+            let spec = picker.request(for: block)
+            return .request(BlockRequest(piece: UInt32(spec.piece), begin: UInt32(spec.begin), length: UInt32(spec.length)))
+        })
+        peers[key]!.lastSentAt = .now
+    }
+
+    // MARK: blocks
+
+    private func receivedBlock(piece: Int, begin: Int, data: [UInt8], from key: PeerKey) {
+        guard var picker, let info else {
+            return ban(key, reason: "sent a block before we had the metadata")
+        }
+        guard let block = picker.block(piece: piece, begin: begin, length: data.count) else {
+            wastedBytes += Int64(data.count)
+            peers[key]!.unrequestedBlocks += 1
+            if piece < 0 || piece >= info.pieceCount || begin + data.count > info.length(ofPiece: min(max(piece, 0), info.pieceCount - 1)) {
+                return ban(key, reason: "block \(piece):\(begin)+\(data.count) outside the torrent")
+            }
+            if peers[key]!.unrequestedBlocks > 100 { detach(key, reason: "sends blocks nobody asked for") }
+            return
+        }
+        let outcome = picker.received(block, from: key)
+        self.picker = picker
+        peers[key]!.rejectsInARow = 0
+        switch outcome {
+        case .ignored:
+            wastedBytes += Int64(data.count)
+        case .accepted(let complete, let cancelFrom):
+            peers[key]!.lastBlockAt = .now
+            peers[key]!.snubbed = false
+            peers[key]!.downloadedThisTick += data.count
+            peers[key]!.downloadedTotal += Int64(data.count)
+            downloadedBytes += Int64(data.count)
+            let length = info.length(ofPiece: piece)
+            if pieceBuffers[piece] == nil { pieceBuffers[piece] = [UInt8](repeating: 0, count: length) }
+            pieceBuffers[piece]!.withUnsafeMutableBytes { buffer in
+                data.withUnsafeBytes { source in
+                    (buffer.baseAddress! + begin).copyMemory(from: source.baseAddress!, byteCount: source.count)
+                }
+            }
+            let request = BlockRequest(piece: UInt32(piece), begin: UInt32(begin), length: UInt32(data.count))
+            for other in cancelFrom { send(.cancel(request), to: other) }
+            if complete { verify(piece) }
+        }
+    }
+
+    // MARK: extensions
+
+    private func receivedExtended(id: UInt8, payload: [UInt8], from key: PeerKey) {
+        if id == ExtensionHandshake.extendedID {
+            do {
+                let extensions = try ExtensionHandshake(decoding: payload)
+                peers[key]!.extensions = extensions
+                if let reqq = extensions.requestQueueLength {
+                    peers[key]!.queueDepth = min(peers[key]!.queueDepth, max(1, reqq))
+                }
+                if let port = extensions.listenPort, !peers[key]!.outgoing {
+                    // Remember where this peer listens, for after a reconnect.
+                    let listening = PeerAddress(host: peers[key]!.address.host, port: port)
+                    if candidates[listening] == nil { candidates[listening] = .incoming }
+                }
+                if info == nil { requestMetadata(from: key) }
+            } catch {
+                ban(key, reason: "bad extension handshake: \(error)")
+            }
+        } else if id == LocalExtension.metadata {
+            receivedMetadataMessage(payload, from: key)
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import PeerProtocol
+import TorrentModel
+
+/// Verification and storage of downloaded pieces.
+extension Torrent {
+    /// Hashes a complete piece off the actor; keeps it only if it matches.
+    func verify(_ piece: Int) {
+        guard let buffer = pieceBuffers.removeValue(forKey: piece), let info, let storage else { return }
+        let expected = info.pieceHashes[piece]
+        let context = self.context
+        let files = storage.files(ofPiece: piece)
+        Task {
+            let outcome: PieceCheck
+            do {
+                outcome = try await context.blocking {
+                    guard SHA1.hash(buffer) == expected else { return PieceCheck.failed }
+                    try storage.writePiece(piece, buffer)
+                    let stamps = storage.fileStamps(of: files)
+                    return PieceCheck.written(stamps)
+                }
+            } catch {
+                outcome = .storageFailed("\(error)")
+            }
+            await self.checked(piece, outcome, files: files)
+        }
+    }
+
+    enum PieceCheck: Sendable {
+        case written([FileStamp?])
+        case failed
+        case storageFailed(String)
+    }
+
+    private func checked(_ piece: Int, _ outcome: PieceCheck, files: [Int]) async {
+        guard !isStopped, picker != nil else { return }
+        switch outcome {
+        case .written(let stamps):
+            for (file, stamp) in zip(files, stamps) { fileStamps[file] = stamp }
+            picker!.pieceVerified(piece)
+            for key in peers.keys where peers[key]?.bitfield?[piece] != true { send(.have(piece: UInt32(piece)), to: key) }
+            if let waiters = pieceWaiters.removeValue(forKey: piece) {
+                for waiter in waiters.values { waiter.resume() }
+            }
+            if picker!.isComplete { completed() }
+            updateInterestAndRequests()
+            do {
+                try await context.store.markVerified([piece], for: infoHash, fileStamps: fileStamps)
+            } catch {
+                lastError = "could not record piece \(piece): \(error)"
+            }
+        case .failed:
+            hashFailures += 1
+            wastedBytes += Int64(info!.length(ofPiece: piece))
+            let senders = picker!.pieceFailed(piece)
+            logger.warning("piece \(piece) failed its hash check (sent by \(senders.count) peer(s))")
+            for key in senders {
+                guard peers[key] != nil else { continue }
+                peers[key]!.hashFailures += 1
+                // Alone responsible, or at fault twice: not to be trusted again.
+                if senders.count == 1 && peers[key]!.hashFailures >= 2 || peers[key]!.hashFailures >= 3 {
+                    ban(key, reason: "sent data that failed the hash check \(peers[key]!.hashFailures) times")
+                }
+            }
+            updateInterestAndRequests()
+        case .storageFailed(let reason):
+            lastError = "could not write piece \(piece): \(reason)"
+            logger.error("could not write piece \(piece): \(reason)")
+            _ = picker!.pieceFailed(piece)
+            for waiters in pieceWaiters.values { for waiter in waiters.values { waiter.resume(throwing: TorrentError.storage(reason)) } }
+            pieceWaiters = [:]
+        }
+    }
+
+    private func completed() {
+        logger.info("download complete: \(name)")
+        if let storage { Task { try? await context.blocking { try storage.createEmptyFiles() } } }
+        for waiter in completionWaiters.values { waiter.resume() }
+        completionWaiters = [:]
+        announceCompleted()
+        // Seeds have nothing to ask of other seeds.
+        for key in Array(peers.keys) { setInterested(false, in: key) }
+    }
+
+    public func waitUntilComplete() async throws {
+        _ = try await waitForMetadata()
+        if picker?.isComplete == true { return }
+        if isStopped { throw TorrentError.removed("the torrent was removed") }
+        let id = nextWaiter()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                if Task.isCancelled { continuation.resume(throwing: CancellationError()); return }
+                completionWaiters[id] = continuation
+            }
+        } onCancel: {
+            Task { await self.cancelCompletionWaiter(id) }
+        }
+    }
+
+    func cancelCompletionWaiter(_ id: Int) {
+        completionWaiters.removeValue(forKey: id)?.resume(throwing: CancellationError())
+    }
+
+    /// Marks pieces as verified without downloading (a local recording, or state from the database).
+    func adoptVerified(_ pieces: [Int], stamps: [FileStamp?]) {
+        guard var picker else { return }
+        for piece in pieces where piece >= 0 && piece < picker.pieceCount { picker.markHave(piece) }
+        self.picker = picker
+        if stamps.count == fileStamps.count { fileStamps = stamps }
+    }
+}

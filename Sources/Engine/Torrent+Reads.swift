@@ -1,0 +1,86 @@
+import TorrentModel
+
+/// Reads for the filesystem: the pieces under a read are fetched first and the
+/// read returns only verified bytes.
+extension Torrent {
+    /// Bytes `[offset, offset + length)` of file `fileIndex`, clipped to the file's end.
+    public func read(file fileIndex: Int, offset: Int64, length: Int) async throws -> [UInt8] {
+        let info = try await waitForMetadata()
+        guard fileIndex >= 0 && fileIndex < info.files.count else {
+            throw TorrentError.outOfRange("file \(fileIndex) of \(info.files.count)")
+        }
+        let file = info.files[fileIndex]
+        guard offset >= 0 else { throw TorrentError.outOfRange("negative offset \(offset)") }
+        guard offset < file.length, length > 0 else { return [] }
+        let clipped = Int(min(Int64(length), file.length - offset))
+        return try await read(at: file.offset + offset, length: clipped)
+    }
+
+    /// Bytes of the torrent's byte stream (all files one after another).
+    public func read(at offset: Int64, length: Int) async throws -> [UInt8] {
+        let info = try await waitForMetadata()
+        guard offset >= 0, length >= 0, offset + Int64(length) <= info.totalLength else {
+            throw TorrentError.outOfRange("\(offset)+\(length) of \(info.totalLength) bytes")
+        }
+        guard length > 0 else { return [] }
+        try await waitForRange(offset..<(offset + Int64(length)))
+        let storage = self.storage!
+        return try await context.blocking { try storage.read(at: offset, length: length) }
+    }
+
+    /// Raises the priority of the pieces under `range`, gives them a deadline, and waits
+    /// until every one is verified. Cancelling the caller ends the wait at once.
+    public func waitForRange(_ range: Range<Int64>) async throws {
+        let info = try await waitForMetadata()
+        guard !range.isEmpty else { return }
+        let first = Int(range.lowerBound / Int64(info.pieceLength))
+        let last = Int((range.upperBound - 1) / Int64(info.pieceLength))
+        deadlineOrder += 1
+        for piece in first...last where !(picker!.have[piece]) {
+            picker!.setDeadline(deadlineOrder, for: piece)
+        }
+        updateInterestAndRequests()
+        for piece in first...last {
+            try await waitForPiece(piece)
+        }
+    }
+
+    /// Asks for pieces ahead of a reader without waiting for them (readahead).
+    public func prefetch(_ range: Range<Int64>, priority: UInt8 = PiecePicker.high) async throws {
+        let info = try await waitForMetadata()
+        guard !range.isEmpty else { return }
+        let first = Int(range.lowerBound / Int64(info.pieceLength))
+        let last = Int((min(range.upperBound, info.totalLength) - 1) / Int64(info.pieceLength))
+        guard first <= last else { return }
+        for piece in first...last { picker!.raisePriority(priority, of: piece) }
+        updateInterestAndRequests()
+    }
+
+    public func hasPiece(_ piece: Int) -> Bool { picker?.have[piece] ?? false }
+
+    private func waitForPiece(_ piece: Int) async throws {
+        if picker?.have[piece] == true { return }
+        if isStopped { throw TorrentError.removed("the torrent was removed") }
+        let id = nextWaiter()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                    return
+                }
+                pieceWaiters[piece, default: [:]][id] = continuation
+            }
+        } onCancel: {
+            Task { await self.cancelPieceWaiter(piece: piece, id: id) }
+        }
+    }
+
+    private func cancelPieceWaiter(piece: Int, id: Int) {
+        guard let waiter = pieceWaiters[piece]?.removeValue(forKey: id) else { return }
+        if pieceWaiters[piece]?.isEmpty == true {
+            pieceWaiters[piece] = nil
+            picker?.clearDeadline(for: piece)
+        }
+        waiter.resume(throwing: CancellationError())
+    }
+}

@@ -1,0 +1,100 @@
+import Discovery
+import NIOCore
+import TorrentModel
+
+/// Announcing to trackers (BEP 3, 12, 15): `started` once, then on the tracker's
+/// interval, `completed` when the download finishes, `stopped` when the torrent stops.
+enum TrackerAnnouncer {
+    struct State {
+        var tiers: TrackerTiers?
+        var nextAnnounce: ContinuousClock.Instant?
+        var isAnnouncing = false
+        var sentStarted = false
+        var lastWorking: String?
+        var udpConnections: [String: UDPTrackerConnection] = [:]
+        var trackerIDs: [String: String] = [:]
+        var key = UInt32.random(in: .min ... .max)
+        var failures = 0
+    }
+}
+
+extension Torrent {
+    var trackerURLs: [[String]] {
+        var tiers = metainfo?.trackerTiers ?? magnet.trackers.map { [$0] }
+        if tiers.isEmpty { tiers = magnet.trackers.map { [$0] } }
+        let extra = context.configuration.extraTrackers.filter { url in !tiers.joined().contains(url) }
+        if !extra.isEmpty { tiers.append(extra) }
+        return tiers
+    }
+
+    func startTrackers() {
+        guard context.configuration.useTrackers, !trackerURLs.isEmpty else { return }
+        var random = SystemRandomNumberGenerator()
+        trackerState.tiers = TrackerTiers(tiers: trackerURLs, random: &random)
+        trackerState.nextAnnounce = .now
+    }
+
+    func trackerTick(now: ContinuousClock.Instant) {
+        guard !trackerState.isAnnouncing, let next = trackerState.nextAnnounce, now >= next else { return }
+        Task { await announce(trackerState.sentStarted ? .none : .started) }
+    }
+
+    func announceCompleted() {
+        guard trackerState.tiers != nil, trackerState.sentStarted else { return }
+        Task { await announce(.completed) }
+    }
+
+    func stopTrackers() async {
+        guard let url = trackerState.lastWorking, let tracker = TrackerURL(url) else { return }
+        // Best effort and brief: a stopped torrent must not wait on a slow tracker.
+        _ = try? await TrackerClients.announce(tracker, request: announceRequest(.stopped, url: url),
+                                               cachedConnection: trackerState.udpConnections[url],
+                                               group: context.group, timeout: .seconds(2))
+    }
+
+    func announceRequest(_ event: AnnounceEvent, url: String) -> AnnounceRequest {
+        let left = info.map { $0.totalLength - verifiedByteCount() } ?? (magnet.exactLength ?? 16384)
+        let port = context.listenPort.withLockedValue { $0 }
+        return AnnounceRequest(infoHash: infoHash, peerID: context.peerID, port: UInt16(clamping: port),
+                               uploaded: uploadedBytes, downloaded: downloadedBytes, left: left, event: event,
+                               numWant: 50, key: trackerState.key, trackerID: trackerState.trackerIDs[url])
+    }
+
+    /// Tries the trackers in BEP 12 order until one answers.
+    func announce(_ event: AnnounceEvent) async {
+        guard var tiers = trackerState.tiers, !trackerState.isAnnouncing, !isStopped else { return }
+        trackerState.isAnnouncing = true
+        defer { trackerState.isAnnouncing = false }
+        var errors: [String] = []
+        for url in tiers.orderedURLs {
+            guard let tracker = TrackerURL(url) else {
+                errors.append("\(url): not a tracker URL")
+                continue
+            }
+            do {
+                let (response, connection) = try await TrackerClients.announce(
+                    tracker, request: announceRequest(event, url: url), cachedConnection: trackerState.udpConnections[url],
+                    group: context.group, timeout: .seconds(15))
+                tiers.markWorking(url)
+                trackerState.tiers = tiers
+                trackerState.lastWorking = url
+                trackerState.failures = 0
+                if let connection { trackerState.udpConnections[url] = connection }
+                if let id = response.trackerID { trackerState.trackerIDs[url] = id }
+                if event == .started || event == .none { trackerState.sentStarted = true }
+                trackerState.nextAnnounce = .now + .seconds(response.interval)
+                logger.debug("\(url) gave \(response.peers.count) peers, next in \(response.interval) s")
+                addPeers(response.peers, source: .tracker)
+                return
+            } catch {
+                errors.append("\(url): \(error)")
+            }
+        }
+        trackerState.failures += 1
+        // Back off: 30 s, 60 s, … up to 30 minutes.
+        let delay = min(30 * (1 << min(trackerState.failures - 1, 6)), 1800)
+        trackerState.nextAnnounce = .now + .seconds(delay)
+        lastError = "no tracker answered: " + errors.joined(separator: "; ")
+        logger.info("\(lastError!)")
+    }
+}

@@ -1,0 +1,232 @@
+import Logging
+import NIOCore
+import PeerProtocol
+import TorrentModel
+
+/// One torrent: its metadata, pieces, peers and readers. An actor, so all of a torrent's
+/// state changes in one place; blocking work (hashing, disk) runs on the session's pool.
+///
+/// Invariants:
+/// - `picker`, `storage` and `info` are all nil (waiting for metadata) or all set.
+/// - A piece is `have` in the picker only after its bytes passed SHA-1 and were written.
+/// - Readers get bytes only of pieces that are `have`.
+public actor Torrent {
+    public nonisolated let infoHash: InfoHash
+    let context: SessionContext
+    var logger: Logger
+
+    var magnet: MagnetLink
+    var info: TorrentInfo?
+    var metainfo: Metainfo?
+    var storage: TorrentStorage?
+    var picker: PiecePicker?
+    /// The folder the torrent's files are laid out in.
+    nonisolated let root: String
+    var downloadWhole: Bool
+    var fileStamps: [FileStamp?] = []
+
+    var assembler: MetadataAssembler?
+    var metadataRequests: [Int: PeerKey] = [:]
+
+    var peers: [PeerKey: PeerState] = [:]
+    var candidates: [PeerAddress: PeerSource] = [:]
+    var connecting: Set<PeerAddress> = []
+    var failedAddresses: [PeerAddress: ContinuousClock.Instant] = [:]
+    var bannedHosts: Set<String> = []
+    var nextPeerNumber = 0
+
+    var pieceBuffers: [Int: [UInt8]] = [:]
+    var pieceWaiters: [Int: [Int: CheckedContinuation<Void, Error>]] = [:]
+    var metadataWaiters: [Int: CheckedContinuation<TorrentInfo, Error>] = [:]
+    var completionWaiters: [Int: CheckedContinuation<Void, Error>] = [:]
+    var nextWaiterID = 0
+    var deadlineOrder: UInt64 = 0
+
+    /// Pieces read for uploading, most recent last; bounded.
+    var uploadCache: [(piece: Int, bytes: [UInt8])] = []
+    static let uploadCacheBytes = 64 << 20
+
+    public internal(set) var downloadedBytes: Int64 = 0
+    public internal(set) var uploadedBytes: Int64 = 0
+    public internal(set) var wastedBytes: Int64 = 0
+    public internal(set) var hashFailures = 0
+    public internal(set) var lastError: String?
+    var isStopped = false
+    var tickTask: Task<Void, Never>?
+    var lastChokeRound: ContinuousClock.Instant = .now
+    var lastOptimistic: ContinuousClock.Instant = .now
+    var optimisticPeer: PeerKey?
+    var trackerState = TrackerAnnouncer.State()
+
+    init(context: SessionContext, magnet: MagnetLink, metainfo: Metainfo?, root: String, downloadWhole: Bool) async {
+        self.infoHash = magnet.infoHash
+        self.context = context
+        self.magnet = magnet
+        self.root = root
+        self.downloadWhole = downloadWhole
+        var logger = context.logger
+        logger[metadataKey: "torrent"] = "\(magnet.infoHash.hex.prefix(8))"
+        self.logger = logger
+        for peer in magnet.peers { candidates[peer] = .magnet }
+        if let metainfo { installMetadata(metainfo.info, metainfo: metainfo) }
+    }
+
+    // MARK: lifecycle
+
+    func start() {
+        guard tickTask == nil else { return }
+        tickTask = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                guard let self else { return }
+                await self.tick()
+            }
+        }
+        connectToCandidates()
+        startTrackers()
+    }
+
+    /// Disconnects everyone, fails every waiting reader and stops the timers.
+    func stop(reason: String) async {
+        guard !isStopped else { return }
+        isStopped = true
+        tickTask?.cancel()
+        await stopTrackers()
+        for peer in peers.values { peer.link.close() }
+        peers = [:]
+        let error = TorrentError.removed(reason)
+        for waiters in pieceWaiters.values { for waiter in waiters.values { waiter.resume(throwing: error) } }
+        pieceWaiters = [:]
+        for waiter in metadataWaiters.values { waiter.resume(throwing: error) }
+        metadataWaiters = [:]
+        for waiter in completionWaiters.values { waiter.resume(throwing: error) }
+        completionWaiters = [:]
+        storage?.close()
+    }
+
+    // MARK: metadata
+
+    /// Sets up pieces and storage once the info dictionary is known.
+    func installMetadata(_ info: TorrentInfo, metainfo: Metainfo? = nil) {
+        guard self.info == nil else { return }
+        self.info = info
+        self.metainfo = metainfo ?? Metainfo(info: info, announce: magnet.trackers.first,
+                                             announceList: magnet.trackers.count > 1 ? magnet.trackers.map { [$0] } : [],
+                                             urlList: magnet.webSeeds)
+        if magnet.displayName == nil { magnet.displayName = info.name }
+        storage = TorrentStorage(root: root, info: info)
+        picker = PiecePicker(info: info, defaultPriority: downloadWhole ? PiecePicker.normal : PiecePicker.skip,
+                             seed: UInt64(truncatingIfNeeded: infoHash.bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }))
+        fileStamps = Array(repeating: nil, count: info.files.count)
+        assembler = nil
+        metadataRequests = [:]
+        for waiter in metadataWaiters.values { waiter.resume(returning: info) }
+        metadataWaiters = [:]
+        for key in Array(peers.keys) { adoptEarlyBitfield(of: key) }
+    }
+
+    public func waitForMetadata() async throws -> TorrentInfo {
+        if let info { return info }
+        if isStopped { throw TorrentError.removed("the torrent was removed") }
+        let id = nextWaiter()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                if Task.isCancelled { continuation.resume(throwing: CancellationError()); return }
+                metadataWaiters[id] = continuation
+            }
+        } onCancel: {
+            Task { await self.cancelMetadataWaiter(id) }
+        }
+    }
+
+    func cancelMetadataWaiter(_ id: Int) {
+        metadataWaiters.removeValue(forKey: id)?.resume(throwing: CancellationError())
+    }
+
+    func nextWaiter() -> Int {
+        nextWaiterID += 1
+        return nextWaiterID
+    }
+
+    // MARK: public facts
+
+    public var name: String { info?.name ?? magnet.displayName ?? infoHash.hex }
+    public var torrentInfo: TorrentInfo? { info }
+    public var magnetLink: MagnetLink { magnet }
+    public var peerCount: Int { peers.count }
+    public var isComplete: Bool { picker?.isComplete ?? false }
+    public var verifiedPieceCount: Int { picker?.have.setCount ?? 0 }
+
+    public var status: TorrentStatus {
+        TorrentStatus(infoHash: infoHash, name: name, hasMetadata: info != nil,
+                      totalLength: info?.totalLength ?? 0,
+                      verifiedBytes: verifiedByteCount(),
+                      pieceCount: info?.pieceCount ?? 0, verifiedPieces: picker?.have.setCount ?? 0,
+                      peers: peers.count,
+                      downloadRate: peers.values.reduce(0) { $0 + $1.downloadRate },
+                      uploadRate: peers.values.reduce(0) { $0 + $1.uploadRate },
+                      downloadedBytes: downloadedBytes, uploadedBytes: uploadedBytes,
+                      wastedBytes: wastedBytes, hashFailures: hashFailures, lastError: lastError)
+    }
+
+    func verifiedByteCount() -> Int64 {
+        guard let picker, let info else { return 0 }
+        var total = Int64(picker.have.setCount) * Int64(info.pieceLength)
+        if picker.have[info.pieceCount - 1] {
+            total -= Int64(info.pieceLength - info.length(ofPiece: info.pieceCount - 1))
+        }
+        return total
+    }
+
+    /// Adds addresses to try (from a tracker, a magnet, or a caller).
+    public func addPeers(_ addresses: [PeerAddress], source: PeerSource = .manual) {
+        for address in addresses where candidates[address] == nil { candidates[address] = source }
+        connectToCandidates()
+    }
+
+    /// Download every piece, or only what readers ask for.
+    public func setDownloadWhole(_ whole: Bool) {
+        downloadWhole = whole
+        guard var picker else { return }
+        for piece in 0..<picker.pieceCount where !picker.have[piece] {
+            if whole { picker.raisePriority(PiecePicker.normal, of: piece) }
+        }
+        self.picker = picker
+        updateInterestAndRequests()
+    }
+}
+
+public enum TorrentError: Error, CustomStringConvertible, Sendable {
+    case removed(String)
+    case outOfRange(String)
+    case storage(String)
+
+    public var description: String {
+        switch self {
+        case .removed(let why): "torrent stopped: \(why)"
+        case .outOfRange(let what): "out of range: \(what)"
+        case .storage(let what): "storage: \(what)"
+        }
+    }
+}
+
+/// A snapshot of a torrent for `memofs status` and tests.
+public struct TorrentStatus: Sendable {
+    public let infoHash: InfoHash
+    public let name: String
+    public let hasMetadata: Bool
+    public let totalLength: Int64
+    public let verifiedBytes: Int64
+    public let pieceCount: Int
+    public let verifiedPieces: Int
+    public let peers: Int
+    public let downloadRate: Double
+    public let uploadRate: Double
+    public let downloadedBytes: Int64
+    public let uploadedBytes: Int64
+    public let wastedBytes: Int64
+    public let hashFailures: Int
+    public let lastError: String?
+
+    public var progress: Double { totalLength == 0 ? 0 : Double(verifiedBytes) / Double(totalLength) }
+}

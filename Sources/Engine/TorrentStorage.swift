@@ -1,0 +1,235 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOConcurrencyHelpers
+import TorrentModel
+
+/// Why a storage operation failed, with the file and the system's reason.
+public struct StorageError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): \(reason)" }
+
+    init(_ path: String, _ reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    static func errno(_ path: String, _ code: Int32 = Glibc.errno) -> StorageError {
+        StorageError(path, String(cString: strerror(code)))
+    }
+}
+
+/// A torrent's bytes on disk, in files laid out as the torrent lays them out
+/// (`root/name` for a single file, `root/name/…` for a folder), so a finished
+/// download is usable by any program and a local recording is seeded in place.
+///
+/// Files are created sparse at their full length on first write. Reads and
+/// writes use pread/pwrite on descriptors kept open, and are blocking: callers
+/// run them on a thread pool, never on an event loop. Padding files (BEP 47)
+/// are never created: their bytes are zeros.
+public final class TorrentStorage: @unchecked Sendable {
+    public let root: String
+    public let info: TorrentInfo
+    private let openFiles = OpenFiles()
+
+    public init(root: String, info: TorrentInfo) {
+        self.root = root
+        self.info = info
+    }
+
+    deinit { openFiles.closeAll() }
+
+    public func path(of file: TorrentFile) -> String {
+        root + "/" + file.path.joined(separator: "/")
+    }
+
+    /// Reads `length` bytes at `offset` of the torrent's byte stream. Missing files
+    /// or bytes past a file's end read as an error, never as made-up data.
+    public func read(at offset: Int64, length: Int) throws -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: length)
+        try output.withUnsafeMutableBytes { buffer in
+            try forEachSpan(offset: offset, length: length) { file, fileOffset, bufferOffset, count in
+                if file.isPadding { return }  // already zero
+                let descriptor = try openFiles.descriptor(for: path(of: file), writable: false)
+                var done = 0
+                while done < count {
+                    let got = pread(descriptor, buffer.baseAddress! + bufferOffset + done, count - done,
+                                    off_t(fileOffset + Int64(done)))
+                    if got < 0 {
+                        if errno == EINTR { continue }
+                        throw StorageError.errno(path(of: file))
+                    }
+                    if got == 0 { throw StorageError(path(of: file), "the file is shorter than the torrent says") }
+                    done += got
+                }
+            }
+        }
+        return output
+    }
+
+    /// Writes bytes at `offset` of the torrent's byte stream, creating folders and files as needed.
+    public func write(_ bytes: [UInt8], at offset: Int64) throws {
+        try bytes.withUnsafeBytes { buffer in
+            try forEachSpan(offset: offset, length: bytes.count) { file, fileOffset, bufferOffset, count in
+                if file.isPadding { return }
+                let filePath = path(of: file)
+                let descriptor = try openFiles.descriptor(for: filePath, writable: true, size: file.length)
+                var done = 0
+                while done < count {
+                    let wrote = pwrite(descriptor, buffer.baseAddress! + bufferOffset + done, count - done,
+                                       off_t(fileOffset + Int64(done)))
+                    if wrote < 0 {
+                        if errno == EINTR { continue }
+                        throw StorageError.errno(filePath)
+                    }
+                    done += wrote
+                }
+            }
+        }
+    }
+
+    /// Creates the torrent's empty files, which no piece covers and so no write would create.
+    public func createEmptyFiles() throws {
+        for file in info.files where file.length == 0 && !file.isPadding {
+            _ = try openFiles.descriptor(for: path(of: file), writable: true)
+        }
+    }
+
+    public func readPiece(_ piece: Int) throws -> [UInt8] {
+        try read(at: Int64(piece) * Int64(info.pieceLength), length: info.length(ofPiece: piece))
+    }
+
+    public func writePiece(_ piece: Int, _ bytes: [UInt8]) throws {
+        try write(bytes, at: Int64(piece) * Int64(info.pieceLength))
+    }
+
+    /// Size and modification time of each file, nil where it does not exist: how a
+    /// restart tells whether files changed behind memofs's back.
+    public func fileStamps() -> [FileStamp?] {
+        fileStamps(of: Array(info.files.indices))
+    }
+
+    /// Stamps of some files only, so recording a piece does not stat every file of a big torrent.
+    public func fileStamps(of files: [Int]) -> [FileStamp?] {
+        files.map { index in
+            let file = info.files[index]
+            if file.isPadding { return FileStamp(size: file.length, modifiedNanoseconds: 0) }
+            var status = stat()
+            guard stat(path(of: file), &status) == 0 else { return nil }
+            return FileStamp(size: Int64(status.st_size),
+                             modifiedNanoseconds: Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec))
+        }
+    }
+
+    /// Indices of the files that hold bytes of `piece`.
+    public func files(ofPiece piece: Int) -> [Int] {
+        let start = Int64(piece) * Int64(info.pieceLength)
+        let end = start + Int64(info.length(ofPiece: piece))
+        return info.files.indices.filter { index in
+            let file = info.files[index]
+            return file.length > 0 && file.offset < end && file.offset + file.length > start
+        }
+    }
+
+    /// Closes every open descriptor (before files are removed or replaced).
+    public func close() { openFiles.closeAll() }
+
+    /// Removes the torrent's files and the folders it made under `root`.
+    public func removeFiles() {
+        close()
+        for file in info.files where !file.isPadding { unlink(path(of: file)) }
+        if !info.isSingleFile {
+            var folders = Set<String>()
+            for file in info.files {
+                for depth in 1..<file.path.count { folders.insert(file.path[..<depth].joined(separator: "/")) }
+            }
+            for folder in folders.sorted(by: { $0.count > $1.count }) { rmdir(root + "/" + folder) }
+        }
+    }
+
+    /// Calls `body` for each file span the range covers: (file, offset in file, offset in the range, length).
+    private func forEachSpan(offset: Int64, length: Int,
+                             _ body: (TorrentFile, Int64, Int, Int) throws -> Void) throws {
+        guard offset >= 0, length >= 0, offset + Int64(length) <= info.totalLength else {
+            throw StorageError(root, "range \(offset)+\(length) is outside the torrent (\(info.totalLength) bytes)")
+        }
+        var remaining = length
+        var position = offset
+        // Binary search for the first file that ends after `offset`.
+        var low = 0, high = info.files.count - 1
+        while low < high {
+            let middle = (low + high) / 2
+            if info.files[middle].offset + info.files[middle].length <= position { low = middle + 1 } else { high = middle }
+        }
+        var index = low
+        while remaining > 0 && index < info.files.count {
+            let file = info.files[index]
+            let fileEnd = file.offset + file.length
+            if fileEnd > position {
+                let count = Int(min(Int64(remaining), fileEnd - position))
+                try body(file, position - file.offset, length - remaining, count)
+                remaining -= count
+                position += Int64(count)
+            }
+            index += 1
+        }
+    }
+}
+
+public struct FileStamp: Equatable, Sendable, Codable {
+    public let size: Int64
+    public let modifiedNanoseconds: Int64
+}
+
+/// Open file descriptors by path, behind a lock (reads and writes come from pool threads).
+final class OpenFiles: @unchecked Sendable {
+    private var readable: [String: Int32] = [:]
+    private var writable: [String: Int32] = [:]
+    private let mutex = NIOLock()
+
+    func descriptor(for path: String, writable wantWrite: Bool, size: Int64 = 0) throws -> Int32 {
+        mutex.lock()
+        defer { mutex.unlock() }
+        if let descriptor = writable[path] { return descriptor }
+        if !wantWrite, let descriptor = readable[path] { return descriptor }
+        if wantWrite {
+            try makeParentFolders(of: path)
+            let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw StorageError.errno(path) }
+            var status = stat()
+            if fstat(descriptor, &status) == 0 && Int64(status.st_size) < size {
+                // Sparse: the length is set, no blocks are allocated until written.
+                guard ftruncate(descriptor, off_t(size)) == 0 else {
+                    let error = StorageError.errno(path)
+                    Glibc.close(descriptor)
+                    throw error
+                }
+            }
+            if let old = readable.removeValue(forKey: path) { Glibc.close(old) }
+            writable[path] = descriptor
+            return descriptor
+        }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw StorageError.errno(path) }
+        readable[path] = descriptor
+        return descriptor
+    }
+
+    func closeAll() {
+        mutex.lock()
+        defer { mutex.unlock() }
+        for descriptor in readable.values { Glibc.close(descriptor) }
+        for descriptor in writable.values { Glibc.close(descriptor) }
+        readable = [:]
+        writable = [:]
+    }
+
+    private func makeParentFolders(of path: String) throws {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/").dropLast() {
+            prefix += "/" + component
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw StorageError.errno(prefix) }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+
+/// A process a test starts and always ends: stdin is kept open so closing it asks the
+/// child to stop; `stop()` then sends SIGTERM and, after a grace period, SIGKILL, to
+/// this PID only. Output lines are collected for bounded waits.
+final class ChildProcess: @unchecked Sendable {
+    let process = Process()
+    private let input = Pipe()
+    private let output = Pipe()
+    private let lock = NSLock()
+    private var lines: [String] = []
+    private var partial = Data()
+    private var stderrText = ""
+    let label: String
+
+    init(_ executable: String, _ arguments: [String], label: String) throws {
+        self.label = label
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardInput = input
+        process.standardOutput = output
+        let errors = Pipe()
+        process.standardError = errors
+        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.lock()
+            self.partial.append(data)
+            while let newline = self.partial.firstIndex(of: 0x0a) {
+                self.lines.append(String(decoding: self.partial[self.partial.startIndex..<newline], as: UTF8.self))
+                self.partial.removeSubrange(self.partial.startIndex...newline)
+            }
+            self.lock.unlock()
+        }
+        errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.lock()
+            self.stderrText += String(decoding: data, as: UTF8.self)
+            if self.stderrText.count > 20_000 { self.stderrText = String(self.stderrText.suffix(10_000)) }
+            self.lock.unlock()
+        }
+        try process.run()
+    }
+
+    deinit { stop() }
+
+    var allLines: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return lines
+    }
+
+    var errorOutput: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return stderrText
+    }
+
+    struct Timeout: Error, CustomStringConvertible { let description: String }
+
+    /// Waits (bounded) for an output line that is a JSON object satisfying `predicate`.
+    func waitForJSON(timeout: TimeInterval, _ predicate: ([String: Any]) -> Bool) async throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(timeout)
+        var seen = 0
+        while Date() < deadline {
+            let current = allLines
+            while seen < current.count {
+                let line = current[seen]
+                seen += 1
+                if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], predicate(object) {
+                    return object
+                }
+            }
+            if !process.isRunning && seen == allLines.count {
+                throw Timeout(description: "\(label) exited (\(process.terminationStatus)): \(errorOutput.suffix(2000))")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw Timeout(description: "\(label): no matching line within \(timeout) s; last lines: \(allLines.suffix(3)); stderr: \(errorOutput.suffix(1000))")
+    }
+
+    func waitForEvent(_ name: String, timeout: TimeInterval) async throws -> [String: Any] {
+        try await waitForJSON(timeout: timeout) { $0["event"] as? String == name }
+    }
+
+    /// Ends the child: closes stdin, then SIGTERM, then SIGKILL after 3 s. Safe to call twice.
+    func stop() {
+        try? input.fileHandleForWriting.close()
+        guard process.isRunning else { return }
+        let pid = process.processIdentifier
+        let deadline = Date().addingTimeInterval(3)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(pid, SIGTERM) }
+        let killDeadline = Date().addingTimeInterval(3)
+        while process.isRunning && Date() < killDeadline { usleep(20_000) }
+        if process.isRunning { kill(pid, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// Ends the child at once with SIGKILL (a crash).
+    func kill9() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}

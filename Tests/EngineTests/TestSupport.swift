@@ -1,0 +1,79 @@
+import Engine
+import Foundation
+import TorrentModel
+
+let supportFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Support").path
+
+/// A fresh temporary folder, removed when the test's scope ends.
+final class TemporaryFolder: @unchecked Sendable {
+    let path: String
+
+    init() throws {
+        path = NSTemporaryDirectory() + "memofs-engine-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    @discardableResult
+    func write(_ relative: String, count: Int, seed: UInt64 = 1) throws -> [UInt8] {
+        var state = seed &* 0x9e37_79b9_7f4a_7c15 | 1
+        var bytes = [UInt8](repeating: 0, count: count)
+        bytes.withUnsafeMutableBytes { buffer in
+            var index = 0
+            while index + 8 <= count {
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17
+                buffer.storeBytes(of: state, toByteOffset: index, as: UInt64.self)
+                index += 8
+            }
+            while index < count {
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17
+                buffer[index] = UInt8(truncatingIfNeeded: state)
+                index += 1
+            }
+        }
+        let full = path + "/" + relative
+        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: full))
+        return bytes
+    }
+}
+
+func sha1(ofFile path: String) throws -> String {
+    SHA1.hash(Array(try Data(contentsOf: URL(fileURLWithPath: path)))).hex
+}
+
+/// Runs `body`, failing with a timeout error if it takes longer than `seconds`.
+func withTimeout<T: Sendable>(_ seconds: Double, _ what: String,
+                              _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds))
+            throw ChildProcess.Timeout(description: "\(what) did not finish within \(seconds) s")
+        }
+        let result = try await group.next()!
+        group.cancelAll()
+        return result
+    }
+}
+
+/// A libtorrent peer (Tests/Support/lt_peer.py) on its own loopback address.
+func startLibtorrent(_ mode: String, torrent: String? = nil, magnet: String? = nil, folder: String,
+                     listen: String = "127.0.0.2:0", peers: [String] = [], extra: [String] = []) async throws -> (ChildProcess, Int) {
+    var arguments = [supportFolder + "/lt_peer.py", mode, "--dir", folder, "--listen", listen, "--lifetime", "240"]
+    if let torrent { arguments += ["--torrent", torrent] }
+    if let magnet { arguments += ["--magnet", magnet] }
+    for peer in peers { arguments += ["--peer", peer] }
+    arguments += extra
+    let child = try ChildProcess("/usr/bin/python3", arguments, label: "libtorrent \(mode)")
+    let ready = try await child.waitForEvent("ready", timeout: 30)
+    return (child, ready["port"] as? Int ?? 0)
+}
+
+func testConfiguration(_ folder: String, trackers: [String] = []) -> SessionConfiguration {
+    SessionConfiguration(dataFolder: folder, listenHost: "127.0.0.1", listenPort: 0,
+                         extraTrackers: trackers, connectTimeout: .seconds(5))
+}

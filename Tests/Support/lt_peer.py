@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""A libtorrent peer for memofs's end-to-end tests: seeds or downloads one torrent.
+
+Prints one JSON object per line on stdout ("ready", "progress", "done", "error").
+Stops when stdin closes, when it is killed, or after --lifetime seconds, so a
+test that dies never leaves it running. Only loopback is used: DHT, local peer
+discovery, UPnP and NAT-PMP are off, and so is uTP (TCP only).
+"""
+import argparse
+import json
+import os
+import select
+import sys
+import time
+
+import libtorrent as lt
+
+
+def say(**fields):
+    sys.stdout.write(json.dumps(fields) + "\n")
+    sys.stdout.flush()
+
+
+def make_session(listen):
+    settings = {
+        "listen_interfaces": listen,
+        "enable_dht": False,
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        "enable_outgoing_utp": False,
+        "enable_incoming_utp": False,
+        "allow_multiple_connections_per_ip": True,
+        "user_agent": "lt_peer",
+        "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
+        "announce_to_all_trackers": True,
+        "announce_to_all_tiers": True,
+    }
+    return lt.session(settings)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["seed", "download"])
+    parser.add_argument("--torrent")
+    parser.add_argument("--magnet")
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("--listen", default="127.0.0.2:0")
+    parser.add_argument("--lifetime", type=float, default=300)
+    parser.add_argument("--peer", action="append", default=[], help="host:port to connect to")
+    parser.add_argument("--upload-limit", type=int, default=0)
+    args = parser.parse_args()
+
+    session = make_session(args.listen)
+    params = lt.add_torrent_params()
+    if args.torrent:
+        params.ti = lt.torrent_info(args.torrent)
+    else:
+        params = lt.parse_magnet_uri(args.magnet)
+    params.save_path = args.dir
+    if args.mode == "seed":
+        params.flags |= lt.torrent_flags.seed_mode
+    params.flags &= ~lt.torrent_flags.auto_managed
+    params.flags &= ~lt.torrent_flags.paused
+    handle = session.add_torrent(params)
+    if args.upload_limit:
+        handle.set_upload_limit(args.upload_limit)
+
+    started = time.monotonic()
+    for peer in args.peer:
+        host, port = peer.rsplit(":", 1)
+        handle.connect_peer((host.strip("[]"), int(port)))
+    say(event="ready", port=session.listen_port(), pid=os.getpid())
+
+    done_reported = False
+    last_progress = 0.0
+    while time.monotonic() - started < args.lifetime:
+        readable, _, _ = select.select([sys.stdin], [], [], 0.1)
+        if readable and not sys.stdin.readline():
+            break
+        for alert in session.pop_alerts():
+            if isinstance(alert, (lt.torrent_error_alert, lt.file_error_alert, lt.metadata_failed_alert)):
+                say(event="error", message=alert.message())
+        status = handle.status()
+        if args.mode == "download" and status.is_seeding and not done_reported:
+            done_reported = True
+            say(event="done", seconds=time.monotonic() - started, downloaded=status.total_payload_download,
+                name=handle.torrent_file().name() if handle.torrent_file() else "")
+        if time.monotonic() - last_progress > 1:
+            last_progress = time.monotonic()
+            say(event="progress", progress=status.progress, peers=status.num_peers,
+                uploaded=status.total_payload_upload, downloaded=status.total_payload_download,
+                state=str(status.state))
+    say(event="exit")
+
+
+if __name__ == "__main__":
+    main()
