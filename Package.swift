@@ -32,7 +32,8 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .executableTarget(name: "memofs", dependencies: [
-            "TorrentModel",
+            "TorrentModel", "Engine",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Benchmarks print figures; they are run in release mode, never as tests.

@@ -158,8 +158,11 @@ public actor Session {
                                         downloadWhole: record.downloadWhole)
             if let metainfo {
                 let verified = try await context.store.verifiedPieces(of: record.infoHash)
-                let kept = try await recheck(verified, of: metainfo.info, root: record.root, recorded: record.fileStamps)
-                await torrent.adoptVerified(kept.pieces, stamps: kept.stamps)
+                let pending = try await context.store.pendingPieces(of: record.infoHash)
+                let kept = try await recheck(verified, of: metainfo.info, root: record.root, recorded: record.fileStamps,
+                                             pending: pending)
+                try await context.store.clearPending(of: record.infoHash)
+                await torrent.adoptVerified(kept.pieces, stamps: kept.stamps, rechecked: kept.rechecked)
                 if kept.pieces.count != verified.count {
                     let lost = Set(verified).subtracting(kept.pieces)
                     try await context.store.forgetPieces(Array(lost), for: record.infoHash, fileStamps: kept.stamps)
@@ -170,25 +173,35 @@ public actor Session {
         }
     }
 
-    private func recheck(_ verified: [Int], of info: TorrentInfo, root: String,
-                         recorded: [FileStamp?]) async throws -> (pieces: [Int], stamps: [FileStamp?]) {
+    /// A file whose size or mtime differs from the record changed behind our back, unless a
+    /// pending write of ours (cut short by a crash) touched it: then only that write is lost,
+    /// and the pending piece, never recorded as verified, is simply fetched again.
+    private func recheck(_ verified: [Int], of info: TorrentInfo, root: String, recorded: [FileStamp?],
+                         pending: [Int]) async throws -> (pieces: [Int], stamps: [FileStamp?], rechecked: Int) {
         let storage = TorrentStorage(root: root, info: info)
         defer { storage.close() }
         return try await context.blocking {
             let current = storage.fileStamps()
+            let touchedByUs = Set(pending.filter { $0 >= 0 && $0 < info.pieceCount }.flatMap { storage.files(ofPiece: $0) })
             let changed = Set(info.files.indices.filter { index in
-                index >= recorded.count || recorded[index] == nil || recorded[index] != current[index]
+                guard index < recorded.count, let old = recorded[index], let new = current[index] else { return true }
+                if old == new { return false }
+                return !(touchedByUs.contains(index) && old.size == new.size)
             })
             var kept: [Int] = []
+            var rechecked = 0
             for piece in verified where piece >= 0 && piece < info.pieceCount {
                 let files = storage.files(ofPiece: piece)
                 if files.allSatisfy({ !changed.contains($0) }) {
                     kept.append(piece)
-                } else if let bytes = try? storage.readPiece(piece), SHA1.hash(bytes) == info.pieceHashes[piece] {
+                    continue
+                }
+                rechecked += 1
+                if let bytes = try? storage.readPiece(piece), SHA1.hash(bytes) == info.pieceHashes[piece] {
                     kept.append(piece)
                 }
             }
-            return (kept, current)
+            return (kept, current, rechecked)
         }
     }
 

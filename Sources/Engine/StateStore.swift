@@ -65,7 +65,39 @@ public final class StateStore: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2-pending") { db in
+            // A piece about to be written: if the process dies before it is recorded as
+            // verified, the file's changed mtime is explained by this write, not by an edit.
+            try db.execute(sql: """
+                CREATE TABLE pending_piece (
+                    info_hash TEXT NOT NULL REFERENCES torrent(info_hash) ON DELETE CASCADE,
+                    piece INTEGER NOT NULL,
+                    PRIMARY KEY (info_hash, piece)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
+    }
+
+    /// Records that a piece is about to be written (see the `pending_piece` table).
+    public func markPending(_ piece: Int, for infoHash: InfoHash) async throws {
+        try await database.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO pending_piece (info_hash, piece) VALUES (?, ?)",
+                           arguments: [infoHash.hex, piece])
+        }
+    }
+
+    public func pendingPieces(of infoHash: InfoHash) async throws -> [Int] {
+        try await database.read { db in
+            try Int.fetchAll(db, sql: "SELECT piece FROM pending_piece WHERE info_hash = ? ORDER BY piece",
+                             arguments: [infoHash.hex])
+        }
+    }
+
+    public func clearPending(of infoHash: InfoHash) async throws {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM pending_piece WHERE info_hash = ?", arguments: [infoHash.hex])
+        }
     }
 
     public func save(_ record: TorrentRecord) async throws {
@@ -95,6 +127,8 @@ public final class StateStore: Sendable {
             for piece in pieces {
                 try db.execute(sql: "INSERT OR IGNORE INTO verified_piece (info_hash, piece) VALUES (?, ?)",
                                arguments: [infoHash.hex, piece])
+                try db.execute(sql: "DELETE FROM pending_piece WHERE info_hash = ? AND piece = ?",
+                               arguments: [infoHash.hex, piece])
             }
             try db.execute(sql: "UPDATE torrent SET file_stamps = ? WHERE info_hash = ?", arguments: [stamps, infoHash.hex])
         }
@@ -115,6 +149,7 @@ public final class StateStore: Sendable {
     public func remove(_ infoHash: InfoHash) async throws {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM verified_piece WHERE info_hash = ?", arguments: [infoHash.hex])
+            try db.execute(sql: "DELETE FROM pending_piece WHERE info_hash = ?", arguments: [infoHash.hex])
             try db.execute(sql: "DELETE FROM torrent WHERE info_hash = ?", arguments: [infoHash.hex])
         }
     }

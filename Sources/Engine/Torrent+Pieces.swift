@@ -9,9 +9,11 @@ extension Torrent {
         let expected = info.pieceHashes[piece]
         let context = self.context
         let files = storage.files(ofPiece: piece)
+        let hash = infoHash
         Task {
             let outcome: PieceCheck
             do {
+                try await context.store.markPending(piece, for: hash)
                 outcome = try await context.blocking {
                     guard SHA1.hash(buffer) == expected else { return PieceCheck.failed }
                     try storage.writePiece(piece, buffer)
@@ -35,7 +37,12 @@ extension Torrent {
         guard !isStopped, picker != nil else { return }
         switch outcome {
         case .written(let stamps):
-            for (file, stamp) in zip(files, stamps) { fileStamps[file] = stamp }
+            // Checks finish out of order: keep the newest stamp of each file.
+            for (file, stamp) in zip(files, stamps) {
+                if let stamp, stamp.modifiedNanoseconds >= fileStamps[file]?.modifiedNanoseconds ?? .min {
+                    fileStamps[file] = stamp
+                }
+            }
             picker!.pieceVerified(piece)
             for key in peers.keys where peers[key]?.bitfield?[piece] != true { send(.have(piece: UInt32(piece)), to: key) }
             if let waiters = pieceWaiters.removeValue(forKey: piece) {
@@ -101,7 +108,8 @@ extension Torrent {
     }
 
     /// Marks pieces as verified without downloading (a local recording, or state from the database).
-    func adoptVerified(_ pieces: [Int], stamps: [FileStamp?]) {
+    func adoptVerified(_ pieces: [Int], stamps: [FileStamp?], rechecked: Int = 0) {
+        recheckedPieces += rechecked
         guard var picker else { return }
         for piece in pieces where piece >= 0 && piece < picker.pieceCount { picker.markHave(piece) }
         self.picker = picker

@@ -50,6 +50,8 @@ public actor Torrent {
     public internal(set) var uploadedBytes: Int64 = 0
     public internal(set) var wastedBytes: Int64 = 0
     public internal(set) var hashFailures = 0
+    /// Pieces hashed again at start because their files changed behind memofs's back.
+    public internal(set) var recheckedPieces = 0
     public internal(set) var lastError: String?
     var isStopped = false
     var tickTask: Task<Void, Never>?
@@ -166,7 +168,8 @@ public actor Torrent {
                       downloadRate: peers.values.reduce(0) { $0 + $1.downloadRate },
                       uploadRate: peers.values.reduce(0) { $0 + $1.uploadRate },
                       downloadedBytes: downloadedBytes, uploadedBytes: uploadedBytes,
-                      wastedBytes: wastedBytes, hashFailures: hashFailures, lastError: lastError)
+                      wastedBytes: wastedBytes, hashFailures: hashFailures, recheckedPieces: recheckedPieces,
+                      lastError: lastError)
     }
 
     func verifiedByteCount() -> Int64 {
@@ -226,6 +229,7 @@ public struct TorrentStatus: Sendable {
     public let uploadedBytes: Int64
     public let wastedBytes: Int64
     public let hashFailures: Int
+    public let recheckedPieces: Int
     public let lastError: String?
 
     public var progress: Double { totalLength == 0 ? 0 : Double(verifiedBytes) / Double(totalLength) }

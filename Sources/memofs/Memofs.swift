@@ -10,7 +10,7 @@ struct Memofs: AsyncParsableCommand {
         commandName: "memofs",
         abstract: "Sync recordings between devices and people over BitTorrent, through a FUSE mount.",
         version: MemofsVersion.current,
-        subcommands: [Mount.self, Create.self, Info.self, Magnet.self]
+        subcommands: [Mount.self, Download.self, Seed.self, Create.self, Info.self, Magnet.self]
     )
 }
 

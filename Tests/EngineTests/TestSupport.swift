@@ -77,3 +77,15 @@ func testConfiguration(_ folder: String, trackers: [String] = []) -> SessionConf
     SessionConfiguration(dataFolder: folder, listenHost: "127.0.0.1", listenPort: 0,
                          extraTrackers: trackers, connectTimeout: .seconds(5))
 }
+
+/// The memofs executable next to the test bundle (`swift test` builds it too).
+var memofsExecutable: String {
+    let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for candidate in [here.appendingPathComponent("memofs").path,
+                      here.deletingLastPathComponent().appendingPathComponent("memofs").path]
+    where FileManager.default.isExecutableFile(atPath: candidate) {
+        return candidate
+    }
+    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".build/debug/memofs").path
+}

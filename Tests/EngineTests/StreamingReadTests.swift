@@ -1,0 +1,72 @@
+import Engine
+import Foundation
+import Testing
+import TorrentModel
+
+@Suite(.serialized) struct StreamingReadTests {
+    /// A read in the middle of a large torrent being downloaded whole from a throttled
+    /// seeder jumps the queue: it returns long before the torrent is complete.
+    @Test func aReadInTheMiddleIsServedFirst() async throws {
+        let folder = try TemporaryFolder()
+        let size = 48 << 20
+        let original = try folder.write("seed/big.bin", count: size, seed: 77)
+        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/big.bin", options: .init(pieceLength: 256 << 10))
+        let torrentPath = folder.path + "/big.torrent"
+        try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: torrentPath))
+        // 4 MB/s: the whole torrent needs about 12 s.
+        let (seeder, port) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed",
+                                                       extra: ["--upload-limit", "4000000"])
+        defer { seeder.stop() }
+
+        let session = try await Session.start(configuration: testConfiguration(folder.path + "/memofs"))
+        do {
+            let torrent = try await session.add(metainfo: metainfo, downloadWhole: true, peers: [PeerAddress("127.0.0.2:\(port)")!])
+            let offset: Int64 = 30 << 20 + 12345
+            let bytes = try await withTimeout(30, "the read") { try await torrent.read(file: 0, offset: offset, length: 1 << 20) }
+            let status = await torrent.status
+            #expect(bytes == Array(original[Int(offset)..<(Int(offset) + (1 << 20))]))
+            #expect(status.progress < 0.6, "read returned only after \(status.progress * 100)% was downloaded")
+            // The last byte, read at once, is correct too.
+            let tail = try await withTimeout(30, "the tail read") { try await torrent.read(file: 0, offset: Int64(size - 10), length: 100) }
+            #expect(tail == Array(original[(size - 10)...]))
+        } catch {
+            await session.shutdown()
+            throw error
+        }
+        await session.shutdown()
+    }
+
+    /// Without `downloadWhole`, only what is read is fetched.
+    @Test func onlyWhatIsReadIsFetched() async throws {
+        let folder = try TemporaryFolder()
+        let size = 16 << 20
+        let original = try folder.write("seed/rec.ogg", count: size, seed: 5)
+        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/rec.ogg", options: .init(pieceLength: 64 << 10))
+        let torrentPath = folder.path + "/rec.torrent"
+        try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: torrentPath))
+        let (seeder, port) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed")
+        defer { seeder.stop() }
+
+        let session = try await Session.start(configuration: testConfiguration(folder.path + "/memofs"))
+        do {
+            var magnet = MagnetLink(infoHash: metainfo.infoHash)
+            magnet.peers = [PeerAddress("127.0.0.2:\(port)")!]
+            let torrent = try await session.add(magnet: magnet)
+            var generator = SystemRandomNumberGenerator()
+            for _ in 0..<10 {
+                let offset = Int64.random(in: 0..<Int64(size - 65536), using: &generator)
+                let bytes = try await withTimeout(20, "a random read") { try await torrent.read(file: 0, offset: offset, length: 65536) }
+                #expect(bytes == Array(original[Int(offset)..<(Int(offset) + 65536)]))
+            }
+            // Give any stray requests a moment, then check how much was fetched.
+            try await Task.sleep(for: .milliseconds(500))
+            let status = await torrent.status
+            #expect(status.verifiedPieces <= 20, "\(status.verifiedPieces) of \(status.pieceCount) pieces fetched for 10 reads")
+            #expect(status.verifiedPieces >= 10)
+        } catch {
+            await session.shutdown()
+            throw error
+        }
+        await session.shutdown()
+    }
+}
