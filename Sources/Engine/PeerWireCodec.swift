@@ -69,12 +69,13 @@ final class PeerEventBridge: ChannelInboundHandler, @unchecked Sendable {
 
     enum Item: Sendable {
         case events([PeerWireEvent])
-        case closed(String?)
+        /// The connection ended; with the error that ended it, if any.
+        case closed((any Error)?)
     }
 
     let continuation: AsyncStream<Item>.Continuation
     private var pending: [PeerWireEvent] = []
-    private var closedReason: String?
+    private var closedReason: (any Error)?
 
     init(continuation: AsyncStream<Item>.Continuation) {
         self.continuation = continuation
@@ -90,7 +91,7 @@ final class PeerEventBridge: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        closedReason = closedReason ?? "\(error)"
+        closedReason = closedReason ?? error
         flush()
         context.close(promise: nil)
     }

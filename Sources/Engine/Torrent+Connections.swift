@@ -73,16 +73,25 @@ extension Torrent {
             return
         }
         await torrent.handle(Array(events.dropFirst()), from: key)
-        var reason: String?
+        var ending: (any Error)?
         while let item = await iterator.next() {
             switch item {
             case .events(let batch):
                 await torrent.handle(batch, from: key)
-            case .closed(let why):
-                reason = why
+            case .closed(let error):
+                ending = error
             }
         }
-        await torrent.detach(key, reason: reason ?? "connection closed")
+        switch ending {
+        case let error as PeerWireError:
+            await torrent.ban(key, reason: "\(error)")
+        case let error as PeerConnectionError:
+            await torrent.ban(key, reason: "\(error)")
+        case let error?:
+            await torrent.detach(key, reason: "\(error)")
+        case nil:
+            await torrent.detach(key, reason: "connection closed")
+        }
     }
 
     /// Accepts a handshaken connection as a peer, or refuses it (nil).

@@ -234,3 +234,8 @@ public struct TorrentStatus: Sendable {
 
     public var progress: Double { totalLength == 0 ? 0 : Double(verifiedBytes) / Double(totalLength) }
 }
+
+extension Torrent {
+    /// Hosts cut off for sending bad data or breaking the protocol.
+    public var bannedPeerHosts: [String] { bannedHosts.sorted() }
+}

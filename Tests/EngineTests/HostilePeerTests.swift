@@ -1,0 +1,51 @@
+import Engine
+import Foundation
+import Testing
+import TorrentModel
+
+@Suite(.serialized) struct HostilePeerTests {
+    /// Peers that send corrupted blocks or lie about lengths never get a wrong byte into a
+    /// file, are banned, and the download completes from an honest peer.
+    @Test func hostilePeersAreBannedAndTheDownloadCompletes() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("seed/memo.opus", count: 3 << 20, seed: 66)
+        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/memo.opus", options: .init(pieceLength: 64 << 10))
+        let torrentPath = folder.path + "/memo.torrent"
+        try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: torrentPath))
+
+        var hostile: [ChildProcess] = []
+        defer { hostile.forEach { $0.stop() } }
+        var addresses: [PeerAddress] = []
+        for (index, mode) in ["corrupt", "lie-length", "lie-block", "huge"].enumerated() {
+            let host = "127.0.0.\(3 + index)"
+            let child = try ChildProcess("/usr/bin/python3", [supportFolder + "/hostile_peer.py", "--torrent", torrentPath,
+                                                             "--mode", mode, "--listen", "\(host):0"], label: "hostile \(mode)")
+            hostile.append(child)
+            let ready = try await child.waitForEvent("ready", timeout: 30)
+            addresses.append(PeerAddress("\(host):\(ready["port"] as? Int ?? 0)")!)
+        }
+
+        let session = try await Session.start(configuration: testConfiguration(folder.path + "/memofs"))
+        do {
+            let torrent = try await session.add(metainfo: metainfo, downloadWhole: true, peers: addresses)
+            // Only hostile peers at first: wait until every one of them is banned.
+            try await withTimeout(60, "banning the hostile peers") {
+                while await Set(torrent.bannedPeerHosts).count < 4 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(await torrent.status.hashFailures >= 2)
+            #expect(await torrent.verifiedPieceCount == 0)
+
+            let (seeder, port) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed")
+            defer { seeder.stop() }
+            await torrent.addPeers([PeerAddress("127.0.0.2:\(port)")!])
+            try await withTimeout(60, "the download from the honest peer") { try await torrent.waitUntilComplete() }
+            let path = folder.path + "/memofs/torrents/\(metainfo.infoHash.hex)/memo.opus"
+            #expect(try sha1(ofFile: path) == sha1(ofFile: folder.path + "/seed/memo.opus"))
+            #expect(Set(await torrent.bannedPeerHosts) == ["127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6"])
+        } catch {
+            await session.shutdown()
+            throw error
+        }
+        await session.shutdown()
+    }
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/python3
+"""A hostile BitTorrent peer for memofs's tests. It claims to have every piece and
+then misbehaves in one of several ways (--mode):
+
+  corrupt     answers every request with random bytes of the right length
+  lie-length  sends a `have` message whose length prefix says 9 bytes
+  lie-block   answers requests with blocks longer than asked, past the piece's end
+  huge        sends a length prefix of 2^31 - 1
+
+Listens on --listen (host:port, port 0 picks one), prints {"event":"ready","port":N},
+serves connections until stdin closes or --lifetime passes. Loopback only.
+"""
+import argparse
+import json
+import os
+import select
+import socket
+import struct
+import sys
+import threading
+import time
+
+import libtorrent as lt
+
+
+def say(**fields):
+    sys.stdout.write(json.dumps(fields) + "\n")
+    sys.stdout.flush()
+
+
+def read_exact(conn, count):
+    data = b""
+    while len(data) < count:
+        chunk = conn.recv(count - len(data))
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    return data
+
+
+def serve(conn, info_hash, num_pieces, mode):
+    try:
+        conn.settimeout(30)
+        theirs = read_exact(conn, 68)
+        if theirs[28:48] != info_hash:
+            return
+        conn.sendall(b"\x13BitTorrent protocol" + b"\x00" * 8 + info_hash + b"-XX0001-hostilepeer!")
+        bitfield = bytearray(b"\xff" * ((num_pieces + 7) // 8))
+        spare = len(bitfield) * 8 - num_pieces
+        if spare:
+            bitfield[-1] &= (0xFF << spare) & 0xFF
+        conn.sendall(struct.pack(">IB", 1 + len(bitfield), 5) + bytes(bitfield))
+        conn.sendall(struct.pack(">IB", 1, 1))  # unchoke
+        if mode == "lie-length":
+            conn.sendall(struct.pack(">IBIIII", 9, 4, 0, 0, 0, 0)[:13])
+        if mode == "huge":
+            conn.sendall(struct.pack(">I", 0x7FFFFFFF) + b"\x07" * 64)
+        while True:
+            length = struct.unpack(">I", read_exact(conn, 4))[0]
+            if length == 0:
+                continue
+            body = read_exact(conn, length)
+            if body[0] != 6:  # only requests matter
+                continue
+            piece, begin, size = struct.unpack(">III", body[1:13])
+            if mode == "corrupt":
+                block = os.urandom(size)
+            elif mode == "lie-block":
+                block = os.urandom(size + 100)
+            else:
+                continue
+            conn.sendall(struct.pack(">IBII", 9 + len(block), 7, piece, begin) + block)
+    except (OSError, ConnectionError):
+        pass
+    finally:
+        conn.close()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--torrent", required=True)
+    parser.add_argument("--mode", required=True, choices=["corrupt", "lie-length", "lie-block", "huge"])
+    parser.add_argument("--listen", default="127.0.0.3:0")
+    parser.add_argument("--lifetime", type=float, default=240)
+    args = parser.parse_args()
+
+    info = lt.torrent_info(args.torrent)
+    info_hash = bytes.fromhex(str(info.info_hash()))
+    host, port = args.listen.rsplit(":", 1)
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind((host, int(port)))
+    server.listen(8)
+    server.settimeout(0.1)
+    say(event="ready", port=server.getsockname()[1])
+    started = time.monotonic()
+    connections = 0
+    while time.monotonic() - started < args.lifetime:
+        readable, _, _ = select.select([sys.stdin], [], [], 0)
+        if readable and not sys.stdin.readline():
+            break
+        try:
+            conn, _ = server.accept()
+        except socket.timeout:
+            continue
+        connections += 1
+        say(event="connection", count=connections)
+        threading.Thread(target=serve, args=(conn, info_hash, info.num_pieces(), args.mode), daemon=True).start()
+    say(event="exit")
+
+
+if __name__ == "__main__":
+    main()
