@@ -12,6 +12,11 @@ public struct PeerKey: Hashable, Sendable, Comparable, CustomStringConvertible {
 public struct Block: Hashable, Sendable {
     public let piece: Int
     public let index: Int
+
+    public init(piece: Int, index: Int) {
+        self.piece = piece
+        self.index = index
+    }
 }
 
 /// Decides which blocks to request from which peer.

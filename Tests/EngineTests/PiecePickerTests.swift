@@ -1,0 +1,98 @@
+import Engine
+import Testing
+import TorrentModel
+
+@Suite struct PiecePickerTests {
+    let a = PeerKey(1), b = PeerKey(2)
+
+    func picker(pieces: Int = 8, pieceLength: Int = 32768, total: Int64? = nil, priority: UInt8 = PiecePicker.normal) -> PiecePicker {
+        PiecePicker(pieceCount: pieces, pieceLength: pieceLength, totalLength: total ?? Int64(pieces * pieceLength),
+                    defaultPriority: priority)
+    }
+
+    @Test func picksRarestPiecesFirst() {
+        var picker = picker()
+        let all = Bitfield(count: 8, allSet: true)
+        var allButThree = all
+        allButThree[3] = false
+        picker.peerHas(all)
+        picker.peerHas(allButThree)  // piece 3 has one holder, every other piece two
+        let blocks = picker.pick(for: a, peerHas: all, count: 2)
+        #expect(blocks.map(\.piece) == [3, 3])
+    }
+
+    @Test func deadlinesComeFirstInOrder() {
+        var picker = picker()
+        let all = Bitfield(count: 8, allSet: true)
+        picker.peerHas(all)
+        picker.setDeadline(2, for: 6)
+        picker.setDeadline(1, for: 4)
+        let blocks = picker.pick(for: a, peerHas: all, count: 4)
+        #expect(blocks.map(\.piece) == [4, 4, 6, 6])
+    }
+
+    @Test func skippedPiecesAreNeverRequested() {
+        var picker = picker(priority: PiecePicker.skip)
+        let all = Bitfield(count: 8, allSet: true)
+        #expect(picker.pick(for: a, peerHas: all, count: 10).isEmpty)
+        #expect(!picker.isInterested(in: all))
+        picker.raisePriority(PiecePicker.high, of: 7)
+        #expect(picker.isInterested(in: all))
+        #expect(Set(picker.pick(for: a, peerHas: all, count: 10).map(\.piece)) == [7])
+    }
+
+    @Test func finishesStartedPiecesAndReportsCompletion() {
+        var picker = picker(pieces: 2)
+        let all = Bitfield(count: 2, allSet: true)
+        let first = picker.pick(for: a, peerHas: all, count: 1)
+        #expect(first.count == 1)
+        let next = picker.pick(for: b, peerHas: all, count: 1)
+        #expect(next[0].piece == first[0].piece)  // the started piece is finished first
+        #expect(picker.received(first[0], from: a) == .accepted(pieceComplete: false, cancelFrom: []))
+        #expect(picker.received(next[0], from: b) == .accepted(pieceComplete: true, cancelFrom: []))
+        #expect(picker.received(next[0], from: b) == .ignored)  // a duplicate
+        picker.pieceVerified(first[0].piece)
+        #expect(picker.have[first[0].piece])
+    }
+
+    @Test func endgameAsksASecondPeerAndCancelsTheFirst() {
+        var picker = picker(pieces: 1, pieceLength: 16384)
+        let all = Bitfield(count: 1, allSet: true)
+        let fromA = picker.pick(for: a, peerHas: all, count: 5)
+        #expect(fromA.count == 1)
+        let fromB = picker.pick(for: b, peerHas: all, count: 5)
+        #expect(fromB == fromA)  // endgame: the same block from another peer
+        #expect(picker.received(fromB[0], from: b) == .accepted(pieceComplete: true, cancelFrom: [a]))
+        #expect(picker.outstandingRequests(of: a).isEmpty)
+    }
+
+    @Test func aFailedPieceIsFetchedAgainAndBlamesItsSenders() {
+        var picker = picker(pieces: 1, pieceLength: 32768)
+        let all = Bitfield(count: 1, allSet: true)
+        let blocks = picker.pick(for: a, peerHas: all, count: 1) + picker.pick(for: b, peerHas: all, count: 1)
+        _ = picker.received(blocks[0], from: a)
+        _ = picker.received(blocks[1], from: b)
+        #expect(picker.pieceFailed(0) == [a, b])
+        #expect(!picker.have[0])
+        #expect(picker.pick(for: a, peerHas: all, count: 4).count == 2)
+    }
+
+    @Test func aLostPeersRequestsReturnToThePool() {
+        var picker = picker(pieces: 1, pieceLength: 65536)
+        let all = Bitfield(count: 1, allSet: true)
+        picker.peerHas(all)
+        #expect(picker.pick(for: a, peerHas: all, count: 4).count == 4)
+        picker.peerLeft(a, had: all)
+        #expect(picker.availability(of: 0) == 0)
+        #expect(picker.pick(for: b, peerHas: all, count: 4).count == 4)
+    }
+
+    @Test func blocksMustMatchTheGeometry() {
+        let picker = picker(pieces: 2, pieceLength: 32768, total: 40000)
+        #expect(picker.block(piece: 1, begin: 0, length: 7232) == Block(piece: 1, index: 0))
+        #expect(picker.block(piece: 1, begin: 0, length: 16384) == nil)
+        #expect(picker.block(piece: 0, begin: 100, length: 16384) == nil)
+        #expect(picker.block(piece: 2, begin: 0, length: 16384) == nil)
+        #expect(picker.block(piece: -1, begin: 0, length: 16384) == nil)
+    }
+}
