@@ -36,13 +36,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Real peers (libtorrent, opentracker) as child processes, for tests and benchmarks.
+        .target(name: "PeerHarness", dependencies: ["Engine", "TorrentModel"]),
         // Benchmarks print figures; they are run in release mode, never as tests.
-        .executableTarget(name: "memofs-bench", dependencies: ["TorrentModel", "CCrypto"]),
+        .executableTarget(name: "memofs-bench", dependencies: ["TorrentModel", "CCrypto", "Engine", "PeerHarness"]),
         .testTarget(name: "BencodeTests", dependencies: ["Bencode"]),
         .testTarget(name: "TorrentModelTests", dependencies: ["TorrentModel", "Bencode"]),
         .testTarget(name: "PeerProtocolTests", dependencies: ["PeerProtocol", "TorrentModel", "Bencode"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TorrentModel", "Bencode"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "TorrentModel", "PeerProtocol"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TorrentModel", "PeerProtocol", "PeerHarness"]),
     ],
     swiftLanguageModes: [.v6]
 )

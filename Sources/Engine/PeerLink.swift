@@ -48,12 +48,22 @@ final class PeerLink: Sendable {
         channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
     }
 
-    /// Writes one piece message without copying the block twice; completes when written to the socket.
-    func sendBlock(piece: Int, begin: Int, block: ArraySlice<UInt8>) -> EventLoopFuture<Void> {
-        var buffer = channel.allocator.buffer(capacity: 13 + block.count)
-        buffer.writeBytes(PeerMessage.encodePieceHeader(piece: UInt32(piece), begin: UInt32(begin), blockLength: block.count))
-        buffer.writeBytes(block)
-        return channel.writeAndFlush(buffer)
+    /// Writes piece messages in one trip to the event loop and one flush; each block is
+    /// written as its own buffer after a 13-byte header, so it is not copied. Completes
+    /// when the last one is written to the socket.
+    func sendBlocks(_ blocks: [(piece: Int, begin: Int, block: ByteBuffer)]) -> EventLoopFuture<Void> {
+        let channel = self.channel
+        return channel.eventLoop.flatSubmit {
+            var last: EventLoopFuture<Void> = channel.eventLoop.makeSucceededVoidFuture()
+            for (piece, begin, block) in blocks {
+                let header = PeerMessage.encodePieceHeader(piece: UInt32(piece), begin: UInt32(begin),
+                                                           blockLength: block.readableBytes)
+                channel.write(channel.allocator.buffer(bytes: header), promise: nil)
+                last = channel.write(block)
+            }
+            channel.flush()
+            return last
+        }
     }
 
     func close() {

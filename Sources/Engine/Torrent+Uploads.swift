@@ -26,48 +26,67 @@ extension Torrent {
         }
     }
 
-    /// Sends the requested blocks one after another, reading whole pieces into a small
-    /// cache so a peer asking for a piece's blocks in order costs one disk read.
+    /// Sends the requested blocks in batches: every request whose piece is in memory is
+    /// written in one trip to the event loop with one flush, and whole pieces are read
+    /// into a small cache so a peer asking for a piece's blocks in order costs one disk read.
+    /// The blocks are slices of the cached piece, never copies.
     private func serve(_ key: PeerKey) async {
-        var inFlight: [EventLoopFuture<Void>] = []
-        while let peer = peers[key], !peer.uploadQueue.isEmpty, !isStopped {
-            let request = peers[key]!.uploadQueue.removeFirst()
-            let piece = Int(request.piece)
-            let bytes: [UInt8]
-            do {
-                bytes = try await pieceForUpload(piece)
-            } catch {
-                lastError = "could not read piece \(piece) to upload: \(error)"
-                break
+        var lastWrite: EventLoopFuture<Void>?
+        var unconfirmed = 0
+        while let peer = peers[key], !peer.uploadQueue.isEmpty, !peer.amChoking, !isStopped {
+            var batch: [(piece: Int, begin: Int, block: ByteBuffer)] = []
+            while let request = peers[key]?.uploadQueue.first, batch.count < 256 {
+                let piece = Int(request.piece)
+                let cached: ByteBuffer
+                if let hit = cachedPiece(piece) {
+                    cached = hit
+                } else if batch.isEmpty {
+                    do {
+                        cached = try await loadPieceForUpload(piece)
+                    } catch {
+                        lastError = "could not read piece \(piece) to upload: \(error)"
+                        peers[key]?.uploadQueue.removeFirst()
+                        continue
+                    }
+                    guard peers[key]?.uploadQueue.first == request else { continue }  // cancelled meanwhile
+                } else {
+                    break  // send what is ready before reading from disk
+                }
+                peers[key]!.uploadQueue.removeFirst()
+                let begin = Int(request.begin), length = Int(request.length)
+                batch.append((piece, begin, cached.getSlice(at: cached.readerIndex + begin, length: length)!))
+                peers[key]!.uploadedThisTick += length
+                peers[key]!.uploadedTotal += Int64(length)
+                uploadedBytes += Int64(length)
             }
-            guard let current = peers[key], !current.amChoking else { continue }
-            let begin = Int(request.begin)
-            inFlight.append(current.link.sendBlock(piece: piece, begin: begin, block: bytes[begin..<(begin + Int(request.length))]))
-            peers[key]!.uploadedThisTick += Int(request.length)
-            peers[key]!.uploadedTotal += Int64(request.length)
+            guard let link = peers[key]?.link, !batch.isEmpty else { continue }
             peers[key]!.lastSentAt = .now
-            uploadedBytes += Int64(request.length)
-            // Keep a bounded number of blocks queued in the socket.
-            if inFlight.count >= 64 {
-                let oldest = inFlight.removeFirst()
-                _ = try? await oldest.get()
+            lastWrite = link.sendBlocks(batch)
+            unconfirmed += batch.count
+            // Keep a bounded amount queued in the socket: wait when too much is unconfirmed.
+            if unconfirmed >= 256, let pending = lastWrite {
+                _ = try? await pending.get()
+                unconfirmed = 0
             }
         }
         peers[key]?.isServing = false
     }
 
-    private func pieceForUpload(_ piece: Int) async throws -> [UInt8] {
-        if let index = uploadCache.firstIndex(where: { $0.piece == piece }) {
-            let entry = uploadCache.remove(at: index)
-            uploadCache.append(entry)
-            return entry.bytes
-        }
+    private func cachedPiece(_ piece: Int) -> ByteBuffer? {
+        guard let index = uploadCache.firstIndex(where: { $0.piece == piece }) else { return nil }
+        let entry = uploadCache.remove(at: index)
+        uploadCache.append(entry)
+        return entry.bytes
+    }
+
+    private func loadPieceForUpload(_ piece: Int) async throws -> ByteBuffer {
         let storage = self.storage!
-        let bytes = try await context.blocking { try storage.readPiece(piece) }
+        let bytes = try await context.blocking { ByteBuffer(bytes: try storage.readPiece(piece)) }
+        if let hit = cachedPiece(piece) { return hit }
         uploadCache.append((piece, bytes))
-        var total = uploadCache.reduce(0) { $0 + $1.bytes.count }
+        var total = uploadCache.reduce(0) { $0 + $1.bytes.readableBytes }
         while total > Self.uploadCacheBytes && uploadCache.count > 1 {
-            total -= uploadCache.removeFirst().bytes.count
+            total -= uploadCache.removeFirst().bytes.readableBytes
         }
         return bytes
     }

@@ -43,7 +43,7 @@ public actor Torrent {
     var deadlineOrder: UInt64 = 0
 
     /// Pieces read for uploading, most recent last; bounded.
-    var uploadCache: [(piece: Int, bytes: [UInt8])] = []
+    var uploadCache: [(piece: Int, bytes: ByteBuffer)] = []
     static let uploadCacheBytes = 64 << 20
 
     public internal(set) var downloadedBytes: Int64 = 0

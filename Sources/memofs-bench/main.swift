@@ -9,7 +9,14 @@ func megabytesPerSecond(_ bytes: Int, _ duration: Duration) -> Double {
     return Double(bytes) / seconds / 1e6
 }
 
-func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+func median(_ values: [Double]) -> Double { values.isEmpty ? .nan : values.sorted()[values.count / 2] }
+
+/// One line of a figures table: a name, then min / median / max.
+func row(_ name: String, _ values: [Double], format: String = "%7.0f") {
+    let text = values.isEmpty ? "n/a"
+        : String(format: "\(format) / \(format) / \(format)", values.min()!, median(values), values.max()!)
+    print(name.padding(toLength: 44, withPad: " ", startingAt: 0) + text)
+}
 
 func measure(rounds: Int, bytes: Int, _ body: () throws -> Void) rethrows -> [Double] {
     let clock = ContinuousClock()
@@ -76,10 +83,6 @@ func hashBenchmark() throws {
     }
     let openssl = (0..<rounds).compactMap { _ in try? opensslSpeed(blockSize: pieceLength) }
 
-    func row(_ name: String, _ rates: [Double]) {
-        let text = rates.isEmpty ? "n/a" : String(format: "%7.0f / %7.0f / %7.0f", rates.min()!, median(rates), rates.max()!)
-        print(name.padding(toLength: 44, withPad: " ", startingAt: 0) + text)
-    }
     row("memofs SHA1.hash, one core", single)
     row("openssl speed -evp sha1 -bytes 262144", openssl)
     row("memofs PieceHasher, all \(ProcessInfo.processInfo.activeProcessorCount) cores", parallel)
@@ -89,11 +92,20 @@ func hashBenchmark() throws {
     }
 }
 
-let arguments = CommandLine.arguments.dropFirst()
+let arguments = Array(CommandLine.arguments.dropFirst())
+func option(_ name: String, default value: Int) -> Int {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count, let number = Int(arguments[index + 1]) else {
+        return value
+    }
+    return number
+}
+
 switch arguments.first {
 case "hash", nil:
     try hashBenchmark()
+case "swarm":
+    try await swarmBenchmark(sizeMiB: option("--size", default: 256), rounds: option("--rounds", default: 3))
 default:
-    print("usage: memofs-bench [hash]")
+    print("usage: memofs-bench hash | swarm [--size MiB] [--rounds N]")
     exit(2)
 }

@@ -1,4 +1,5 @@
 import Engine
+import PeerHarness
 import Testing
 import TorrentModel
 

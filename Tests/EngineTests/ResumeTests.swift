@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import PeerHarness
 import Testing
 import TorrentModel
 

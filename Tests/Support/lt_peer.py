@@ -73,15 +73,19 @@ def main():
     say(event="ready", port=session.listen_port(), pid=os.getpid())
 
     done_reported = False
+    metadata_reported = False
     last_progress = 0.0
     while time.monotonic() - started < args.lifetime:
-        readable, _, _ = select.select([sys.stdin], [], [], 0.1)
+        readable, _, _ = select.select([sys.stdin], [], [], 0.01)
         if readable and not sys.stdin.readline():
             break
         for alert in session.pop_alerts():
             if isinstance(alert, (lt.torrent_error_alert, lt.file_error_alert, lt.metadata_failed_alert)):
                 say(event="error", message=alert.message())
         status = handle.status()
+        if status.has_metadata and not metadata_reported:
+            metadata_reported = True
+            say(event="metadata", seconds=time.monotonic() - started)
         if args.mode == "download" and status.is_seeding and not done_reported:
             done_reported = True
             say(event="done", seconds=time.monotonic() - started, downloaded=status.total_payload_download,

@@ -2,14 +2,18 @@ import Engine
 import Foundation
 import TorrentModel
 
-let supportFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Support").path
+/// Helpers for tests and benchmarks that drive real peers: child processes that are always
+/// ended, temporary folders, libtorrent and opentracker on loopback.
+
+/// `Tests/Support`, where the Python peers live.
+public let supportFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Tests/Support").path
 
 /// A fresh temporary folder, removed when the test's scope ends.
-final class TemporaryFolder: @unchecked Sendable {
-    let path: String
+public final class TemporaryFolder: @unchecked Sendable {
+    public let path: String
 
-    init() throws {
+    public init() throws {
         path = NSTemporaryDirectory() + "memofs-engine-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
@@ -17,7 +21,7 @@ final class TemporaryFolder: @unchecked Sendable {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 
     @discardableResult
-    func write(_ relative: String, count: Int, seed: UInt64 = 1) throws -> [UInt8] {
+    public func write(_ relative: String, count: Int, seed: UInt64 = 1) throws -> [UInt8] {
         var state = seed &* 0x9e37_79b9_7f4a_7c15 | 1
         var bytes = [UInt8](repeating: 0, count: count)
         bytes.withUnsafeMutableBytes { buffer in
@@ -41,12 +45,12 @@ final class TemporaryFolder: @unchecked Sendable {
     }
 }
 
-func sha1(ofFile path: String) throws -> String {
+public func sha1(ofFile path: String) throws -> String {
     SHA1.hash(Array(try Data(contentsOf: URL(fileURLWithPath: path)))).hex
 }
 
 /// Runs `body`, failing with a timeout error if it takes longer than `seconds`.
-func withTimeout<T: Sendable>(_ seconds: Double, _ what: String,
+public func withTimeout<T: Sendable>(_ seconds: Double, _ what: String,
                               _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await body() }
@@ -61,7 +65,7 @@ func withTimeout<T: Sendable>(_ seconds: Double, _ what: String,
 }
 
 /// A libtorrent peer (Tests/Support/lt_peer.py) on its own loopback address.
-func startLibtorrent(_ mode: String, torrent: String? = nil, magnet: String? = nil, folder: String,
+public func startLibtorrent(_ mode: String, torrent: String? = nil, magnet: String? = nil, folder: String,
                      listen: String = "127.0.0.2:0", peers: [String] = [], extra: [String] = []) async throws -> (ChildProcess, Int) {
     var arguments = [supportFolder + "/lt_peer.py", mode, "--dir", folder, "--listen", listen, "--lifetime", "240"]
     if let torrent { arguments += ["--torrent", torrent] }
@@ -73,13 +77,13 @@ func startLibtorrent(_ mode: String, torrent: String? = nil, magnet: String? = n
     return (child, ready["port"] as? Int ?? 0)
 }
 
-func testConfiguration(_ folder: String, trackers: [String] = []) -> SessionConfiguration {
+public func testConfiguration(_ folder: String, trackers: [String] = []) -> SessionConfiguration {
     SessionConfiguration(dataFolder: folder, listenHost: "127.0.0.1", listenPort: 0,
                          extraTrackers: trackers, connectTimeout: .seconds(5))
 }
 
 /// The memofs executable next to the test bundle (`swift test` builds it too).
-var memofsExecutable: String {
+public var memofsExecutable: String {
     let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     for candidate in [here.appendingPathComponent("memofs").path,
                       here.deletingLastPathComponent().appendingPathComponent("memofs").path]

@@ -3,15 +3,15 @@ import TorrentModel
 
 /// Debian's opentracker on loopback, HTTP and UDP on one port, with a whitelist of the
 /// info hashes a test uses (Debian builds it in whitelist mode).
-final class Opentracker: @unchecked Sendable {
-    let port: Int
+public final class Opentracker: @unchecked Sendable {
+    public let port: Int
     let folder: TemporaryFolder
     private let child: ChildProcess
 
-    var httpURL: String { "http://127.0.0.1:\(port)/announce" }
-    var udpURL: String { "udp://127.0.0.1:\(port)/announce" }
+    public var httpURL: String { "http://127.0.0.1:\(port)/announce" }
+    public var udpURL: String { "udp://127.0.0.1:\(port)/announce" }
 
-    init(infoHashes: [InfoHash]) async throws {
+    public init(infoHashes: [InfoHash]) async throws {
         folder = try TemporaryFolder()
         chmod(folder.path, 0o755)
         let whitelist = infoHashes.map(\.hex).joined(separator: "\n") + "\n"
@@ -33,7 +33,7 @@ final class Opentracker: @unchecked Sendable {
         throw lastError!
     }
 
-    func stop() { child.stop() }
+    public func stop() { child.stop() }
 
     /// Whether something accepts TCP connections on the port within 5 s.
     private static func answers(port: Int) async -> Bool {

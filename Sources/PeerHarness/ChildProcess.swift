@@ -3,17 +3,17 @@ import Foundation
 /// A process a test starts and always ends: stdin is kept open so closing it asks the
 /// child to stop; `stop()` then sends SIGTERM and, after a grace period, SIGKILL, to
 /// this PID only. Output lines are collected for bounded waits.
-final class ChildProcess: @unchecked Sendable {
-    let process = Process()
+public final class ChildProcess: @unchecked Sendable {
+    public let process = Process()
     private let input = Pipe()
     private let output = Pipe()
     private let lock = NSLock()
     private var lines: [String] = []
     private var partial = Data()
     private var stderrText = ""
-    let label: String
+    public let label: String
 
-    init(_ executable: String, _ arguments: [String], label: String) throws {
+    public init(_ executable: String, _ arguments: [String], label: String) throws {
         self.label = label
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -45,22 +45,25 @@ final class ChildProcess: @unchecked Sendable {
 
     deinit { stop() }
 
-    var allLines: [String] {
+    public var allLines: [String] {
         lock.lock()
         defer { lock.unlock() }
         return lines
     }
 
-    var errorOutput: String {
+    public var errorOutput: String {
         lock.lock()
         defer { lock.unlock() }
         return stderrText
     }
 
-    struct Timeout: Error, CustomStringConvertible { let description: String }
+    public struct Timeout: Error, CustomStringConvertible {
+        public let description: String
+        public init(description: String) { self.description = description }
+    }
 
     /// Waits (bounded) for an output line that is a JSON object satisfying `predicate`.
-    func waitForJSON(timeout: TimeInterval, _ predicate: ([String: Any]) -> Bool) async throws -> [String: Any] {
+    public func waitForJSON(timeout: TimeInterval, _ predicate: ([String: Any]) -> Bool) async throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
         var seen = 0
         while Date() < deadline {
@@ -80,12 +83,12 @@ final class ChildProcess: @unchecked Sendable {
         throw Timeout(description: "\(label): no matching line within \(timeout) s; last lines: \(allLines.suffix(3)); stderr: \(errorOutput.suffix(1000))")
     }
 
-    func waitForEvent(_ name: String, timeout: TimeInterval) async throws -> [String: Any] {
+    public func waitForEvent(_ name: String, timeout: TimeInterval) async throws -> [String: Any] {
         try await waitForJSON(timeout: timeout) { $0["event"] as? String == name }
     }
 
     /// Ends the child: closes stdin, then SIGTERM, then SIGKILL after 3 s. Safe to call twice.
-    func stop() {
+    public func stop() {
         try? input.fileHandleForWriting.close()
         guard process.isRunning else { return }
         let pid = process.processIdentifier
@@ -99,7 +102,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Ends the child at once with SIGKILL (a crash).
-    func kill9() {
+    public func kill9() {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
