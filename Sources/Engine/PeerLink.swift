@@ -10,19 +10,28 @@ final class PeerLink: Sendable {
     /// The address we dialled, or the remote address of an accepted connection.
     let remote: PeerAddress
 
-    private init(channel: Channel, items: AsyncStream<PeerEventBridge.Item>, remote: PeerAddress) {
+    private let bridge: PeerEventBridge
+
+    private init(channel: Channel, items: AsyncStream<PeerEventBridge.Item>, remote: PeerAddress, bridge: PeerEventBridge) {
         self.channel = channel
         self.items = items
         self.remote = remote
+        self.bridge = bridge
+    }
+
+    /// Tells the connection one batch of events was handled (see `PeerEventBridge`'s backpressure).
+    func consumed() {
+        PeerEventBridge.consumed(bridge, channel: channel)
     }
 
     /// Adds the wire decoder and the bridge to a fresh channel.
     static func attach(to channel: Channel, remote: PeerAddress) -> EventLoopFuture<PeerLink> {
         let (stream, continuation) = AsyncStream<PeerEventBridge.Item>.makeStream()
         return channel.eventLoop.submit {
+            let bridge = PeerEventBridge(continuation: continuation)
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerWireDecoder()))
-            try channel.pipeline.syncOperations.addHandler(PeerEventBridge(continuation: continuation))
-            return PeerLink(channel: channel, items: stream, remote: remote)
+            try channel.pipeline.syncOperations.addHandler(bridge)
+            return PeerLink(channel: channel, items: stream, remote: remote, bridge: bridge)
         }
     }
 

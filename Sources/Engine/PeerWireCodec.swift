@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import PeerProtocol
 
@@ -64,8 +65,17 @@ public enum PeerConnectionError: Error, CustomStringConvertible, Sendable {
 
 /// Hands decoded events to an AsyncStream in batches, one batch per socket read burst,
 /// so the torrent actor is entered once per burst rather than once per message.
+///
+/// Backpressure: when more than `highWater` batches wait for the torrent, the channel
+/// stops reading from the socket until the consumer has caught up (`consumed()`), so a
+/// peer that floods us cannot grow our memory.
 final class PeerEventBridge: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = PeerWireEvent
+
+    static let highWater = 64
+    static let lowWater = 8
+    /// Batches yielded and not yet consumed; touched from the loop and the consumer.
+    let backlog = NIOLockedValueBox(0)
 
     enum Item: Sendable {
         case events([PeerWireEvent])
@@ -107,5 +117,33 @@ final class PeerEventBridge: ChannelInboundHandler, @unchecked Sendable {
         guard !pending.isEmpty else { return }
         continuation.yield(.events(pending))
         pending = []
+        let waiting = backlog.withLockedValue { count -> Int in
+            count += 1
+            return count
+        }
+        if waiting > Self.highWater, let channel = context?.channel {
+            channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        }
+    }
+
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// The consumer finished a batch; resumes reading once the backlog is small again.
+    static func consumed(_ bridge: PeerEventBridge, channel: Channel) {
+        let waiting = bridge.backlog.withLockedValue { count -> Int in
+            count -= 1
+            return count
+        }
+        if waiting == lowWater {
+            channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        }
     }
 }

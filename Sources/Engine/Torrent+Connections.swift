@@ -73,11 +73,13 @@ extension Torrent {
             return
         }
         await torrent.handle(Array(events.dropFirst()), from: key)
+        link.consumed()
         var ending: (any Error)?
         while let item = await iterator.next() {
             switch item {
             case .events(let batch):
                 await torrent.handle(batch, from: key)
+                link.consumed()
             case .closed(let error):
                 ending = error
             }

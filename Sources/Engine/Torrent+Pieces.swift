@@ -80,7 +80,8 @@ extension Torrent {
 
     private func completed() {
         logger.info("download complete: \(name)")
-        if let storage { Task { try? await context.blocking { try storage.createEmptyFiles() } } }
+        // Empty files hold no piece, so no write made them; a few opens, done in place.
+        do { try storage?.createEmptyFiles() } catch { lastError = "could not create empty files: \(error)" }
         for waiter in completionWaiters.values { waiter.resume() }
         completionWaiters = [:]
         announceCompleted()

@@ -45,17 +45,18 @@ import TorrentModel
     @Test(arguments: ["http", "udp"])
     func downloadsFromATrackerOnlyMagnet(scheme: String) async throws {
         let folder = try TemporaryFolder()
-        try folder.write("seed/memo.webm", count: 700_000, seed: 9)
+        let files = [("album/one.webm", 700_000), ("album/two.ogg", 123_457), ("album/notes/empty.txt", 0)]
+        for (index, (path, size)) in files.enumerated() { try folder.write("seed/" + path, count: size, seed: UInt64(20 + index)) }
         // The whitelist needs the info hash before the torrent names the tracker port, so
         // make the torrent twice: once to learn the hash (trackers are outside the info dict).
-        let probe = try TorrentCreator.createBlocking(from: folder.path + "/seed/memo.webm")
+        let probe = try TorrentCreator.createBlocking(from: folder.path + "/seed/album")
         let tracker = try await Opentracker(infoHashes: [probe.infoHash])
         defer { tracker.stop() }
         let url = scheme == "http" ? tracker.httpURL : tracker.udpURL
-        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/memo.webm",
+        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/album",
                                                          options: .init(trackers: [[tracker.httpURL]]))
         #expect(metainfo.infoHash == probe.infoHash)
-        let torrentPath = folder.path + "/memo.torrent"
+        let torrentPath = folder.path + "/album.torrent"
         try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: torrentPath))
         let (seeder, _) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed")
         defer { seeder.stop() }
@@ -64,9 +65,11 @@ import TorrentModel
         do {
             let magnet = try MagnetLink(parsing: "magnet:?xt=urn:btih:\(metainfo.infoHash.hex)&tr=\(url)")
             let torrent = try await session.add(magnet: magnet, downloadWhole: true)
-            try await withTimeout(90, "the download through \(scheme) tracker") { try await torrent.waitUntilComplete() }
-            let path = folder.path + "/memofs/torrents/\(metainfo.infoHash.hex)/memo.webm"
-            #expect(try sha1(ofFile: path) == sha1(ofFile: folder.path + "/seed/memo.webm"))
+            try await withTimeout(90, "the download through the \(scheme) tracker") { try await torrent.waitUntilComplete() }
+            let root = folder.path + "/memofs/torrents/\(metainfo.infoHash.hex)"
+            for (path, _) in files {
+                #expect(try sha1(ofFile: root + "/" + path) == sha1(ofFile: folder.path + "/seed/" + path), "\(path)")
+            }
         } catch {
             await session.shutdown()
             throw error

@@ -71,3 +71,33 @@ import TorrentModel
         await session.shutdown()
     }
 }
+
+@Suite struct CancellationTests {
+    /// A read waiting on a torrent with no peers ends at once when its task is cancelled.
+    @Test func aBlockedReadEndsWhenCancelled() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("src/lonely.webm", count: 100_000)
+        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/src/lonely.webm")
+        let session = try await Session.start(configuration: testConfiguration(folder.path + "/memofs"))
+        let torrent = try await session.add(metainfo: metainfo)
+        let magnetOnly = try await session.add(magnet: MagnetLink(infoHash: InfoHash(bytes: [UInt8](repeating: 7, count: 20))!))
+
+        let read = Task { try await torrent.read(file: 0, offset: 50_000, length: 1000) }
+        let metadata = Task { try await magnetOnly.waitForMetadata() }
+        try await Task.sleep(for: .milliseconds(300))
+        let clock = ContinuousClock()
+        let cancelled = clock.now
+        read.cancel()
+        metadata.cancel()
+        await #expect(throws: CancellationError.self) { try await read.value }
+        await #expect(throws: CancellationError.self) { try await metadata.value }
+        #expect(clock.now - cancelled < .seconds(2))
+
+        // Removing the torrent ends a waiting read too.
+        let another = Task { try await torrent.read(file: 0, offset: 0, length: 10) }
+        try await Task.sleep(for: .milliseconds(100))
+        try await session.remove(torrent.infoHash, deleteFiles: true)
+        await #expect(throws: TorrentError.self) { try await another.value }
+        await session.shutdown()
+    }
+}
