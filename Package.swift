@@ -18,6 +18,8 @@ let package = Package(
         // OpenSSL's libcrypto, for hardware-accelerated SHA-1.
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
+        // libfuse3's low-level API.
+        .systemLibrary(name: "CFuse", path: "Sources/CFuse", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
         .target(name: "Bencode"),
         .target(name: "TorrentModel", dependencies: ["Bencode", "CCrypto"]),
         .target(name: "PeerProtocol", dependencies: ["TorrentModel", "Bencode"]),
@@ -30,6 +32,10 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "FUSEKit", dependencies: [
+            "CFuse",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .executableTarget(name: "memofs", dependencies: [
             "TorrentModel", "Engine",

@@ -1,0 +1,108 @@
+import CFuse
+import Foundation
+import NIOConcurrencyHelpers
+
+/// A mounted FUSE file system, served by libfuse3's low-level API.
+///
+/// Each request starts a Swift task and returns at once; the task replies when the file
+/// system answers. So a read that waits for the network holds no FUSE thread, and many
+/// reads are in flight together. The loop runs on its own thread until the file system
+/// is unmounted (by `unmount()`, `umount`, or `fusermount3 -u`).
+public final class FUSEMount: @unchecked Sendable {
+    public let mountpoint: String
+    let fileSystem: FileSystem
+    let requests = RequestRegistry()
+    let directories = DirectorySnapshots()
+    private var session: OpaquePointer?
+    private let state = NIOLockedValueBox(State.idle)
+    private var connectionID: UInt32 = 0
+
+    enum State { case idle, mounted, running, ended }
+
+    /// - Parameter options: `-o` mount options for the kernel and libfuse (`fsname=…`, `allow_other`, …).
+    public init(fileSystem: FileSystem, mountpoint: String) {
+        self.fileSystem = fileSystem
+        self.mountpoint = mountpoint
+    }
+
+    /// Creates the session and mounts it. Throws with the reason when the kernel refuses.
+    public func mount(options: [String] = []) throws {
+        let allOptions = ["fsname=memofs", "subtype=memofs", "default_permissions"] + options
+        let arguments = ["memofs", "-o", allOptions.joined(separator: ",")]
+        var cStrings = arguments.map { strdup($0) }
+        defer { cStrings.forEach { free($0) } }
+        var ops = makeOperations()
+        let newSession = cStrings.withUnsafeMutableBufferPointer { buffer -> OpaquePointer? in
+            var args = fuse_args(argc: Int32(buffer.count), argv: buffer.baseAddress, allocated: 0)
+            return fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size,
+                                    Unmanaged.passUnretained(self).toOpaque())
+        }
+        guard let newSession else { throw MountError("libfuse could not create a session (bad options: \(allOptions))") }
+        guard fuse_session_mount(newSession, mountpoint) == 0 else {
+            fuse_session_destroy(newSession)
+            throw MountError("could not mount \(mountpoint) (is it an existing empty folder, and is /dev/fuse usable?)")
+        }
+        session = newSession
+        var info = stat()
+        if stat(mountpoint, &info) == 0 { connectionID = UInt32(truncatingIfNeeded: info.st_dev & 0xff) | UInt32(truncatingIfNeeded: (info.st_dev >> 12) & 0xfff00) }
+        state.withLockedValue { $0 = .mounted }
+    }
+
+    /// Serves requests until the file system is unmounted, then cleans up the session.
+    public func run() async {
+        guard let current = session, state.withLockedValue({ $0 }) == .mounted else { return }
+        state.withLockedValue { $0 = .running }
+        nonisolated(unsafe) let session = current
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                let config = fuse_loop_cfg_create()
+                fuse_loop_cfg_set_max_threads(config, 4)
+                fuse_loop_cfg_set_clone_fd(config, 0)
+                _ = fuse_session_loop_mt(session, config)
+                fuse_loop_cfg_destroy(config)
+                continuation.resume()
+            }
+            thread.name = "fuse-loop"
+            thread.start()
+        }
+        fuse_session_unmount(session)
+        fuse_session_destroy(session)
+        self.session = nil
+        state.withLockedValue { $0 = .ended }
+        fileSystem.unmounted()
+    }
+
+    /// Detaches the mount so `run()` returns. Open files are cut off after `grace` by
+    /// aborting the connection, so shutting down never hangs on a busy reader.
+    public func unmount(grace: Duration = .seconds(2)) {
+        guard let session, state.withLockedValue({ $0 }) != .ended else { return }
+        fuse_session_exit(session)
+        if geteuid() == 0 {
+            umount2(mountpoint, Int32(MNT_DETACH))
+        } else {
+            let helper = Process()
+            helper.executableURL = URL(fileURLWithPath: "/usr/bin/fusermount3")
+            helper.arguments = ["-u", "-z", mountpoint]
+            try? helper.run()
+            helper.waitUntilExit()
+        }
+        let id = connectionID
+        Task.detached { [state] in
+            try? await Task.sleep(for: grace)
+            guard state.withLockedValue({ $0 }) == .running, id != 0 else { return }
+            // Still serving open files: end the connection (fusectl), as `umount -f` would.
+            let path = "/sys/fs/fuse/connections/\(id)/abort"
+            if let file = fopen(path, "w") {
+                fputs("1", file)
+                fclose(file)
+            }
+        }
+    }
+
+    public var isRunning: Bool { state.withLockedValue { $0 } == .running }
+}
+
+public struct MountError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
