@@ -20,6 +20,8 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
         // libfuse3's low-level API.
         .systemLibrary(name: "CFuse", path: "Sources/CFuse", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
+        // <sys/xattr.h>, which Glibc's module does not include.
+        .systemLibrary(name: "CXattr", path: "Sources/CXattr"),
         .target(name: "Bencode"),
         .target(name: "TorrentModel", dependencies: ["Bencode", "CCrypto"]),
         .target(name: "PeerProtocol", dependencies: ["TorrentModel", "Bencode"]),
@@ -37,8 +39,12 @@ let package = Package(
             "CFuse",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
+        .target(name: "MemoFS", dependencies: [
+            "FUSEKit", "Engine", "TorrentModel", "CXattr",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "memofs", dependencies: [
-            "TorrentModel", "Engine",
+            "TorrentModel", "Engine", "FUSEKit", "MemoFS",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -84,3 +84,25 @@ extension Torrent {
         waiter.resume(throwing: CancellationError())
     }
 }
+
+extension Torrent {
+    /// Bytes of a file that are in verified pieces: what `st_blocks` reports.
+    public func verifiedBytes(inFile index: Int) -> Int64 {
+        guard let info, let picker, index < info.files.count else { return 0 }
+        let file = info.files[index]
+        guard file.length > 0 else { return 0 }
+        if picker.isComplete { return file.length }
+        let pieceLength = Int64(info.pieceLength)
+        let first = Int(file.offset / pieceLength), last = Int((file.offset + file.length - 1) / pieceLength)
+        var total: Int64 = 0
+        for piece in first...last where picker.have[piece] {
+            let start = max(file.offset, Int64(piece) * pieceLength)
+            let end = min(file.offset + file.length, Int64(piece) * pieceLength + Int64(info.length(ofPiece: piece)))
+            total += end - start
+        }
+        return total
+    }
+
+    /// The torrent's creation date (seconds since 1970), when it names one.
+    public var creationDate: Int64? { metainfo?.creationDate }
+}

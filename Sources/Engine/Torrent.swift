@@ -21,7 +21,7 @@ public actor Torrent {
     var storage: TorrentStorage?
     var picker: PiecePicker?
     /// The folder the torrent's files are laid out in.
-    nonisolated let root: String
+    public nonisolated let root: String
     var downloadWhole: Bool
     var fileStamps: [FileStamp?] = []
 

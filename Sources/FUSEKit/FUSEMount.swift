@@ -43,8 +43,8 @@ public final class FUSEMount: @unchecked Sendable {
             throw MountError("could not mount \(mountpoint) (is it an existing empty folder, and is /dev/fuse usable?)")
         }
         session = newSession
-        var info = stat()
-        if stat(mountpoint, &info) == 0 { connectionID = UInt32(truncatingIfNeeded: info.st_dev & 0xff) | UInt32(truncatingIfNeeded: (info.st_dev >> 12) & 0xfff00) }
+        // Never stat the mountpoint here: the kernel would wait for a reply nobody reads yet.
+        connectionID = Self.connectionID(of: mountpoint) ?? 0
         state.withLockedValue { $0 = .mounted }
     }
 
@@ -100,6 +100,19 @@ public final class FUSEMount: @unchecked Sendable {
     }
 
     public var isRunning: Bool { state.withLockedValue { $0 } == .running }
+
+    /// The FUSE connection's number (its device minor, as in /sys/fs/fuse/connections),
+    /// read from /proc/self/mountinfo: "id parent major:minor root mountpoint …".
+    static func connectionID(of mountpoint: String) -> UInt32? {
+        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
+        for line in table.split(separator: "\n").reversed() {
+            let fields = line.split(separator: " ")
+            guard fields.count > 4, fields[4] == mountpoint else { continue }
+            let device = fields[2].split(separator: ":")
+            if device.count == 2, let minor = UInt32(device[1]) { return minor }
+        }
+        return nil
+    }
 }
 
 public struct MountError: Error, CustomStringConvertible {

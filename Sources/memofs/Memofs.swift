@@ -10,37 +10,12 @@ struct Memofs: AsyncParsableCommand {
         commandName: "memofs",
         abstract: "Sync recordings between devices and people over BitTorrent, through a FUSE mount.",
         version: MemofsVersion.current,
-        subcommands: [Mount.self, Download.self, Seed.self, Create.self, Info.self, Magnet.self]
+        subcommands: [Mount.self, Status.self, Download.self, Seed.self, Create.self, Info.self, Magnet.self]
     )
 }
 
 enum MemofsVersion {
     static let current = "0.1.0"
-}
-
-/// What `memofs mount` will do; the mount itself is being built (see the README's plan).
-struct Mount: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Mount memofs (not built yet: prints the plan).")
-
-    @Argument(help: "Where to mount.") var mountpoint: String = "~/Memos"
-    @Option(help: "Where recordings, downloads and state live.") var data: String?
-
-    func run() async throws {
-        let dataFolder = data ?? Self.defaultDataFolder()
-        print("""
-        memofs \(MemofsVersion.current)
-        The mount is not built yet. When it is, this command will:
-          - mount \(mountpoint) with local/ (your recordings, seeded) and shared/ (torrents from others)
-          - keep recordings, downloaded pieces and state in \(dataFolder)
-        Available now: memofs create, memofs info, memofs magnet (see memofs --help).
-        """)
-    }
-
-    static func defaultDataFolder() -> String {
-        if let xdg = getenv("XDG_DATA_HOME").map({ String(cString: $0) }), !xdg.isEmpty { return xdg + "/memofs" }
-        let home = getenv("HOME").map { String(cString: $0) } ?? "/root"
-        return home + "/.local/share/memofs"
-    }
 }
 
 struct Create: AsyncParsableCommand {

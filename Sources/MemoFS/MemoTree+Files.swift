@@ -1,0 +1,221 @@
+import CXattr
+import Engine
+import Foundation
+import FUSEKit
+import TorrentModel
+
+/// Opening, reading and writing files.
+extension MemoTree {
+    func open(_ inode: UInt64, flags: Int32) async throws -> OpenedFile {
+        guard let node = inodes.node(inode) else { throw FUSEError.notFound }
+        let wantsWrite = flags & O_ACCMODE != O_RDONLY
+        switch node {
+        case .recording(let name):
+            let descriptor = Glibc.open(localPath(name), (flags & ~(O_CREAT | O_EXCL)) | O_CLOEXEC)
+            guard descriptor >= 0 else { throw FUSEError(errno) }
+            if wantsWrite {
+                recordings[name, default: Recording()].writers += 1
+                if flags & O_TRUNC != 0 { recordings[name]!.dirty = true }
+            }
+            return OpenedFile(handle: allocateHandle(.local(descriptor: descriptor, name: name, writable: wantsWrite,
+                                                            wrote: flags & O_TRUNC != 0)))
+        case .sidecar(let name):
+            guard !wantsWrite else { throw FUSEError.accessDenied }
+            return OpenedFile(handle: allocateHandle(.text(Array(try await sidecarText(name).utf8))), directIO: true)
+        case .addFile:
+            guard flags & O_ACCMODE == O_WRONLY else { throw FUSEError.accessDenied }
+            return OpenedFile(handle: allocateHandle(.add), directIO: true)
+        case .torrentFile(let hash, let index):
+            guard !wantsWrite else { throw FUSEError.accessDenied }
+            guard let torrent = await session.torrent(hash), let info = await torrent.torrentInfo else { throw FUSEError.notFound }
+            // Players read a media file's start and end first (headers, cues, moov): ask for both now.
+            let file = info.files[index]
+            if MediaFile.looksLikeMedia(file.path.last ?? "") {
+                let edge = min(Int64(1 << 20), file.length)
+                try? await torrent.prefetch(file.offset..<(file.offset + edge), priority: PiecePicker.high)
+                try? await torrent.prefetch((file.offset + file.length - edge)..<(file.offset + file.length), priority: PiecePicker.high)
+            }
+            // Verified bytes never change, so the kernel may keep them cached.
+            return OpenedFile(handle: allocateHandle(.torrentFile(torrent, fileIndex: index, head: ReadHead())), keepCache: true)
+        case .droppedTorrent:
+            throw FUSEError.busy
+        case .root, .local, .shared, .torrentFolder:
+            throw FUSEError.isDirectory
+        }
+    }
+
+    /// Starts a read; the waiting happens outside the actor (see `MemoFileSystem.read`).
+    enum ReadPlan {
+        case bytes([UInt8])
+        case local(Int32)
+        case torrent(Torrent, fileIndex: Int)
+    }
+
+    func planRead(handle: UInt64, offset: Int64, size: Int) async throws -> ReadPlan {
+        guard let open = handles[handle] else { throw FUSEError.badHandle }
+        switch open {
+        case .local(let descriptor, _, _, _):
+            return .local(descriptor)
+        case .text(let bytes):
+            guard offset < bytes.count else { return .bytes([]) }
+            return .bytes(Array(bytes[Int(offset)..<min(bytes.count, Int(offset) + size)]))
+        case .torrentFile(let torrent, let index, var head):
+            guard let info = await torrent.torrentInfo else { throw FUSEError.io }
+            let file = info.files[index]
+            let ahead = head.advance(offset: offset, length: size, fileLength: file.length)
+            handles[handle] = .torrentFile(torrent, fileIndex: index, head: head)
+            if !ahead.isEmpty {
+                try? await torrent.prefetch((file.offset + ahead.lowerBound)..<(file.offset + ahead.upperBound))
+            }
+            return .torrent(torrent, fileIndex: index)
+        case .add, .dropped:
+            throw FUSEError.badHandle
+        }
+    }
+
+    func write(handle: UInt64, offset: Int64, data: [UInt8]) async throws -> Int {
+        guard let open = handles[handle] else { throw FUSEError.badHandle }
+        switch open {
+        case .local(let descriptor, let name, let writable, _):
+            guard writable else { throw FUSEError.badHandle }
+            let written = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
+            guard written >= 0 else { throw FUSEError(errno) }
+            handles[handle] = .local(descriptor: descriptor, name: name, writable: true, wrote: true)
+            recordings[name, default: Recording()].dirty = true
+            return written
+        case .add:
+            return try await addLinks(String(decoding: data, as: UTF8.self), byteCount: data.count)
+        case .dropped(let name, var bytes):
+            guard offset + Int64(data.count) <= Int64(ExtensionLimits.maxTorrentFile) else { throw FUSEError.noSpace }
+            if bytes.count < Int(offset) + data.count { bytes += [UInt8](repeating: 0, count: Int(offset) + data.count - bytes.count) }
+            bytes.replaceSubrange(Int(offset)..<(Int(offset) + data.count), with: data)
+            handles[handle] = .dropped(name: name, bytes: bytes)
+            return data.count
+        case .text, .torrentFile:
+            throw FUSEError.badHandle
+        }
+    }
+
+    /// A `.torrent` dropped into `shared/` is added when it is closed; `close` (flush) then
+    /// reports a broken torrent as EINVAL.
+    func flush(handle: UInt64) async throws {
+        guard case .dropped(let name, let bytes)? = handles[handle] else { return }
+        handles[handle] = .dropped(name: name, bytes: [])
+        droppedNames.remove(name)
+        guard !bytes.isEmpty else { return }
+        do {
+            let metainfo = try Metainfo(bytes: bytes)
+            try await session.add(metainfo: metainfo)
+            logger.info("added \(metainfo.info.name) from \(name)")
+        } catch {
+            lastAddError = "\(name): \(error)"
+            logger.warning("\(name) was not added: \(error)")
+            throw FUSEError.invalid
+        }
+    }
+
+    func release(handle: UInt64) async {
+        guard let open = handles.removeValue(forKey: handle) else { return }
+        switch open {
+        case .local(let descriptor, let name, let writable, let wrote):
+            close(descriptor)
+            guard writable else { return }
+            recordings[name, default: Recording()].writers -= 1
+            if wrote { recordings[name]!.dirty = true }
+            if recordings[name]!.writers == 0 && recordings[name]!.dirty { share(name) }
+        case .dropped(let name, _):
+            droppedNames.remove(name)
+        default:
+            break
+        }
+    }
+
+    func create(parent: UInt64, name: String, permissions: UInt32, flags: Int32) async throws -> (Entry, OpenedFile) {
+        guard let parentNode = inodes.node(parent) else { throw FUSEError.notFound }
+        switch parentNode {
+        case .local:
+            guard !name.hasSuffix(".magnet") else { throw FUSEError.accessDenied }
+            guard name.utf8.count <= 255 else { throw FUSEError.nameTooLong }
+            let descriptor = Glibc.open(localPath(name), flags | O_CREAT | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw FUSEError(errno) }
+            recordings[name, default: Recording()].writers += 1
+            recordings[name]!.dirty = true
+            let handle = allocateHandle(.local(descriptor: descriptor, name: name, writable: true, wrote: true))
+            let inode = inodes.inode(for: .recording(name))
+            return (Entry(attributes: try await attributes(of: inode)), OpenedFile(handle: handle))
+        case .shared:
+            guard name.hasSuffix(".torrent") else { throw FUSEError.accessDenied }
+            droppedNames.insert(name)
+            let handle = allocateHandle(.dropped(name: name, bytes: []))
+            let inode = inodes.inode(for: .droppedTorrent(name))
+            return (Entry(attributes: try await attributes(of: inode), timeout: 0), OpenedFile(handle: handle, directIO: true))
+        default:
+            throw FUSEError.accessDenied
+        }
+    }
+
+    func setAttributes(of inode: UInt64, _ changes: AttributeChanges) async throws -> FileAttributes {
+        guard let node = inodes.node(inode) else { throw FUSEError.notFound }
+        switch node {
+        case .recording(let name):
+            if let size = changes.size {
+                guard truncate(localPath(name), off_t(size)) == 0 else { throw FUSEError(errno) }
+                recordings[name, default: Recording()].dirty = true
+                if recordings[name]!.writers == 0 { share(name) }
+            }
+            if let permissions = changes.permissions { chmod(localPath(name), mode_t(permissions)) }
+            if let modified = changes.modified {
+                var times = [timespec(tv_sec: 0, tv_nsec: Int(memofs_utime_omit)), modified]
+                utimensat(AT_FDCWD, localPath(name), &times, 0)
+            }
+            return try await attributes(of: inode)
+        case .addFile, .droppedTorrent:
+            // `echo … > .add` truncates first: nothing to do.
+            return try await attributes(of: inode)
+        default:
+            if changes.size != nil { throw FUSEError.accessDenied }
+            return try await attributes(of: inode)
+        }
+    }
+
+    // MARK: .add
+
+    /// Adds every good line; any bad line makes the write fail with EINVAL, and says why
+    /// in the log and in `memofs status`.
+    func addLinks(_ text: String, byteCount: Int) async throws -> Int {
+        let request = AddRequest(text: text)
+        for magnet in request.magnets {
+            do {
+                try await session.add(magnet: magnet)
+                logger.info("added \(magnet.displayName ?? magnet.infoHash.hex)")
+            } catch {
+                lastAddError = "\(magnet.infoHash): \(error)"
+                throw FUSEError.io
+            }
+        }
+        if !request.problems.isEmpty {
+            lastAddError = request.problems.joined(separator: "; ")
+            logger.warning("shared/.add: \(lastAddError!)")
+            throw FUSEError.invalid
+        }
+        if request.magnets.isEmpty && !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw FUSEError.invalid
+        }
+        return byteCount
+    }
+}
+
+enum ExtensionLimits {
+    /// The largest `.torrent` accepted through `shared/`.
+    static let maxTorrentFile = 32 << 20
+}
+
+enum MediaFile {
+    static let extensions: Set<String> = ["webm", "mkv", "mka", "ogg", "oga", "opus", "m4a", "mp4", "m4v", "mov",
+                                           "mp3", "wav", "flac", "aac", "avi"]
+
+    static func looksLikeMedia(_ name: String) -> Bool {
+        guard let dot = name.lastIndex(of: ".") else { return false }
+        return extensions.contains(name[name.index(after: dot)...].lowercased())
+    }
+}

@@ -1,0 +1,215 @@
+import CXattr
+import Engine
+import Foundation
+import FUSEKit
+import TorrentModel
+
+/// Recordings: sharing them when written, their magnet sidecars, removing and renaming.
+extension MemoTree {
+    /// Hashes a recording into a torrent and seeds it, replacing the torrent of its earlier
+    /// content. The sidecar appears when this is done. An empty file is not shared.
+    func share(_ name: String) {
+        recordings[name, default: Recording()].dirty = false
+        let previous = recordings[name]?.sharing
+        let old = recordings[name]?.torrent
+        recordings[name]!.sharing = Task {
+            await previous?.value
+            await self.performShare(name, replacing: old)
+        }
+    }
+
+    private func performShare(_ name: String, replacing old: Torrent?) async {
+        let path = localPath(name)
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            recordings[name]?.sharing = nil
+            return
+        }
+        var options = TorrentCreator.Options(
+            name: name, comment: Self.descriptionAttribute(of: path), createdBy: "memofs 0.1.0",
+            creationDate: Int64(time(nil)), trackers: configuration.trackers.map { [$0] })
+        options.pieceLength = nil
+        do {
+            if let old { try await session.remove(old.infoHash, deleteFiles: false) }
+            recordings[name]?.torrent = nil
+            guard info.st_size > 0 else {
+                recordings[name]?.lastError = "empty: nothing to share"
+                recordings[name]?.sharing = nil
+                return
+            }
+            let torrent = try await session.seed(path: path, options: options)
+            recordings[name]?.torrent = torrent
+            recordings[name]?.lastError = nil
+            logger.info("sharing \(name) as \(torrent.infoHash)")
+        } catch {
+            recordings[name]?.lastError = "\(error)"
+            logger.error("could not share \(name): \(error)")
+        }
+        recordings[name]?.sharing = nil
+        // Written again while hashing: share the newer content.
+        if recordings[name]?.dirty == true && recordings[name]?.writers == 0 { share(name) }
+    }
+
+    static func descriptionAttribute(of path: String) -> String? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let length = getxattr(path, "user.description", &buffer, buffer.count)
+        guard length > 0 else { return nil }
+        return String(decoding: buffer[..<length], as: UTF8.self)
+    }
+
+    /// The magnet link of a recording: its trackers and, when our address is known, `x.pe`.
+    func magnet(of name: String) async -> MagnetLink? {
+        guard let torrent = recordings[name]?.torrent else { return nil }
+        var magnet = await torrent.magnetLink
+        if let address = configuration.advertisedAddress, let peer = PeerAddress("\(address):\(session.listenPort)") {
+            magnet.peers = [peer]
+        }
+        return magnet
+    }
+
+    func sidecarText(_ name: String) async throws -> String {
+        guard let magnet = await magnet(of: name) else { throw FUSEError.notFound }
+        return magnet.uri + "\n"
+    }
+
+    // MARK: removing and renaming
+
+    func unlink(parent: UInt64, name: String) async throws {
+        guard let parentNode = inodes.node(parent) else { throw FUSEError.notFound }
+        switch parentNode {
+        case .local:
+            if name.hasSuffix(".magnet"), recordings[String(name.dropLast(7))]?.torrent != nil { throw FUSEError.accessDenied }
+            guard Glibc.unlink(localPath(name)) == 0 else { throw FUSEError(errno) }
+            let recording = recordings.removeValue(forKey: name)
+            await recording?.sharing?.value
+            if let torrent = recording?.torrent { try? await session.remove(torrent.infoHash, deleteFiles: false) }
+        case .shared:
+            guard let (torrent, info) = try await sharedTorrent(named: name) else { throw FUSEError.notFound }
+            guard info.isSingleFile else { throw FUSEError.isDirectory }
+            try await session.remove(torrent.infoHash, deleteFiles: true)
+        case .torrentFolder(let hash, let path):
+            guard let info = await session.torrent(hash)?.torrentInfo,
+                  let index = info.files.firstIndex(where: { Array($0.path.dropFirst()) == path + [name] }) else {
+                throw FUSEError.notFound
+            }
+            // The torrent's data goes when its folder goes; until then the file is only hidden.
+            hidden.insert(.torrentFile(hash, index))
+        default:
+            throw FUSEError.accessDenied
+        }
+    }
+
+    func removeDirectory(parent: UInt64, name: String) async throws {
+        guard let parentNode = inodes.node(parent) else { throw FUSEError.notFound }
+        switch parentNode {
+        case .shared:
+            guard let (torrent, info) = try await sharedTorrent(named: name) else { throw FUSEError.notFound }
+            guard !info.isSingleFile else { throw FUSEError.notDirectory }
+            guard folderIsEmpty(.torrentFolder(torrent.infoHash, []), info: info) else { throw FUSEError.notEmpty }
+            try await session.remove(torrent.infoHash, deleteFiles: true)
+        case .torrentFolder(let hash, let path):
+            guard let info = await session.torrent(hash)?.torrentInfo else { throw FUSEError.notFound }
+            let node = Node.torrentFolder(hash, path + [name])
+            guard folderIsEmpty(node, info: info) else { throw FUSEError.notEmpty }
+            hidden.insert(node)
+        default:
+            throw FUSEError.accessDenied
+        }
+    }
+
+    /// Renaming a recording renames its file and shares it again under the new name (the
+    /// name is part of the torrent, so the magnet link changes).
+    func rename(parent: UInt64, name: String, newParent: UInt64, newName: String) async throws {
+        guard inodes.node(parent) == .local, inodes.node(newParent) == .local else {
+            throw inodes.node(parent) == .local || inodes.node(newParent) == .local ? FUSEError.crossDevice : FUSEError.accessDenied
+        }
+        guard !name.hasSuffix(".magnet") || recordings[String(name.dropLast(7))]?.torrent == nil,
+              !newName.hasSuffix(".magnet") else { throw FUSEError.accessDenied }
+        guard Glibc.rename(localPath(name), localPath(newName)) == 0 else { throw FUSEError(errno) }
+        let moved = recordings.removeValue(forKey: name) ?? Recording()
+        await moved.sharing?.value
+        if let torrent = moved.torrent { try? await session.remove(torrent.infoHash, deleteFiles: false) }
+        if let replaced = recordings.removeValue(forKey: newName), let torrent = replaced.torrent {
+            try? await session.remove(torrent.infoHash, deleteFiles: false)
+        }
+        recordings[newName] = Recording(writers: moved.writers)
+        if moved.writers == 0 { share(newName) } else { recordings[newName]!.dirty = true }
+    }
+
+    // MARK: extended attributes
+
+    static let infoHashAttribute = "user.memofs.infohash"
+    static let magnetAttribute = "user.memofs.magnet"
+    static let progressAttribute = "user.memofs.progress"
+
+    func extendedAttributeNames(of inode: UInt64) async throws -> [String] {
+        guard let node = inodes.node(inode) else { throw FUSEError.notFound }
+        switch node {
+        case .recording(let name):
+            var names = Self.diskAttributeNames(localPath(name))
+            if recordings[name]?.torrent != nil { names += [Self.infoHashAttribute, Self.magnetAttribute, Self.progressAttribute] }
+            return names
+        case .torrentFile, .torrentFolder:
+            return [Self.infoHashAttribute, Self.magnetAttribute, Self.progressAttribute]
+        default:
+            return []
+        }
+    }
+
+    func extendedAttribute(of inode: UInt64, name attribute: String) async throws -> [UInt8] {
+        guard let node = inodes.node(inode) else { throw FUSEError.notFound }
+        let torrent: Torrent?
+        switch node {
+        case .recording(let name):
+            if !attribute.hasPrefix("user.memofs.") {
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                let length = getxattr(localPath(name), attribute, &buffer, buffer.count)
+                guard length >= 0 else { throw FUSEError(errno) }
+                return Array(buffer[..<length])
+            }
+            torrent = recordings[name]?.torrent
+        case .torrentFile(let hash, _), .torrentFolder(let hash, _):
+            torrent = await session.torrent(hash)
+        default:
+            torrent = nil
+        }
+        guard let torrent else { throw FUSEError.noAttribute }
+        switch attribute {
+        case Self.infoHashAttribute:
+            return Array(torrent.infoHash.hex.utf8)
+        case Self.magnetAttribute:
+            if case .recording(let name) = node, let magnet = await magnet(of: name) { return Array(magnet.uri.utf8) }
+            return Array(await torrent.magnetLink.uri.utf8)
+        case Self.progressAttribute:
+            if case .torrentFile(_, let index) = node, let info = await torrent.torrentInfo {
+                let length = info.files[index].length
+                let present = await torrent.verifiedBytes(inFile: index)
+                return Array(String(format: "%.1f%%", length == 0 ? 100 : Double(present) * 100 / Double(length)).utf8)
+            }
+            return Array(String(format: "%.1f%%", await torrent.status.progress * 100).utf8)
+        default:
+            throw FUSEError.noAttribute
+        }
+    }
+
+    func setExtendedAttribute(of inode: UInt64, name attribute: String, value: [UInt8], flags: Int32) async throws {
+        guard case .recording(let name)? = inodes.node(inode), attribute.hasPrefix("user."),
+              !attribute.hasPrefix("user.memofs.") else { throw FUSEError.notSupported }
+        let result = value.withUnsafeBytes { setxattr(localPath(name), attribute, $0.baseAddress, $0.count, flags) }
+        guard result == 0 else { throw FUSEError(errno) }
+    }
+
+    func removeExtendedAttribute(of inode: UInt64, name attribute: String) async throws {
+        guard case .recording(let name)? = inodes.node(inode), !attribute.hasPrefix("user.memofs.") else {
+            throw FUSEError.noAttribute
+        }
+        guard removexattr(localPath(name), attribute) == 0 else { throw FUSEError(errno) }
+    }
+
+    static func diskAttributeNames(_ path: String) -> [String] {
+        var buffer = [CChar](repeating: 0, count: 65536)
+        let length = listxattr(path, &buffer, buffer.count)
+        guard length > 0 else { return [] }
+        return buffer[..<length].split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+    }
+}

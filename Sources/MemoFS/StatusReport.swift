@@ -1,0 +1,75 @@
+import Engine
+import Foundation
+
+/// What `memofs status` prints, written by the daemon to `<data>/status.json` every second.
+public struct StatusReport: Codable, Sendable {
+    public struct Item: Codable, Sendable {
+        public var kind: String          // "recording" or "shared"
+        public var name: String
+        public var infoHash: String?
+        public var state: String         // waiting for metadata, downloading, complete, seeding, hashing, error
+        public var size: Int64
+        public var progress: Double
+        public var peers: Int
+        public var downloadRate: Double
+        public var uploadRate: Double
+        public var error: String?
+    }
+
+    public var updated: Double
+    public var mountpoint: String?
+    public var peerPort: Int
+    public var lastAddError: String?
+    public var items: [Item]
+}
+
+extension MemoTree {
+    func statusReport() async -> StatusReport {
+        var items: [StatusReport.Item] = []
+        for name in recordings.keys.sorted() {
+            let recording = recordings[name]!
+            var item = StatusReport.Item(kind: "recording", name: name, infoHash: nil, state: "not shared", size: 0,
+                                         progress: 0, peers: 0, downloadRate: 0, uploadRate: 0, error: recording.lastError)
+            var info = stat()
+            if stat(localPath(name), &info) == 0 { item.size = Int64(info.st_size) }
+            if recording.sharing != nil || recording.writers > 0 {
+                item.state = recording.writers > 0 ? "being written" : "hashing"
+            } else if let torrent = recording.torrent {
+                let status = await torrent.status
+                item.infoHash = status.infoHash.hex
+                item.state = "seeding"
+                item.progress = status.progress
+                item.peers = status.peers
+                item.uploadRate = status.uploadRate
+                item.error = item.error ?? status.lastError
+            } else if item.error != nil {
+                item.state = "error"
+            }
+            items.append(item)
+        }
+        for torrent in await session.allTorrents where torrent.root != configuration.localFolder {
+            let status = await torrent.status
+            let state = !status.hasMetadata ? "waiting for metadata" : status.progress >= 1 ? "complete" : "downloading"
+            items.append(StatusReport.Item(kind: "shared", name: status.name, infoHash: status.infoHash.hex, state: state,
+                                           size: status.totalLength, progress: status.progress, peers: status.peers,
+                                           downloadRate: status.downloadRate, uploadRate: status.uploadRate,
+                                           error: status.lastError))
+        }
+        items.sort { ($0.kind, $0.name) > ($1.kind, $1.name) ? false : true }
+        return StatusReport(updated: Date().timeIntervalSince1970, mountpoint: mountpoint, peerPort: session.listenPort,
+                            lastAddError: lastAddError, items: items)
+    }
+
+    /// Writes the report atomically (a temporary file renamed over the old one).
+    func writeStatus() async {
+        let report = await statusReport()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        guard let data = try? encoder.encode(report) else { return }
+        let temporary = configuration.statusFile + ".tmp"
+        if FileManager.default.createFile(atPath: temporary, contents: data) {
+            Foundation.rename(temporary, configuration.statusFile)
+        }
+    }
+}

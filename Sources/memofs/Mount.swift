@@ -1,0 +1,212 @@
+import ArgumentParser
+import Engine
+import Foundation
+import FUSEKit
+import Logging
+import MemoFS
+import TorrentModel
+
+/// `memofs mount MOUNTPOINT`: the daemon. Without `--foreground` it starts itself again
+/// in the background (its log in `<data>/memofs.log`) and returns once the mount is up.
+struct Mount: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Mount memofs: local/ (your recordings, seeded) and shared/ (what others shared).",
+        discussion: """
+        Unmount with `umount MOUNTPOINT` (or `fusermount3 -u`), or stop it with SIGINT/SIGTERM.
+        -o takes the same settings for mount(8) and /etc/fstab: data=DIR, port=N, listen=ADDR,
+        tracker=URL, read_timeout=SECONDS, foreground, allow_other.
+        """)
+
+    @Argument(help: "Where to mount (an existing empty folder).") var mountpoint: String
+    @Option(help: "Where recordings, downloads and state live (default: $XDG_DATA_HOME/memofs).") var data: String?
+    @Option(help: "The peer port (0 picks a free one).") var port: Int?
+    @Option(help: "The address to accept peers on.") var listen: String?
+    @Option(name: .customLong("tracker"), help: "A tracker put into the magnets of recordings (repeatable).") var trackers: [String] = []
+    @Flag(help: "Stay in the foreground instead of running in the background.") var foreground = false
+    @Option(help: "Fail a read that waited this many seconds for data with EIO (default: wait).") var readTimeout: Double?
+    @Option(name: .customShort("o"), help: "Mount options: opt=value,… (see above).") var options: [String] = []
+
+    func validate() throws {
+        _ = try settings()
+    }
+
+    /// Command-line flags and `-o` options merged; `-o` wins where both are given.
+    func settings() throws -> MountSettings {
+        var result = MountSettings(dataFolder: data ?? Self.defaultDataFolder(), port: port ?? 6881, listen: listen ?? "0.0.0.0",
+                                   trackers: trackers, foreground: foreground, readTimeout: readTimeout)
+        for option in options.flatMap({ $0.split(separator: ",") }) {
+            let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
+            let key = parts[0], value = parts.count > 1 ? parts[1] : nil
+            func required() throws -> String {
+                guard let value, !value.isEmpty else { throw ValidationError("-o \(key) needs a value (\(key)=…)") }
+                return value
+            }
+            switch key {
+            case "data": result.dataFolder = try required()
+            case "port":
+                guard let number = Int(try required()) else { throw ValidationError("-o port=\(value!) is not a number") }
+                result.port = number
+            case "listen": result.listen = try required()
+            case "tracker": result.trackers.append(try required())
+            case "read_timeout":
+                guard let seconds = Double(try required()) else { throw ValidationError("-o read_timeout=\(value!) is not a number of seconds") }
+                result.readTimeout = seconds
+            case "foreground": result.foreground = true
+            case "allow_other": result.fuseOptions.append("allow_other")
+            // What mount(8) and fstab pass along; they mean nothing more here.
+            case "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "noatime", "relatime", "atime", "user", "users",
+                 "nouser", "auto", "noauto", "_netdev", "nofail", "defaults":
+                break
+            case let other where other.hasPrefix("x-systemd.") || other.hasPrefix("comment="):
+                break
+            default:
+                throw ValidationError("unknown mount option '\(key)' (known: data, port, listen, tracker, read_timeout, foreground, allow_other)")
+            }
+        }
+        guard (0...65535).contains(result.port) else { throw ValidationError("port \(result.port) is not 0–65535") }
+        if let timeout = result.readTimeout, timeout <= 0 { throw ValidationError("read timeout \(timeout) must be more than 0 seconds") }
+        for tracker in result.trackers where TrackerCheck.problem(tracker) != nil {
+            throw ValidationError("tracker \(tracker): \(TrackerCheck.problem(tracker)!)")
+        }
+        guard PeerAddress("\(result.listen.contains(":") ? "[\(result.listen)]" : result.listen):1") != nil else {
+            throw ValidationError("listen address '\(result.listen)' is not an IP address or host name")
+        }
+        return result
+    }
+
+    static func defaultDataFolder() -> String {
+        if let xdg = ProcessInfo.processInfo.environment["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/memofs" }
+        return NSHomeDirectory() + "/.local/share/memofs"
+    }
+
+    func run() async throws {
+        let settings = try settings()
+        let mountpoint = URL(fileURLWithPath: (self.mountpoint as NSString).expandingTildeInPath).standardizedFileURL.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: mountpoint, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("mountpoint \(mountpoint) is not an existing folder")
+        }
+        try FileManager.default.createDirectory(atPath: settings.dataFolder, withIntermediateDirectories: true)
+        if settings.foreground {
+            try await MountDaemon(settings: settings, mountpoint: mountpoint).run()
+        } else {
+            try Background.start(mountpoint: mountpoint, dataFolder: settings.dataFolder)
+        }
+    }
+}
+
+struct MountSettings {
+    var dataFolder: String
+    var port: Int
+    var listen: String
+    var trackers: [String]
+    var foreground: Bool
+    var readTimeout: Double?
+    var fuseOptions: [String] = []
+}
+
+enum TrackerCheck {
+    static func problem(_ url: String) -> String? {
+        guard url.hasPrefix("http://") || url.hasPrefix("https://") || url.hasPrefix("udp://") else {
+            return "not an http://, https:// or udp:// URL"
+        }
+        return nil
+    }
+}
+
+/// The mounted file system and the engine under it, until unmounted or signalled.
+struct MountDaemon {
+    let settings: MountSettings
+    let mountpoint: String
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let logger = Logger(label: "memofs")
+        let session = try await Session.start(configuration: SessionConfiguration(
+            dataFolder: settings.dataFolder, listenHost: settings.listen, listenPort: settings.port,
+            extraTrackers: settings.trackers))
+        let tree = MemoTree(session: session, configuration: MemoFSConfiguration(
+            localFolder: settings.dataFolder + "/local", statusFile: settings.dataFolder + "/status.json",
+            trackers: settings.trackers, advertisedAddress: settings.listen == "0.0.0.0" || settings.listen == "::" ? nil : settings.listen,
+            readTimeout: settings.readTimeout.map { .milliseconds(Int($0 * 1000)) }))
+        do {
+            try await tree.start()
+            await tree.setMountpoint(mountpoint)
+            let mount = FUSEMount(fileSystem: MemoFileSystem(tree: tree, readTimeout: settings.readTimeout.map { .milliseconds(Int($0 * 1000)) }),
+                                  mountpoint: mountpoint)
+            try mount.mount(options: settings.fuseOptions)
+            logger.info("mounted \(mountpoint) (data in \(settings.dataFolder), peers on \(settings.listen):\(session.listenPort))")
+            let signals = [SIGINT, SIGTERM].map { signalNumber in
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+                source.setEventHandler {
+                    logger.info("signal \(signalNumber): unmounting")
+                    mount.unmount()
+                }
+                source.resume()
+                return source
+            }
+            await mount.run()
+            signals.forEach { $0.cancel() }
+            logger.info("unmounted \(mountpoint)")
+        } catch {
+            await tree.stop()
+            await session.shutdown()
+            throw error
+        }
+        await tree.stop()
+        await session.shutdown()
+    }
+}
+
+/// Starting the daemon in the background: the same program again with `--foreground`, in
+/// its own session, its output in `<data>/memofs.log`; this returns once the mount is up.
+enum Background {
+    static func start(mountpoint: String, dataFolder: String) throws {
+        let logPath = dataFolder + "/memofs.log"
+        var arguments = CommandLine.arguments
+        arguments.append("--foreground")
+        var fileActions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&fileActions)
+        defer { posix_spawn_file_actions_destroy(&fileActions) }
+        posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&fileActions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&fileActions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, 0x80)  // POSIX_SPAWN_SETSID (glibc ≥ 2.26), not imported by Swift
+        var pid: pid_t = 0
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        let cArguments = arguments.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        let spawned = posix_spawn(&pid, executable, &fileActions, &attributes, cArguments, environ)
+        guard spawned == 0 else { throw ValidationError("could not start memofs in the background: \(String(cString: strerror(spawned)))") }
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if isMounted(mountpoint) {
+                print("memofs \(MemofsVersion.current) mounted \(mountpoint) (pid \(pid), log \(logPath))")
+                return
+            }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+                throw ValidationError("memofs stopped before mounting:\n" + log.split(separator: "\n").suffix(5).joined(separator: "\n"))
+            }
+            usleep(50_000)
+        }
+        throw ValidationError("memofs did not mount \(mountpoint) within 30 seconds (see \(logPath))")
+    }
+
+    static func isMounted(_ mountpoint: String) -> Bool {
+        guard let table = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return false }
+        return table.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 2 && fields[1] == mountpoint && fields[2].hasPrefix("fuse")
+        }
+    }
+}
