@@ -57,6 +57,7 @@ let package = Package(
         .testTarget(name: "PeerProtocolTests", dependencies: ["PeerProtocol", "TorrentModel", "Bencode"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TorrentModel", "Bencode"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TorrentModel", "PeerProtocol", "PeerHarness"]),
+        .testTarget(name: "MountTests", dependencies: ["PeerHarness", "TorrentModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

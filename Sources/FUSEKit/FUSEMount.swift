@@ -15,6 +15,8 @@ public final class FUSEMount: @unchecked Sendable {
     let directories = DirectorySnapshots()
     private var session: OpaquePointer?
     private let state = NIOLockedValueBox(State.idle)
+    /// Set by `unmount()`: new requests fail at once, so nothing waits on a mount that is going.
+    let isShuttingDown = NIOLockedValueBox(false)
     private var connectionID: UInt32 = 0
 
     enum State { case idle, mounted, running, ended }
@@ -72,10 +74,13 @@ public final class FUSEMount: @unchecked Sendable {
         fileSystem.unmounted()
     }
 
-    /// Detaches the mount so `run()` returns. Open files are cut off after `grace` by
-    /// aborting the connection, so shutting down never hangs on a busy reader.
+    /// Detaches the mount so `run()` returns. Every request in flight is cancelled and
+    /// answered with an error and new ones fail at once, so a reader blocked on data is
+    /// freed and shutting down never hangs. If the kernel still holds the connection open
+    /// after `grace`, it is aborted through fusectl when that is mounted.
     public func unmount(grace: Duration = .seconds(2)) {
         guard let session, state.withLockedValue({ $0 }) != .ended else { return }
+        isShuttingDown.withLockedValue { $0 = true }
         fuse_session_exit(session)
         if geteuid() == 0 {
             umount2(mountpoint, Int32(MNT_DETACH))
@@ -86,6 +91,7 @@ public final class FUSEMount: @unchecked Sendable {
             try? helper.run()
             helper.waitUntilExit()
         }
+        requests.cancelAll()
         let id = connectionID
         Task.detached { [state] in
             try? await Task.sleep(for: grace)

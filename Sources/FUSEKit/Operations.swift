@@ -106,11 +106,11 @@ func makeOperations() -> fuse_lowlevel_ops {
     }
     ops.flush = { req, inode, fileInfo in
         let handle = fileInfo!.pointee.fh
-        FUSEMount.respond(req) { fs in try await fs.flush(inode, handle: handle) } reply: { req, _ in fuse_reply_err(req, 0) }
+        FUSEMount.respond(req, duringShutdown: true) { fs in try await fs.flush(inode, handle: handle) } reply: { req, _ in fuse_reply_err(req, 0) }
     }
     ops.release = { req, inode, fileInfo in
         let handle = fileInfo!.pointee.fh
-        FUSEMount.respond(req) { fs in await fs.release(inode, handle: handle) } reply: { req, _ in fuse_reply_err(req, 0) }
+        FUSEMount.respond(req, duringShutdown: true) { fs in await fs.release(inode, handle: handle) } reply: { req, _ in fuse_reply_err(req, 0) }
     }
     ops.fsync = { req, inode, _, fileInfo in
         let handle = fileInfo!.pointee.fh
@@ -193,9 +193,14 @@ extension FUSEMount {
 
     /// Starts a task for a request and replies with its result or its error. The
     /// kernel's interrupt for this request cancels the task.
-    static func respond<T>(_ req: fuse_req_t?, _ work: @escaping @Sendable (FileSystem) async throws -> T,
+    static func respond<T>(_ req: fuse_req_t?, duringShutdown: Bool = false,
+                           _ work: @escaping @Sendable (FileSystem) async throws -> T,
                            reply: @escaping @Sendable (fuse_req_t?, T) -> Int32) {
         let mount = from(req)
+        if !duringShutdown && mount.isShuttingDown.withLockedValue({ $0 }) {
+            fuse_reply_err(req, EIO)
+            return
+        }
         let key = UInt(bitPattern: req)
         let slot = mount.requests.register(key)
         fuse_req_interrupt_func(req, { req, data in

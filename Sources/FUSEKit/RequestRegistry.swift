@@ -31,6 +31,16 @@ final class RequestRegistry: @unchecked Sendable {
         lock.withLock { _ = slots.removeValue(forKey: key) }
     }
 
+    /// Cancels every request in flight (the file system is going away): each replies with an
+    /// error, which frees its waiting reader.
+    func cancelAll() {
+        let tasks = lock.withLock { () -> [Task<Void, Never>] in
+            for slot in slots.values { slot.interrupted = true }
+            return slots.values.compactMap(\.task)
+        }
+        tasks.forEach { $0.cancel() }
+    }
+
     func interrupt(_ key: UInt) {
         let task = lock.withLock { () -> Task<Void, Never>? in
             guard let slot = slots[key] else { return nil }

@@ -35,8 +35,12 @@ extension MemoTree {
                 try? await torrent.prefetch(file.offset..<(file.offset + edge), priority: PiecePicker.high)
                 try? await torrent.prefetch((file.offset + file.length - edge)..<(file.offset + file.length), priority: PiecePicker.high)
             }
-            // Verified bytes never change, so the kernel may keep them cached.
-            return OpenedFile(handle: allocateHandle(.torrentFile(torrent, fileIndex: index, head: ReadHead())), keepCache: true)
+            // While pieces are missing, reads bypass the page cache: the kernel's cached reads
+            // wait uninterruptibly, and Ctrl-C must end a read that waits for the network.
+            // A complete file never changes, so the kernel may cache it across opens.
+            let complete = await torrent.isComplete
+            return OpenedFile(handle: allocateHandle(.torrentFile(torrent, fileIndex: index, head: ReadHead())),
+                              directIO: !complete, keepCache: complete)
         case .droppedTorrent:
             throw FUSEError.busy
         case .root, .local, .shared, .torrentFolder:

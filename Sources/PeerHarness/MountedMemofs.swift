@@ -1,0 +1,121 @@
+import Foundation
+
+/// A `memofs mount --foreground` daemon that a test starts on a temporary mountpoint and
+/// always takes down: SIGTERM, then SIGKILL, then `fusermount3 -u`, `-uz` and `umount -l`,
+/// so a failed test never leaves a mount behind.
+public final class MountedMemofs: @unchecked Sendable {
+    public let mountpoint: String
+    public let dataFolder: String
+    public private(set) var daemon: ChildProcess?
+
+    public var local: String { mountpoint + "/local" }
+    public var shared: String { mountpoint + "/shared" }
+
+    public init(mountpoint: String, dataFolder: String, extra: [String] = []) async throws {
+        self.mountpoint = mountpoint
+        self.dataFolder = dataFolder
+        try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
+        try await start(extra: extra)
+    }
+
+    public func start(extra: [String] = []) async throws {
+        let child = try ChildProcess(memofsExecutable, ["mount", mountpoint, "--data", dataFolder, "--listen", "127.0.0.1",
+                                                       "--port", "0", "--foreground"] + extra, label: "memofs mount")
+        daemon = child
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if Self.isMounted(mountpoint) { return }
+            if !child.process.isRunning {
+                throw ChildProcess.Timeout(description: "memofs mount exited (\(child.process.terminationStatus)): \(child.errorOutput.suffix(2000))")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        stop()
+        throw ChildProcess.Timeout(description: "memofs did not mount \(mountpoint) within 30 s: \(child.errorOutput.suffix(2000))")
+    }
+
+    /// SIGTERM and a bounded wait; returns the exit status, nil if it had to be killed.
+    @discardableResult
+    public func stop(timeout: TimeInterval = 10) -> Int32? {
+        defer { Self.forceUnmount(mountpoint) }
+        guard let daemon, daemon.process.isRunning else { return self.daemon?.process.terminationStatus }
+        kill(daemon.process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(timeout)
+        while daemon.process.isRunning && Date() < deadline { usleep(20_000) }
+        if daemon.process.isRunning {
+            daemon.kill9()
+            return nil
+        }
+        return daemon.process.terminationStatus
+    }
+
+    /// Kills the daemon outright (a crash), then removes the stale mount.
+    public func crash() {
+        daemon?.kill9()
+        Self.forceUnmount(mountpoint)
+    }
+
+    deinit { stop() }
+
+    public var daemonLog: String { daemon?.errorOutput ?? "" }
+
+    public static func isMounted(_ mountpoint: String) -> Bool {
+        guard let table = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return false }
+        return table.split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first.map(String.init) == mountpoint }
+    }
+
+    static func forceUnmount(_ mountpoint: String) {
+        for arguments in [["/usr/bin/fusermount3", "-u", mountpoint], ["/usr/bin/fusermount3", "-uz", mountpoint],
+                          ["/bin/umount", "-l", mountpoint]] where isMounted(mountpoint) {
+            _ = try? run(arguments, timeout: 10)
+        }
+    }
+}
+
+public struct CommandResult: Sendable {
+    public let status: Int32
+    public let output: Data
+    public let errors: String
+    public let seconds: Double
+    public var text: String { String(decoding: output, as: UTF8.self) }
+}
+
+/// Runs a command to completion, killing it (SIGKILL, by PID) if it takes longer than
+/// `timeout`. Reads through a mount go through commands like this, never through the
+/// test process itself, so a stuck read cannot hang the test.
+@discardableResult
+public func run(_ arguments: [String], timeout: TimeInterval, input: Data? = nil) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: arguments[0])
+    process.arguments = Array(arguments.dropFirst())
+    let output = Pipe(), errors = Pipe(), stdin = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    process.standardInput = stdin
+    let started = Date()
+    try process.run()
+    if let input { stdin.fileHandleForWriting.write(input) }
+    try? stdin.fileHandleForWriting.close()
+    nonisolated(unsafe) var outputData = Data(), errorData = Data()
+    let readers = [Thread { outputData = output.fileHandleForReading.readDataToEndOfFile() },
+                   Thread { errorData = errors.fileHandleForReading.readDataToEndOfFile() }]
+    readers.forEach { $0.start() }
+    let deadline = started.addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    if process.isRunning {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        throw ChildProcess.Timeout(description: "\(arguments.joined(separator: " ")) did not finish within \(timeout) s")
+    }
+    while readers.contains(where: { !$0.isFinished }) { usleep(5_000) }
+    return CommandResult(status: process.terminationStatus, output: outputData,
+                         errors: String(decoding: errorData, as: UTF8.self), seconds: Date().timeIntervalSince(started))
+}
+
+/// Makes a real WebM/Opus recording with ffmpeg (a tone, `seconds` long).
+public func makeWebM(at path: String, seconds: Int = 3) throws {
+    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    let result = try run(["/usr/bin/ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                          "sine=frequency=440:duration=\(seconds)", "-c:a", "libopus", "-b:a", "64k", path], timeout: 60)
+    guard result.status == 0 else { throw ChildProcess.Timeout(description: "ffmpeg failed: \(result.errors)") }
+}
