@@ -80,6 +80,8 @@ extension MemoTree {
         case .local:
             if name.hasSuffix(".magnet"), recordings[String(name.dropLast(7))]?.torrent != nil { throw FUSEError.accessDenied }
             guard Glibc.unlink(localPath(name)) == 0 else { throw FUSEError(errno) }
+            inodes.retire(.recording(name))
+            inodes.retire(.sidecar(name))
             let recording = recordings.removeValue(forKey: name)
             await recording?.sharing?.value
             if let torrent = recording?.torrent { try? await session.remove(torrent.infoHash, deleteFiles: false) }
@@ -126,6 +128,7 @@ extension MemoTree {
         guard !name.hasSuffix(".magnet") || recordings[String(name.dropLast(7))]?.torrent == nil,
               !newName.hasSuffix(".magnet") else { throw FUSEError.accessDenied }
         guard Glibc.rename(localPath(name), localPath(newName)) == 0 else { throw FUSEError(errno) }
+        inodes.move(.recording(name), to: .recording(newName))
         let moved = recordings.removeValue(forKey: name) ?? Recording()
         await moved.sharing?.value
         if let torrent = moved.torrent { try? await session.remove(torrent.infoHash, deleteFiles: false) }

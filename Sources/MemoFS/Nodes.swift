@@ -36,4 +36,19 @@ struct InodeTable {
     }
 
     func node(_ inode: UInt64) -> Node? { byInode[inode] }
+
+    /// After an unlink: the next file with this name gets a new inode, so the kernel never
+    /// mixes up its cache of the old file with the new one.
+    mutating func retire(_ node: Node) {
+        byNode.removeValue(forKey: node)
+    }
+
+    /// After a rename the kernel keeps the inode and moves the name: the inode now stands
+    /// for the new node, and a node that was at the new name is forgotten.
+    mutating func move(_ old: Node, to new: Node) {
+        if let replaced = byNode.removeValue(forKey: new) { byInode[replaced] = nil }
+        guard let inode = byNode.removeValue(forKey: old) else { return }
+        byNode[new] = inode
+        byInode[inode] = new
+    }
 }

@@ -107,7 +107,9 @@ public func run(_ arguments: [String], timeout: TimeInterval, input: Data? = nil
         process.waitUntilExit()
         throw ChildProcess.Timeout(description: "\(arguments.joined(separator: " ")) did not finish within \(timeout) s")
     }
-    while readers.contains(where: { !$0.isFinished }) { usleep(5_000) }
+    // A daemon the command started may keep the pipes open: do not wait for EOF past the deadline.
+    let readDeadline = max(deadline, Date().addingTimeInterval(2))
+    while readers.contains(where: { !$0.isFinished }) && Date() < readDeadline { usleep(5_000) }
     return CommandResult(status: process.terminationStatus, output: outputData,
                          errors: String(decoding: errorData, as: UTF8.self), seconds: Date().timeIntervalSince(started))
 }

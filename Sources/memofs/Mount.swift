@@ -176,6 +176,11 @@ enum Background {
         posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&fileActions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&fileActions, 1, 2)
+        // Nothing else of ours goes along: a pipe left open in the daemon would keep
+        // whoever started us (a shell's $(…), a test) waiting for its end forever.
+        for descriptor in openDescriptors() where descriptor > 2 {
+            posix_spawn_file_actions_addclose(&fileActions, descriptor)
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -200,6 +205,11 @@ enum Background {
             usleep(50_000)
         }
         throw ValidationError("memofs did not mount \(mountpoint) within 30 seconds (see \(logPath))")
+    }
+
+    static func openDescriptors() -> [Int32] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }
+            .filter { fcntl($0, F_GETFD) >= 0 }
     }
 
     static func isMounted(_ mountpoint: String) -> Bool {

@@ -1,0 +1,130 @@
+import Foundation
+import PeerHarness
+import Testing
+import TorrentModel
+
+/// What `rm`, `mv` and overwriting do in the tree, and how bad options are refused.
+@Suite(.serialized) struct TreeTests {
+    func eventually(_ what: String, timeout: TimeInterval = 30, _ check: () throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if (try? check()) == true { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ChildProcess.Timeout(description: "\(what) did not happen within \(timeout) s")
+    }
+
+    func sidecar(_ path: String) throws -> String? {
+        let result = try run(["/bin/cat", path], timeout: 10)
+        return result.status == 0 ? result.text : nil
+    }
+
+    @Test func overwritingRenamingAndRemovingRecordings() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("one.ogg", count: 50_000, seed: 1)
+        try folder.write("two.ogg", count: 60_000, seed: 2)
+        let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data")
+        defer { mount.stop() }
+        #expect(try run(["/bin/cp", folder.path + "/one.ogg", mount.local + "/memo.ogg"], timeout: 10).status == 0)
+        var first: String?
+        try await eventually("the first sidecar") { first = try sidecar(mount.local + "/memo.ogg.magnet"); return first != nil }
+
+        // Overwriting shares the new content under a new magnet.
+        #expect(try run(["/bin/cp", folder.path + "/two.ogg", mount.local + "/memo.ogg"], timeout: 10).status == 0)
+        var second: String?
+        try await eventually("the new sidecar") {
+            second = try sidecar(mount.local + "/memo.ogg.magnet")
+            return second != nil && second != first
+        }
+        // A user.description set before copying becomes the torrent's comment.
+        #expect(try run(["/usr/bin/setfattr", "-n", "user.description", "-v", "standup notes", mount.local + "/memo.ogg"],
+                        timeout: 10).status == 0)
+        #expect(try run(["/usr/bin/getfattr", "--only-values", "-n", "user.description", mount.local + "/memo.ogg"],
+                        timeout: 10).text == "standup notes")
+
+        // mv re-shares under the new name.
+        #expect(try run(["/bin/mv", mount.local + "/memo.ogg", mount.local + "/renamed.ogg"], timeout: 10).status == 0)
+        try await eventually("the renamed sidecar") {
+            try sidecar(mount.local + "/renamed.ogg.magnet").map { try MagnetLink(parsing: $0).displayName == "renamed.ogg" } ?? false
+        }
+        #expect(try sidecar(mount.local + "/memo.ogg.magnet") == nil)
+        #expect(try run(["/usr/bin/cmp", folder.path + "/two.ogg", mount.local + "/renamed.ogg"], timeout: 10).status == 0)
+
+        // rm stops seeding and removes the sidecar; the sidecar itself cannot be removed.
+        #expect(try run(["/bin/rm", mount.local + "/renamed.ogg.magnet"], timeout: 10).status != 0)
+        #expect(try run(["/bin/rm", mount.local + "/renamed.ogg"], timeout: 10).status == 0)
+        let listing = try run(["/bin/ls", "-A", mount.local], timeout: 10).text
+        #expect(listing.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(listing)")
+        try await eventually("no recording in the status") {
+            !(try run([memofsExecutable, "status", "--data", mount.dataFolder, "--json"], timeout: 10).text.contains("renamed.ogg"))
+        }
+    }
+
+    @Test func rmDashRRemovesASharedTorrentAndItsData() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("seed/album/a.opus", count: 40_000, seed: 3)
+        try folder.write("seed/album/cd2/b.opus", count: 40_000, seed: 4)
+        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/album")
+        try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: folder.path + "/album.torrent"))
+        let (seeder, port) = try await startLibtorrent("seed", torrent: folder.path + "/album.torrent", folder: folder.path + "/seed")
+        defer { seeder.stop() }
+        let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data")
+        defer { mount.stop() }
+        try run(["/bin/sh", "-c", "cat > '\(mount.shared)/.add'"], timeout: 10,
+                input: Data("magnet:?xt=urn:btih:\(metainfo.infoHash.hex)&x.pe=127.0.0.2:\(port)\n".utf8))
+        try await eventually("the album folder") {
+            try run(["/usr/bin/cmp", folder.path + "/seed/album/cd2/b.opus", mount.shared + "/album/cd2/b.opus"], timeout: 10).status == 0
+        }
+        let stored = folder.path + "/data/torrents/\(metainfo.infoHash.hex)/album/cd2/b.opus"
+        #expect(FileManager.default.fileExists(atPath: stored))
+        let removal = try run(["/bin/rm", "-r", mount.shared + "/album"], timeout: 20)
+        #expect(removal.status == 0, "\(removal.errors)")
+        #expect(try run(["/bin/ls", "-A", mount.shared], timeout: 10).text.trimmingCharacters(in: .whitespacesAndNewlines) == ".add")
+        #expect(!FileManager.default.fileExists(atPath: stored))
+    }
+
+    @Test func badOptionsFailAtOnceWithAReason() throws {
+        let folder = try TemporaryFolder()
+        try FileManager.default.createDirectory(atPath: folder.path + "/mnt", withIntermediateDirectories: true)
+        for (arguments, reason) in [
+            (["-o", "bogus=1"], "unknown mount option 'bogus'"),
+            (["--port", "70000"], "port 70000 is not 0–65535"),
+            (["-o", "port=abc"], "-o port=abc is not a number"),
+            (["--read-timeout", "0"], "must be more than 0 seconds"),
+            (["--tracker", "ftp://x"], "not an http://, https:// or udp:// URL"),
+        ] {
+            let result = try run([memofsExecutable, "mount", folder.path + "/mnt", "--data", folder.path + "/data"] + arguments, timeout: 10)
+            #expect(result.status != 0)
+            #expect(result.errors.contains(reason), "\(arguments): \(result.errors)")
+        }
+        let missing = try run([memofsExecutable, "mount", folder.path + "/nowhere", "--data", folder.path + "/data"], timeout: 10)
+        #expect(missing.errors.contains("is not an existing folder"))
+        #expect(!MountedMemofs.isMounted(folder.path + "/mnt"))
+    }
+
+    /// The mount(8) helper starts memofs in the background and returns once mounted;
+    /// `umount` then ends it.
+    @Test func theMountHelperMountsInTheBackground() async throws {
+        let folder = try TemporaryFolder()
+        let mountpoint = folder.path + "/mnt"
+        try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
+        let helper = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("mount-scripts/mount.memofs").path
+        defer {
+            if MountedMemofs.isMounted(mountpoint) { _ = try? run(["/bin/umount", "-l", mountpoint], timeout: 10) }
+        }
+        let mounted = try run(["/usr/bin/env", "MEMOFS=\(memofsExecutable)", helper, folder.path + "/data", mountpoint,
+                               "-o", "rw,nosuid,nodev,port=0,listen=127.0.0.1"], timeout: 40)
+        #expect(mounted.status == 0, "\(mounted.errors)")
+        #expect(MountedMemofs.isMounted(mountpoint))
+        #expect(try run(["/bin/ls", mountpoint], timeout: 10).text.contains("shared"))
+        let log = try String(contentsOfFile: folder.path + "/data/memofs.log", encoding: .utf8)
+        #expect(log.contains("mounted \(mountpoint)"))
+        #expect(try run(["/bin/umount", mountpoint], timeout: 10).status == 0)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(!MountedMemofs.isMounted(mountpoint))
+        // The background daemon ended once unmounted.
+        let stillThere = try run(["/usr/bin/pgrep", "-f", "memofs mount \(mountpoint)"], timeout: 10)
+        #expect(stillThere.status != 0)
+    }
+}
