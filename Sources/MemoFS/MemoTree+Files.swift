@@ -17,8 +17,10 @@ extension MemoTree {
                 recordings[name, default: Recording()].writers += 1
                 if flags & O_TRUNC != 0 { recordings[name]!.dirty = true }
             }
+            // Recordings change only through the mount, so the kernel's cached pages stay right
+            // across opens: reading a recording again costs what a cached disk read costs.
             return OpenedFile(handle: allocateHandle(.local(descriptor: descriptor, name: name, writable: wantsWrite,
-                                                            wrote: flags & O_TRUNC != 0)))
+                                                            wrote: flags & O_TRUNC != 0)), keepCache: true)
         case .sidecar(let name):
             guard !wantsWrite else { throw FUSEError.accessDenied }
             return OpenedFile(handle: allocateHandle(.text(Array(try await sidecarText(name).utf8))), directIO: true)

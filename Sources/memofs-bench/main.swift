@@ -103,9 +103,11 @@ func option(_ name: String, default value: Int) -> Int {
 switch arguments.first {
 case "hash", nil:
     try hashBenchmark()
+case "mount":
+    try await mountBenchmark(sizeMiB: option("--size", default: 256), rounds: option("--rounds", default: 3))
 case "swarm":
     try await swarmBenchmark(sizeMiB: option("--size", default: 256), rounds: option("--rounds", default: 3))
 default:
-    print("usage: memofs-bench hash | swarm [--size MiB] [--rounds N]")
+    print("usage: memofs-bench hash | swarm [--size MiB] [--rounds N] | mount [--size MiB] [--rounds N]")
     exit(2)
 }
