@@ -76,7 +76,8 @@ struct Mount: AsyncParsableCommand {
 
     static func defaultDataFolder() -> String {
         if let xdg = ProcessInfo.processInfo.environment["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/memofs" }
-        return NSHomeDirectory() + "/.local/share/memofs"
+        let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return home + "/.local/share/memofs"
     }
 
     func run() async throws {
