@@ -22,7 +22,7 @@ struct PeerState {
     /// What the peer said it has before we knew the piece count (magnet links).
     var earlyBitfield: [UInt8]?
     var earlyHaveAll = false
-    var earlyHaves: [Int] = []
+    var earlyHaves: Set<Int> = []
 
     var amChoking = true
     var amInterested = false

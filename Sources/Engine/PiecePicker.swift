@@ -252,7 +252,7 @@ public struct PiecePicker: Sendable {
 
     public mutating func received(_ block: Block, from peer: PeerKey) -> BlockOutcome {
         guard var state = partial[block.piece], block.index < state.received.count,
-              !state.received[block.index] else {
+              !state.received[block.index], state.requestedFrom[block.index].contains(peer) else {
             requestsByPeer[peer]?.remove(block)
             return .ignored
         }

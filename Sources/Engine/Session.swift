@@ -94,6 +94,7 @@ public actor Session {
         let root = downloadRoot(for: magnet.infoHash)
         try await context.store.save(TorrentRecord(infoHash: magnet.infoHash, magnet: magnet.uri, metainfo: nil, root: root,
                                                    downloadWhole: downloadWhole, addedAt: Int64(Date().timeIntervalSince1970)))
+        if let existing = torrents[magnet.infoHash] { return existing }  // added while we waited
         let torrent = await Torrent(context: context, magnet: magnet, metainfo: nil, root: root, downloadWhole: downloadWhole)
         return await register(torrent)
     }
@@ -107,6 +108,7 @@ public actor Session {
         try await context.store.save(TorrentRecord(infoHash: metainfo.infoHash, magnet: magnet.uri, metainfo: metainfo.encoded(),
                                                    root: root, downloadWhole: downloadWhole,
                                                    addedAt: Int64(Date().timeIntervalSince1970)))
+        if let existing = torrents[metainfo.infoHash] { return existing }  // added while we waited
         let torrent = await Torrent(context: context, magnet: magnet, metainfo: metainfo, root: root, downloadWhole: downloadWhole)
         return await register(torrent)
     }
@@ -124,11 +126,11 @@ public actor Session {
         let root = trimmed.contains("/") ? String(trimmed[..<trimmed.lastIndex(of: "/")!]) : "."
         if let existing = torrents[metainfo.infoHash] { return existing }
         let magnet = MagnetLink(metainfo: metainfo)
-        let torrent = await Torrent(context: context, magnet: magnet, metainfo: metainfo, root: root, downloadWhole: true)
+        let torrent = await Torrent(context: context, magnet: magnet, metainfo: metainfo, root: root, downloadWhole: false)
         let storage = TorrentStorage(root: root, info: metainfo.info)
         let stamps = storage.fileStamps()
         try await context.store.save(TorrentRecord(infoHash: metainfo.infoHash, magnet: magnet.uri, metainfo: metainfo.encoded(),
-                                                   root: root, downloadWhole: true,
+                                                   root: root, downloadWhole: false,
                                                    addedAt: Int64(Date().timeIntervalSince1970), fileStamps: stamps))
         let all = Array(0..<metainfo.info.pieceCount)
         try await context.store.markVerified(all, for: metainfo.infoHash, fileStamps: stamps)
@@ -137,6 +139,10 @@ public actor Session {
     }
 
     private func register(_ torrent: Torrent) async -> Torrent {
+        if let existing = torrents[torrent.infoHash] {
+            await torrent.stop(reason: "added twice")
+            return existing
+        }
         torrents[torrent.infoHash] = torrent
         await torrent.start()
         return torrent
@@ -154,8 +160,11 @@ public actor Session {
         for record in try await context.store.torrents() {
             let metainfo = record.metainfo.flatMap { try? Metainfo(bytes: $0) }
             let magnet = (try? MagnetLink(parsing: record.magnet)) ?? MagnetLink(infoHash: record.infoHash)
+            // Only torrents under <data>/torrents are downloaded into; a seeded file found changed
+            // is never overwritten with what peers have.
+            let ours = record.root.hasPrefix(context.configuration.dataFolder + "/torrents/")
             let torrent = await Torrent(context: context, magnet: magnet, metainfo: metainfo, root: record.root,
-                                        downloadWhole: record.downloadWhole)
+                                        downloadWhole: ours && record.downloadWhole)
             if let metainfo {
                 let verified = try await context.store.verifiedPieces(of: record.infoHash)
                 let pending = try await context.store.pendingPieces(of: record.infoHash)

@@ -8,7 +8,10 @@ extension Torrent {
         guard !isStopped else { return }
         let now = ContinuousClock.now
         let connectedAddresses = Set(peers.values.map(\.address))
+        let connectedHosts = Set(peers.values.map(\.address.hostText))
         for (address, source) in candidates {
+            // An incoming peer's listen port is only worth dialling once it has gone.
+            if source == .incoming && connectedHosts.contains(address.hostText) { continue }
             guard peers.count + connecting.count < context.configuration.maxPeersPerTorrent, connecting.count < 8 else { return }
             if connecting.contains(address) || connectedAddresses.contains(address) { continue }
             if bannedHosts.contains(address.hostText) { continue }
@@ -111,7 +114,10 @@ extension Torrent {
         }
         guard !bannedHosts.contains(link.remote.hostText) else { return nil }
         guard peers.count < context.configuration.maxPeersPerTorrent else { return nil }
-        guard !peers.values.contains(where: { $0.handshake.peerID == handshake.peerID }) else { return nil }
+        guard !peers.values.contains(where: { $0.handshake.peerID == handshake.peerID }) else {
+            failedAddresses[link.remote] = .now
+            return nil
+        }
 
         nextPeerNumber += 1
         let key = PeerKey(nextPeerNumber)
@@ -155,6 +161,8 @@ extension Torrent {
     func detach(_ key: PeerKey, reason: String) {
         guard let peer = peers.removeValue(forKey: key) else { return }
         peer.link.close()
+        // Not dialled again for a while: a peer that drops us must not be redialled in a loop.
+        failedAddresses[peer.address] = .now
         picker?.peerLeft(key, had: peer.bitfield)
         for (piece, owner) in metadataRequests where owner == key { metadataRequests[piece] = nil }
         if optimisticPeer == key { optimisticPeer = nil }

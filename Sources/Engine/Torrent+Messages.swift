@@ -55,7 +55,9 @@ extension Torrent {
                 picker?.requestFailed(block, peer: key)
             }
         case .allowedFast(let piece):
-            peers[key]!.allowedFast.insert(Int(piece))
+            guard peers[key]!.supportsFast else { return ban(key, reason: "allowed_fast without the fast extension") }
+            if let info, Int(piece) >= info.pieceCount { return }
+            if peers[key]!.allowedFast.count < 32 { peers[key]!.allowedFast.insert(Int(piece)) }
         case .extended(let id, let payload):
             receivedExtended(id: id, payload: payload, from: key)
         }
@@ -65,8 +67,8 @@ extension Torrent {
 
     private func receivedHave(_ piece: Int, from key: PeerKey) {
         guard let info else {
-            peers[key]!.earlyHaves.append(piece)
-            if peers[key]!.earlyHaves.count > 1 << 22 { ban(key, reason: "too many have messages") }
+            peers[key]!.earlyHaves.insert(piece)
+            if peers[key]!.earlyHaves.count > TorrentInfo.maxPieceCount { ban(key, reason: "too many have messages") }
             return
         }
         guard piece >= 0 && piece < info.pieceCount else { return ban(key, reason: "have for piece \(piece) of \(info.pieceCount)") }
@@ -166,6 +168,8 @@ extension Torrent {
             if outstanding == 0 && !picker.isInterested(in: bitfield) { setInterested(false, in: key) }
             return
         }
+        // The snub clock starts when there is something to wait for, not at the last block.
+        if outstanding == 0 { peers[key]!.lastBlockAt = .now }
         peers[key]!.link.send(blocks.map { block in
             let spec = picker.request(for: block)
             return .request(BlockRequest(piece: UInt32(spec.piece), begin: UInt32(spec.begin), length: UInt32(spec.length)))

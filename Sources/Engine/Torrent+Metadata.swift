@@ -39,7 +39,8 @@ extension Torrent {
         switch message {
         case .request(let piece):
             guard let peer = peers[key], let remoteID = peer.extensionID(MetadataMessage.extensionName) else { return }
-            if let info, let bytes = MetadataAssembler.piece(piece, of: info.rawBytes) {
+            // A peer that asks and never reads gets rejects, not an ever-growing send queue.
+            if let info, peer.link.channel.isWritable, let bytes = MetadataAssembler.piece(piece, of: info.rawBytes) {
                 peer.link.send(.extended(id: remoteID, payload: MetadataMessage.data(
                     piece: piece, totalSize: info.rawBytes.count, bytes: bytes).encoded()))
             } else {
@@ -49,19 +50,21 @@ extension Torrent {
             if metadataRequests[piece] == key { metadataRequests[piece] = nil }
             for other in peers.keys where other != key { requestMetadata(from: other) }
         case .data(let piece, let totalSize, let bytes):
-            guard info == nil, var assembler, assembler.totalSize == totalSize else { return }
+            // Only what we asked this peer for: injected pieces could get an honest peer blamed.
+            guard info == nil, var assembler, assembler.totalSize == totalSize, metadataRequests[piece] == key else { return }
             metadataRequests[piece] = nil
             do {
                 let result = try assembler.receive(piece: piece, bytes: bytes)
                 self.assembler = assembler
                 if let result { gotMetadata(result) }
             } catch PeerWireError.metadataHashMismatch(let expected, let actual) {
-                self.assembler = assembler
+                // Start over, size included: the size came from a peer and may be the lie.
+                self.assembler = nil
                 metadataRequests = [:]
                 ban(key, reason: "metadata hashes to \(actual), not \(expected)")
                 requestMetadataFromAnyone()
             } catch {
-                self.assembler = assembler
+                self.assembler = nil
                 metadataRequests = [:]
                 ban(key, reason: "bad metadata: \(error)")
                 requestMetadataFromAnyone()

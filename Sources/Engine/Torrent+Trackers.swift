@@ -47,9 +47,18 @@ extension Torrent {
     func stopTrackers() async {
         guard let url = trackerState.lastWorking, let tracker = TrackerURL(url) else { return }
         // Best effort and brief: a stopped torrent must not wait on a slow tracker.
-        _ = try? await TrackerClients.announce(tracker, request: announceRequest(.stopped, url: url),
-                                               cachedConnection: trackerState.udpConnections[url],
-                                               group: context.group, timeout: .seconds(2))
+        let request = announceRequest(.stopped, url: url)
+        let connection = trackerState.udpConnections[url]
+        let group = context.group
+        _ = try? await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                _ = try await TrackerClients.announce(tracker, request: request, cachedConnection: connection,
+                                                      group: group, timeout: .seconds(2))
+            }
+            tasks.addTask { try await Task.sleep(for: .seconds(2)) }
+            _ = try await tasks.next()
+            tasks.cancelAll()
+        }
     }
 
     func announceRequest(_ event: AnnounceEvent, url: String) -> AnnounceRequest {

@@ -35,7 +35,8 @@ extension Torrent {
         var unconfirmed = 0
         while let peer = peers[key], !peer.uploadQueue.isEmpty, !peer.amChoking, !isStopped {
             var batch: [(piece: Int, begin: Int, block: ByteBuffer)] = []
-            while let request = peers[key]?.uploadQueue.first, batch.count < 256 {
+            var batchBytes = 0
+            while let request = peers[key]?.uploadQueue.first, batchBytes < 4 << 20 {
                 let piece = Int(request.piece)
                 let cached: ByteBuffer
                 if let hit = cachedPiece(piece) {
@@ -45,7 +46,10 @@ extension Torrent {
                         cached = try await loadPieceForUpload(piece)
                     } catch {
                         lastError = "could not read piece \(piece) to upload: \(error)"
-                        peers[key]?.uploadQueue.removeFirst()
+                        // The queue may have changed while we waited (a cancel, a choke).
+                        if let index = peers[key]?.uploadQueue.firstIndex(of: request) {
+                            peers[key]!.uploadQueue.remove(at: index)
+                        }
                         continue
                     }
                     guard peers[key]?.uploadQueue.first == request else { continue }  // cancelled meanwhile
@@ -55,6 +59,7 @@ extension Torrent {
                 peers[key]!.uploadQueue.removeFirst()
                 let begin = Int(request.begin), length = Int(request.length)
                 batch.append((piece, begin, cached.getSlice(at: cached.readerIndex + begin, length: length)!))
+                batchBytes += length
                 peers[key]!.uploadedThisTick += length
                 peers[key]!.uploadedTotal += Int64(length)
                 uploadedBytes += Int64(length)
@@ -62,14 +67,39 @@ extension Torrent {
             guard let link = peers[key]?.link, !batch.isEmpty else { continue }
             peers[key]!.lastSentAt = .now
             lastWrite = link.sendBlocks(batch)
-            unconfirmed += batch.count
-            // Keep a bounded amount queued in the socket: wait when too much is unconfirmed.
-            if unconfirmed >= 256, let pending = lastWrite {
-                _ = try? await pending.get()
+            unconfirmed += batchBytes
+            // Keep a bounded amount queued in the socket: wait when too much is unconfirmed. A
+            // peer that stops reading for 30 seconds is dropped rather than waited on forever.
+            if unconfirmed >= 8 << 20, let pending = lastWrite {
+                let drained = await Self.waitForWrite(pending, on: link.channel.eventLoop, timeout: .seconds(30))
                 unconfirmed = 0
+                if !drained {
+                    detach(key, reason: "stopped reading what it asked for")
+                    return
+                }
             }
         }
         peers[key]?.isServing = false
+    }
+
+    /// Whether the write completed within `timeout`.
+    private static func waitForWrite(_ write: EventLoopFuture<Void>, on loop: EventLoop, timeout: TimeAmount) async -> Bool {
+        // Both callbacks run on the channel's loop, so a plain flag decides which one answers.
+        final class Once: @unchecked Sendable { var done = false }
+        let once = Once()
+        let promise = loop.makePromise(of: Bool.self)
+        let timer = loop.scheduleTask(in: timeout) {
+            guard !once.done else { return }
+            once.done = true
+            promise.succeed(false)
+        }
+        write.whenComplete { _ in
+            timer.cancel()
+            guard !once.done else { return }
+            once.done = true
+            promise.succeed(true)
+        }
+        return (try? await promise.futureResult.get()) ?? false
     }
 
     private func cachedPiece(_ piece: Int) -> ByteBuffer? {

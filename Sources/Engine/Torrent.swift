@@ -93,9 +93,9 @@ public actor Torrent {
         guard !isStopped else { return }
         isStopped = true
         tickTask?.cancel()
-        await stopTrackers()
         for peer in peers.values { peer.link.close() }
         peers = [:]
+        storage?.close()
         let error = TorrentError.removed(reason)
         for waiters in pieceWaiters.values { for waiter in waiters.values { waiter.resume(throwing: error) } }
         pieceWaiters = [:]
@@ -103,7 +103,7 @@ public actor Torrent {
         metadataWaiters = [:]
         for waiter in completionWaiters.values { waiter.resume(throwing: error) }
         completionWaiters = [:]
-        storage?.close()
+        await stopTrackers()
     }
 
     // MARK: metadata

@@ -187,10 +187,14 @@ final class OpenFiles: @unchecked Sendable {
     private var readable: [String: Int32] = [:]
     private var writable: [String: Int32] = [:]
     private let mutex = NIOLock()
+    private var isClosed = false
 
     func descriptor(for path: String, writable wantWrite: Bool, size: Int64 = 0) throws -> Int32 {
         mutex.lock()
         defer { mutex.unlock() }
+        // Closed for good: a verification finishing after its torrent was removed must not
+        // recreate the files.
+        guard !isClosed else { throw StorageError(path, "the torrent's storage is closed") }
         if let descriptor = writable[path] { return descriptor }
         if !wantWrite, let descriptor = readable[path] { return descriptor }
         if wantWrite {
@@ -219,6 +223,7 @@ final class OpenFiles: @unchecked Sendable {
     func closeAll() {
         mutex.lock()
         defer { mutex.unlock() }
+        isClosed = true
         for descriptor in readable.values { Glibc.close(descriptor) }
         for descriptor in writable.values { Glibc.close(descriptor) }
         readable = [:]

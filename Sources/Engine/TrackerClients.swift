@@ -18,7 +18,8 @@ enum TrackerClients {
         case .https:
             throw TrackerError.failure(reason: "https trackers are not supported yet")
         case .udp:
-            let (response, connection) = try await udpAnnounce(url, request: request, cachedConnection: cachedConnection, group: group)
+            let (response, connection) = try await udpAnnounce(url, request: request, cachedConnection: cachedConnection,
+                                                               group: group, timeout: timeout)
             return (response, connection)
         }
     }
@@ -35,7 +36,13 @@ enum TrackerClients {
                     try channel.pipeline.syncOperations.addHandler(HTTPBodyCollector(promise: promise, limit: maxResponseBytes))
                 }
             }
-        let channel = try await bootstrap.connect(host: url.host, port: Int(url.port)).get()
+        let channel: Channel
+        do {
+            channel = try await bootstrap.connect(host: url.host, port: Int(url.port)).get()
+        } catch {
+            promise.fail(error)  // never leave a promise unfulfilled
+            throw error
+        }
         let timer = channel.eventLoop.scheduleTask(in: timeout) {
             promise.fail(TrackerError.timeout(request: "HTTP announce to \(url.text)", attempts: 1))
             channel.close(promise: nil)
@@ -56,22 +63,36 @@ enum TrackerClients {
 
     // MARK: UDP (BEP 15)
 
+    /// One BEP 15 exchange, with its own retries, but never longer than `timeout` × 8 in all.
     private static func udpAnnounce(_ url: TrackerURL, request: AnnounceRequest, cachedConnection: UDPTrackerConnection?,
-                                    group: EventLoopGroup) async throws -> (AnnounceResponse, UDPTrackerConnection) {
-        let address = try SocketAddress.makeAddressResolvingHost(url.host, port: Int(url.port))
+                                    group: EventLoopGroup, timeout: TimeAmount) async throws -> (AnnounceResponse, UDPTrackerConnection) {
+        // getaddrinfo blocks: resolve on NIO's blocking pool, not on a cooperative thread.
+        let address = try await NIOThreadPool.singleton.runIfActive {
+            try SocketAddress.makeAddressResolvingHost(url.host, port: Int(url.port))
+        }
         let isIPv6 = if case .v6 = address { true } else { false }
         var random = SystemRandomNumberGenerator()
         let exchange = UDPTrackerExchange(request: request, cachedConnection: cachedConnection,
                                           peerAddressLength: isIPv6 ? 18 : 6, random: &random)
         let promise = group.next().makePromise(of: (AnnounceResponse, UDPTrackerConnection).self)
-        let channel = try await DatagramBootstrap(group: group)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(UDPExchangeHandler(exchange: exchange, tracker: address, promise: promise))
+        let channel: Channel
+        do {
+            channel = try await DatagramBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(UDPExchangeHandler(exchange: exchange, tracker: address, promise: promise))
+                    }
                 }
-            }
-            .bind(host: isIPv6 ? "::" : "0.0.0.0", port: 0).get()
+                .bind(host: isIPv6 ? "::" : "0.0.0.0", port: 0).get()
+        } catch {
+            promise.fail(error)
+            throw error
+        }
         defer { channel.close(promise: nil) }
+        let deadline = channel.eventLoop.scheduleTask(in: timeout * 8) {
+            promise.fail(TrackerError.timeout(request: "UDP announce to \(url.text)", attempts: 0))
+        }
+        defer { deadline.cancel() }
         return try await promise.futureResult.get()
     }
 }

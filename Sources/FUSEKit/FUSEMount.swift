@@ -67,6 +67,10 @@ public final class FUSEMount: @unchecked Sendable {
             thread.name = "fuse-loop"
             thread.start()
         }
+        // Replies still being computed would touch a destroyed session: end them first.
+        requests.cancelAll()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while requests.pendingCount > 0 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
         fuse_session_unmount(session)
         fuse_session_destroy(session)
         self.session = nil

@@ -202,6 +202,7 @@ extension FUSEMount {
             return
         }
         let key = UInt(bitPattern: req)
+        mount.requests.started()
         let slot = mount.requests.register(key)
         fuse_req_interrupt_func(req, { req, data in
             Unmanaged<FUSEMount>.fromOpaque(data!).takeUnretainedValue().requests.interrupt(UInt(bitPattern: req))
@@ -225,6 +226,7 @@ extension FUSEMount {
             case .failure:
                 fuse_reply_err(request, EIO)
             }
+            mount.requests.finished()
         }
         mount.requests.attach(task, to: slot)
     }

@@ -31,6 +31,13 @@ final class RequestRegistry: @unchecked Sendable {
         lock.withLock { _ = slots.removeValue(forKey: key) }
     }
 
+    /// Requests whose task has not replied yet (counted from registration to the reply).
+    private var inFlight = 0
+
+    func started() { lock.withLock { inFlight += 1 } }
+    func finished() { lock.withLock { inFlight -= 1 } }
+    var pendingCount: Int { lock.withLock { inFlight } }
+
     /// Cancels every request in flight (the file system is going away): each replies with an
     /// error, which frees its waiting reader.
     func cancelAll() {

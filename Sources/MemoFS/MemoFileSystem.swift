@@ -94,7 +94,13 @@ public final class MemoFileSystem: FileSystem {
     }
 
     public func rename(parent: UInt64, name: String, newParent: UInt64, newName: String, flags: UInt32) async throws {
+        // RENAME_EXCHANGE and RENAME_NOREPLACE would need renameat2's guarantees: refused, not faked.
+        guard flags == 0 else { throw FUSEError.invalid }
         try await tree.rename(parent: parent, name: name, newParent: newParent, newName: newName)
+    }
+
+    public func fsync(_ inode: UInt64, handle: UInt64) async throws {
+        try await tree.fsync(handle: handle)
     }
 
     public func extendedAttribute(of inode: UInt64, name: String) async throws -> [UInt8] {

@@ -120,13 +120,20 @@ extension MemoTree {
         }
     }
 
+    /// Recordings are on disk: fsync reaches the disk (a recorder that syncs expects it).
+    func fsync(handle: UInt64) async throws {
+        guard case .local(let descriptor, _, _, _)? = handles[handle] else { return }
+        guard Glibc.fsync(descriptor) == 0 else { throw FUSEError(errno) }
+    }
+
     func release(handle: UInt64) async {
         guard let open = handles.removeValue(forKey: handle) else { return }
         switch open {
         case .local(let descriptor, let name, let writable, let wrote):
             close(descriptor)
-            guard writable else { return }
-            recordings[name, default: Recording()].writers -= 1
+            // Removed while open: nothing left to share.
+            guard writable, recordings[name] != nil else { return }
+            recordings[name]!.writers = max(0, recordings[name]!.writers - 1)
             if wrote { recordings[name]!.dirty = true }
             if recordings[name]!.writers == 0 && recordings[name]!.dirty { share(name) }
         case .dropped(let name, _):

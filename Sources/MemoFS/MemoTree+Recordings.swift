@@ -9,16 +9,17 @@ extension MemoTree {
     /// Hashes a recording into a torrent and seeds it, replacing the torrent of its earlier
     /// content. The sidecar appears when this is done. An empty file is not shared.
     func share(_ name: String) {
-        recordings[name, default: Recording()].dirty = false
-        let previous = recordings[name]?.sharing
-        let old = recordings[name]?.torrent
-        recordings[name]!.sharing = Task {
-            await previous?.value
-            await self.performShare(name, replacing: old)
+        // One share at a time per recording; a change during it is shared when it ends.
+        if recordings[name]?.sharing != nil {
+            recordings[name]!.dirty = true
+            return
         }
+        recordings[name, default: Recording()].dirty = false
+        recordings[name]!.sharing = Task { await self.performShare(name) }
     }
 
-    private func performShare(_ name: String, replacing old: Torrent?) async {
+    private func performShare(_ name: String) async {
+        let old = recordings[name]?.torrent
         let path = localPath(name)
         var info = stat()
         guard stat(path, &info) == 0 else {
@@ -129,6 +130,12 @@ extension MemoTree {
               !newName.hasSuffix(".magnet") else { throw FUSEError.accessDenied }
         guard Glibc.rename(localPath(name), localPath(newName)) == 0 else { throw FUSEError(errno) }
         inodes.move(.recording(name), to: .recording(newName))
+        // Open handles follow the file to its new name.
+        for (id, handle) in handles {
+            if case .local(let descriptor, name, let writable, let wrote) = handle {
+                handles[id] = .local(descriptor: descriptor, name: newName, writable: writable, wrote: wrote)
+            }
+        }
         let moved = recordings.removeValue(forKey: name) ?? Recording()
         await moved.sharing?.value
         if let torrent = moved.torrent { try? await session.remove(torrent.infoHash, deleteFiles: false) }

@@ -60,7 +60,12 @@ public actor MemoTree {
         try FileManager.default.createDirectory(atPath: configuration.localFolder, withIntermediateDirectories: true)
         var seeded: [String: Torrent] = [:]
         for torrent in await session.allTorrents where torrent.root == configuration.localFolder {
-            if let info = await torrent.torrentInfo, info.isSingleFile { seeded[info.name] = torrent }
+            // A recording changed while memofs was down no longer matches its torrent: share it anew.
+            if let info = await torrent.torrentInfo, info.isSingleFile, await torrent.isComplete, seeded[info.name] == nil {
+                seeded[info.name] = torrent
+            } else {
+                try? await session.remove(torrent.infoHash, deleteFiles: false)
+            }
         }
         for name in try localFileNames() {
             recordings[name] = Recording(torrent: seeded.removeValue(forKey: name))
