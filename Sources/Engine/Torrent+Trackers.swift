@@ -15,6 +15,8 @@ enum TrackerAnnouncer {
         var trackerIDs: [String: String] = [:]
         var key = UInt32.random(in: .min ... .max)
         var failures = 0
+        /// An event to send at the next announce (`completed` while another announce was running).
+        var pendingEvent: AnnounceEvent?
     }
 }
 
@@ -36,12 +38,14 @@ extension Torrent {
 
     func trackerTick(now: ContinuousClock.Instant) {
         guard !trackerState.isAnnouncing, let next = trackerState.nextAnnounce, now >= next else { return }
-        Task { await announce(trackerState.sentStarted ? .none : .started) }
+        Task { await announce(trackerState.pendingEvent ?? (trackerState.sentStarted ? .none : .started)) }
     }
 
     func announceCompleted() {
-        guard trackerState.tiers != nil, trackerState.sentStarted else { return }
-        Task { await announce(.completed) }
+        guard trackerState.tiers != nil else { return }
+        // Sent at the next tick, after any announce already running.
+        trackerState.pendingEvent = trackerState.sentStarted ? .completed : .started
+        trackerState.nextAnnounce = .now
     }
 
     func stopTrackers() async {
@@ -90,7 +94,8 @@ extension Torrent {
                 trackerState.failures = 0
                 if let connection { trackerState.udpConnections[url] = connection }
                 if let id = response.trackerID { trackerState.trackerIDs[url] = id }
-                if event == .started || event == .none { trackerState.sentStarted = true }
+                trackerState.sentStarted = true
+                if trackerState.pendingEvent == event { trackerState.pendingEvent = nil }
                 trackerState.nextAnnounce = .now + .seconds(response.interval)
                 logger.debug("\(url) gave \(response.peers.count) peers, next in \(response.interval) s")
                 addPeers(response.peers, source: .tracker)

@@ -172,7 +172,12 @@ extension MemoTree {
         switch node {
         case .recording(let name):
             if let size = changes.size {
-                guard truncate(localPath(name), off_t(size)) == 0 else { throw FUSEError(errno) }
+                // Through the open file when there is one: the name may already be another file's.
+                if let handle = changes.handle, case .local(let descriptor, _, true, _)? = handles[handle] {
+                    guard ftruncate(descriptor, off_t(size)) == 0 else { throw FUSEError(errno) }
+                } else {
+                    guard truncate(localPath(name), off_t(size)) == 0 else { throw FUSEError(errno) }
+                }
                 recordings[name, default: Recording()].dirty = true
                 if recordings[name]!.writers == 0 { share(name) }
             }

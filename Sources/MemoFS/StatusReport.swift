@@ -55,7 +55,7 @@ extension MemoTree {
                                            downloadRate: status.downloadRate, uploadRate: status.uploadRate,
                                            error: status.lastError))
         }
-        items.sort { ($0.kind, $0.name) > ($1.kind, $1.name) ? false : true }
+        items.sort { ($0.kind, $0.name) < ($1.kind, $1.name) }
         return StatusReport(updated: Date().timeIntervalSince1970, mountpoint: mountpoint, peerPort: session.listenPort,
                             lastAddError: lastAddError, items: items)
     }
