@@ -121,3 +121,13 @@ public func makeWebM(at path: String, seconds: Int = 3) throws {
                           "sine=frequency=440:duration=\(seconds)", "-c:a", "libopus", "-b:a", "64k", path], timeout: 60)
     guard result.status == 0 else { throw ChildProcess.Timeout(description: "ffmpeg failed: \(result.errors)") }
 }
+
+/// Waits (bounded) for a condition, checked every 100 ms; a check that throws counts as not yet.
+public func eventually(_ what: String, timeout: TimeInterval = 30, _ check: () throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if (try? check()) == true { return }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    throw ChildProcess.Timeout(description: "\(what) did not happen within \(timeout) s")
+}

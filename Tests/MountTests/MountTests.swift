@@ -6,16 +6,6 @@ import TorrentModel
 /// The product as users touch it: a real FUSE mount served by a `memofs` daemon (a child
 /// process), real peers on loopback, every read through the kernel and bounded in time.
 @Suite(.serialized) struct MountTests {
-    /// Waits (bounded) for a condition checked through commands, not through this process.
-    func eventually(_ what: String, timeout: TimeInterval = 30, _ check: () throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if (try? check()) == true { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw ChildProcess.Timeout(description: "\(what) did not happen within \(timeout) s")
-    }
-
     func cat(_ path: String, timeout: TimeInterval = 30) throws -> CommandResult {
         try run(["/bin/cat", path], timeout: timeout)
     }

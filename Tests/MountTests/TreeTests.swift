@@ -5,15 +5,6 @@ import TorrentModel
 
 /// What `rm`, `mv` and overwriting do in the tree, and how bad options are refused.
 @Suite(.serialized) struct TreeTests {
-    func eventually(_ what: String, timeout: TimeInterval = 30, _ check: () throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if (try? check()) == true { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw ChildProcess.Timeout(description: "\(what) did not happen within \(timeout) s")
-    }
-
     func sidecar(_ path: String) throws -> String? {
         let result = try run(["/bin/cat", path], timeout: 10)
         return result.status == 0 ? result.text : nil
