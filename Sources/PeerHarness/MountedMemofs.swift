@@ -34,12 +34,12 @@ public final class MountedMemofs: @unchecked Sendable {
         throw ChildProcess.Timeout(description: "memofs did not mount \(mountpoint) within 30 s: \(child.errorOutput.suffix(2000))")
     }
 
-    /// SIGTERM and a bounded wait; returns the exit status, nil if it had to be killed.
+    /// SIGTERM (or `signal`) and a bounded wait; returns the exit status, nil if it had to be killed.
     @discardableResult
-    public func stop(timeout: TimeInterval = 10) -> Int32? {
+    public func stop(timeout: TimeInterval = 10, signal: Int32 = SIGTERM) -> Int32? {
         defer { Self.forceUnmount(mountpoint) }
         guard let daemon, daemon.process.isRunning else { return self.daemon?.process.terminationStatus }
-        kill(daemon.process.processIdentifier, SIGTERM)
+        kill(daemon.process.processIdentifier, signal)
         let deadline = Date().addingTimeInterval(timeout)
         while daemon.process.isRunning && Date() < deadline { usleep(20_000) }
         if daemon.process.isRunning {

@@ -13,7 +13,9 @@ import TorrentModel
     @Test func aRecordingCopiedInIsSharedAndLibtorrentDownloadsIt() async throws {
         let folder = try TemporaryFolder()
         try makeWebM(at: folder.path + "/memo.webm")
-        let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data")
+        let tracker = "http://127.0.0.1:9/announce"
+        let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data",
+                                            extra: ["--tracker", tracker])
         defer { mount.stop() }
 
         #expect(try run(["/bin/cp", folder.path + "/memo.webm", mount.local + "/"], timeout: 30).status == 0)
@@ -27,6 +29,7 @@ import TorrentModel
         let link = try MagnetLink(parsing: magnet)
         #expect(link.displayName == "memo.webm")
         #expect(!link.peers.isEmpty)
+        #expect(link.trackers == [tracker])
         // The sidecar is read-only.
         #expect(try run(["/bin/sh", "-c", "echo x > '\(mount.local)/memo.webm.magnet'"], timeout: 10).status != 0)
         // xattrs tell the same.
@@ -188,7 +191,7 @@ import TorrentModel
         }
         try await eventually("the shared file") { try run(["/bin/ls", mount.shared], timeout: 10).text.contains("song.opus") }
         #expect(try run(["/usr/bin/cmp", folder.path + "/seed/song.opus", mount.shared + "/song.opus"], timeout: 60).status == 0)
-        #expect(mount.stop() == 0)
+        #expect(mount.stop(signal: SIGINT) == 0)  // Ctrl-C on a foreground daemon unmounts cleanly too
         seeder.stop()  // nobody to download from after the restart
 
         try await mount.start()
