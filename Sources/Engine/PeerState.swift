@@ -3,7 +3,7 @@ import TorrentModel
 
 /// Where we learned of a peer.
 public enum PeerSource: String, Sendable, Codable {
-    case magnet, tracker, incoming, manual
+    case magnet, tracker, incoming, manual, pex
 }
 
 /// Everything a torrent knows about one connected peer.
@@ -51,6 +51,18 @@ struct PeerState {
     var rejectsInARow = 0
     var unrequestedBlocks = 0
     var hashFailures = 0
+    /// Peer exchange (BEP 11): what we told this peer, and when we last sent and heard.
+    var pexSent: Set<PeerAddress> = []
+    var lastPexSentAt: ContinuousClock.Instant?
+    var lastPexReceivedAt: ContinuousClock.Instant?
+
+    /// Where the peer accepts connections: the address we dialled, or for an incoming
+    /// peer its address with the port of its extension handshake.
+    var listenAddress: PeerAddress? {
+        if outgoing { return address }
+        guard let port = extensions?.listenPort else { return nil }
+        return PeerAddress(host: address.host, port: port)
+    }
 
     init(key: PeerKey, link: PeerLink, address: PeerAddress, outgoing: Bool, source: PeerSource,
          handshake: Handshake, now: ContinuousClock.Instant) {
@@ -77,6 +89,7 @@ struct PeerState {
 
 /// The ids memofs assigns to the extensions it speaks (BEP 10 `m`).
 enum LocalExtension {
+    static let pex: UInt8 = 1
     static let metadata: UInt8 = 2
-    static let all: [String: UInt8] = [MetadataMessage.extensionName: metadata]
+    static let all: [String: UInt8] = [MetadataMessage.extensionName: metadata, PexMessage.extensionName: pex]
 }

@@ -153,6 +153,7 @@ extension Torrent {
         link.send(greeting)
         peer.lastSentAt = .now
         peers[key] = peer
+        everConnected[link.remote] = source
         logger.debug("connected to \(link.remote) (\(outgoing ? "out" : "in"), \(handshake.peerID))")
         return key
     }

@@ -238,6 +238,8 @@ extension Torrent {
             }
         } else if id == LocalExtension.metadata {
             receivedMetadataMessage(payload, from: key)
+        } else if id == LocalExtension.pex {
+            receivedPex(payload, from: key)
         }
     }
 }

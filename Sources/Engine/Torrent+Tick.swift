@@ -36,6 +36,7 @@ extension Torrent {
             chokeRound(now: now)
         }
         if info == nil { requestMetadataFromAnyone() }
+        sendPex(now: now)
         updateInterestAndRequests()
         connectToCandidates()
         trackerTick(now: now)

@@ -33,6 +33,7 @@ public actor Torrent {
     var connecting: Set<PeerAddress> = []
     var failedAddresses: [PeerAddress: ContinuousClock.Instant] = [:]
     var bannedHosts: Set<String> = []
+    var everConnected: [PeerAddress: PeerSource] = [:]
     var nextPeerNumber = 0
 
     var pieceBuffers: [Int: [UInt8]] = [:]
@@ -169,6 +170,7 @@ public actor Torrent {
                       uploadRate: peers.values.reduce(0) { $0 + $1.uploadRate },
                       downloadedBytes: downloadedBytes, uploadedBytes: uploadedBytes,
                       wastedBytes: wastedBytes, hashFailures: hashFailures, recheckedPieces: recheckedPieces,
+                      peerSources: Dictionary(peers.values.map { ($0.source.rawValue, 1) }, uniquingKeysWith: +),
                       lastError: lastError)
     }
 
@@ -230,6 +232,8 @@ public struct TorrentStatus: Sendable {
     public let wastedBytes: Int64
     public let hashFailures: Int
     public let recheckedPieces: Int
+    /// Connected peers by where we learned of them (tracker, magnet, pex, incoming, manual).
+    public let peerSources: [String: Int]
     public let lastError: String?
 
     public var progress: Double { totalLength == 0 ? 0 : Double(verifiedBytes) / Double(totalLength) }

@@ -13,6 +13,8 @@ public struct StatusReport: Codable, Sendable {
         public var peers: Int
         public var downloadRate: Double
         public var uploadRate: Double
+        /// Connected peers by where they came from (tracker, magnet, pex, incoming).
+        public var peerSources: [String: Int]?
         public var error: String?
     }
 
@@ -41,6 +43,7 @@ extension MemoTree {
                 item.progress = status.progress
                 item.peers = status.peers
                 item.uploadRate = status.uploadRate
+                item.peerSources = status.peerSources
                 item.error = item.error ?? status.lastError
             } else if item.error != nil {
                 item.state = "error"
@@ -53,7 +56,7 @@ extension MemoTree {
             items.append(StatusReport.Item(kind: "shared", name: status.name, infoHash: status.infoHash.hex, state: state,
                                            size: status.totalLength, progress: status.progress, peers: status.peers,
                                            downloadRate: status.downloadRate, uploadRate: status.uploadRate,
-                                           error: status.lastError))
+                                           peerSources: status.peerSources, error: status.lastError))
         }
         items.sort { ($0.kind, $0.name) < ($1.kind, $1.name) }
         return StatusReport(updated: Date().timeIntervalSince1970, mountpoint: mountpoint, peerPort: session.listenPort,

@@ -33,6 +33,9 @@ struct Status: AsyncParsableCommand {
                 ? "↓\(Self.rate(item.downloadRate)) ↑\(Self.rate(item.uploadRate))" : "↑\(Self.rate(item.uploadRate))"
             print("\(item.kind == "recording" ? "local " : "shared") \(bar) \(String(format: "%5.1f%%", item.progress * 100)) "
                   + "\(item.name) (\(Self.size(item.size))) \(item.state), \(item.peers) peers \(rates)")
+            if let sources = item.peerSources, !sources.isEmpty {
+                print("       peers from: " + sources.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            }
             if let error = item.error, !error.isEmpty { print("       error: \(error)") }
         }
     }

@@ -93,6 +93,7 @@ def main():
         if time.monotonic() - last_progress > 1:
             last_progress = time.monotonic()
             say(event="progress", progress=status.progress, peers=status.num_peers,
+                peer_addresses=["%s:%d" % (peer.ip[0], peer.ip[1]) for peer in handle.get_peer_info()],
                 uploaded=status.total_payload_upload, downloaded=status.total_payload_download,
                 state=str(status.state))
     say(event="exit")

@@ -1,0 +1,74 @@
+import PeerProtocol
+import TorrentModel
+
+/// Peer exchange (BEP 11): telling peers whom else we are connected to, and learning
+/// the same from them. Off for private torrents (BEP 27).
+extension Torrent {
+    static let pexInterval: Duration = .seconds(60)
+    /// The first message goes out shortly after connecting, so a new peer learns the swarm fast.
+    static let pexFirstDelay: Duration = .seconds(2)
+    static let maxCandidates = 2000
+
+    var pexAllowed: Bool { !(info?.isPrivate ?? false) }
+
+    func sendPex(now: ContinuousClock.Instant) {
+        guard pexAllowed else { return }
+        let everyone = Dictionary(peers.values.compactMap { peer in peer.listenAddress.map { (peer.key, $0) } },
+                                  uniquingKeysWith: { first, _ in first })
+        for key in Array(peers.keys) {
+            guard let peer = peers[key], let remoteID = peer.extensionID(PexMessage.extensionName) else { continue }
+            if let last = peer.lastPexSentAt {
+                guard now - last >= Self.pexInterval else { continue }
+            } else {
+                guard now - peer.connectedAt >= Self.pexFirstDelay else { continue }
+            }
+            let current = Set(everyone.filter { $0.key != key }.values)
+            let added = Array(current.subtracting(peer.pexSent).prefix(PexMessage.maxEntries))
+            let dropped = Array(peer.pexSent.subtracting(current).prefix(PexMessage.maxEntries))
+            peers[key]!.lastPexSentAt = now
+            guard !added.isEmpty || !dropped.isEmpty else { continue }
+            let seeds = Set(peers.values.filter { $0.bitfield?.isComplete == true }.compactMap(\.listenAddress))
+            let message = PexMessage(added: added, addedFlags: added.map { seeds.contains($0) ? PexMessage.seedFlag : 0 },
+                                     dropped: dropped)
+            peers[key]!.pexSent.formUnion(added)
+            peers[key]!.pexSent.subtract(dropped)
+            send(.extended(id: remoteID, payload: message.encoded()), to: key)
+        }
+    }
+
+    func receivedPex(_ payload: [UInt8], from key: PeerKey) {
+        guard pexAllowed, let peer = peers[key] else { return }
+        let now = ContinuousClock.now
+        // BEP 11 allows one a minute; be lenient, but not flooded.
+        if let last = peer.lastPexReceivedAt, now - last < .seconds(20) { return }
+        peers[key]!.lastPexReceivedAt = now
+        guard let message = try? PexMessage(decoding: payload) else {
+            return ban(key, reason: "bad ut_pex message")
+        }
+        var learned: [PeerAddress] = []
+        for address in message.added where candidates[address] == nil && candidates.count < Self.maxCandidates {
+            candidates[address] = .pex
+            learned.append(address)
+        }
+        if !learned.isEmpty {
+            logger.debug("\(peer.address) told us of \(learned.count) peers")
+            connectToCandidates()
+        }
+    }
+
+    /// Addresses of the peers connected now, with where we learned of each.
+    public var connectedPeers: [(address: PeerAddress, source: PeerSource)] {
+        peers.values.map { ($0.listenAddress ?? $0.address, $0.source) }
+    }
+
+    /// Every address we have been connected to since the torrent started, with its source.
+    public var peerHistory: [PeerAddress: PeerSource] { everConnected }
+
+    /// Every address we know of to dial, with where we learned it.
+    public var knownPeers: [PeerAddress: PeerSource] { candidates }
+}
+
+extension Torrent {
+    /// Whether this torrent may exchange peers (false for private torrents).
+    public var pexAllowedForTesting: Bool { pexAllowed }
+}

@@ -1,0 +1,94 @@
+import Engine
+import Foundation
+import PeerHarness
+import Testing
+import TorrentModel
+
+/// Peer exchange (BEP 11) with libtorrent, both ways.
+@Suite(.serialized) struct PexTests {
+    func torrent(_ folder: TemporaryFolder, size: Int) throws -> (Metainfo, String) {
+        try folder.write("seed/memo.webm", count: size, seed: 12)
+        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/memo.webm")
+        let torrentPath = folder.path + "/memo.torrent"
+        try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: torrentPath))
+        return (metainfo, torrentPath)
+    }
+
+    /// memofs is told only of seeder A; leecher B is connected to A. A's ut_pex tells memofs
+    /// of B, and memofs connects to it.
+    @Test func learnsAPeerFromLibtorrentThroughPex() async throws {
+        let folder = try TemporaryFolder()
+        let (metainfo, torrentPath) = try torrent(folder, size: 8 << 20)
+        // A is throttled so that B stays a leecher for minutes (seeds drop connections to seeds).
+        let (seederA, portA) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed",
+                                                         extra: ["--upload-limit", "20000"])
+        defer { seederA.stop() }
+        let (leecherB, portB) = try await startLibtorrent(
+            "download", magnet: "magnet:?xt=urn:btih:\(metainfo.infoHash.hex)&x.pe=127.0.0.2:\(portA)",
+            folder: folder.path + "/b", listen: "127.0.0.3:0")
+        defer { leecherB.stop() }
+
+        let session = try await Session.start(configuration: testConfiguration(folder.path + "/memofs"))
+        do {
+            let magnet = try MagnetLink(parsing: "magnet:?xt=urn:btih:\(metainfo.infoHash.hex)&x.pe=127.0.0.2:\(portA)")
+            let torrent = try await session.add(magnet: magnet, downloadWhole: true)
+            // A names B by the address B connected from (libtorrent dials from 127.0.0.1) and the
+            // port B listens on. libtorrent builds its ut_pex message once a minute at most. Once
+            // A has told both of each other, either may dial first: memofs must have learned B
+            // through PEX and be connected to it.
+            @Sendable func connectedToB() async -> Bool {
+                let learned = await torrent.knownPeers.contains { $0.key.port == UInt16(portB) && $0.value == .pex }
+                let connected = await torrent.connectedPeers.contains { $0.address.port == UInt16(portB) }
+                return learned && connected
+            }
+            try await withTimeout(150, "memofs connecting to B through PEX") {
+                while await !connectedToB() { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(await connectedToB())
+        } catch {
+            await session.shutdown()
+            throw error
+        }
+        await session.shutdown()
+    }
+
+    /// libtorrent leecher L is told only of memofs, which has none of the data but is connected
+    /// to seeder A: L can finish only by learning of A from memofs's ut_pex.
+    @Test func tellsLibtorrentOfAPeerThroughPex() async throws {
+        let folder = try TemporaryFolder()
+        let (metainfo, torrentPath) = try torrent(folder, size: 1 << 20)
+        let (seederA, portA) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed")
+        defer { seederA.stop() }
+
+        let session = try await Session.start(configuration: testConfiguration(folder.path + "/memofs"))
+        do {
+            // Streaming mode and no reads: memofs fetches the metadata from A and no data.
+            let magnet = try MagnetLink(parsing: "magnet:?xt=urn:btih:\(metainfo.infoHash.hex)&x.pe=127.0.0.2:\(portA)")
+            let torrent = try await session.add(magnet: magnet)
+            _ = try await withTimeout(30, "the metadata") { try await torrent.waitForMetadata() }
+            #expect(await torrent.verifiedPieceCount == 0)
+
+            let (leecher, _) = try await startLibtorrent(
+                "download", magnet: "magnet:?xt=urn:btih:\(metainfo.infoHash.hex)&x.pe=127.0.0.1:\(session.listenPort)",
+                folder: folder.path + "/l", listen: "127.0.0.4:0")
+            defer { leecher.stop() }
+            _ = try await leecher.waitForEvent("done", timeout: 90)
+            #expect(try sha1(ofFile: folder.path + "/l/memo.webm") == sha1(ofFile: folder.path + "/seed/memo.webm"))
+            #expect(await torrent.verifiedPieceCount == 0)
+        } catch {
+            await session.shutdown()
+            throw error
+        }
+        await session.shutdown()
+    }
+
+    @Test func privateTorrentsDoNotExchangePeers() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("seed/private.ogg", count: 100_000, seed: 1)
+        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/private.ogg", options: .init(isPrivate: true))
+        let session = try await Session.start(configuration: testConfiguration(folder.path + "/memofs"))
+        let torrent = try await session.add(metainfo: metainfo)
+        #expect(await torrent.pexAllowedForTesting == false)
+        await session.shutdown()
+    }
+}
