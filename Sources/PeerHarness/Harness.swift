@@ -93,3 +93,17 @@ public var memofsExecutable: String {
     return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent(".build/debug/memofs").path
 }
+
+/// Runs `body` with a started session and always shuts the session down, also when `body` throws.
+public func withSession<T: Sendable>(_ configuration: SessionConfiguration,
+                                     _ body: (Session) async throws -> T) async throws -> T {
+    let session = try await Session.start(configuration: configuration)
+    do {
+        let result = try await body(session)
+        await session.shutdown()
+        return result
+    } catch {
+        await session.shutdown()
+        throw error
+    }
+}

@@ -26,8 +26,7 @@ import TorrentModel
             addresses.append(PeerAddress("\(host):\(ready["port"] as? Int ?? 0)")!)
         }
 
-        let session = try await Session.start(configuration: testConfiguration(folder.path + "/memofs"))
-        do {
+        try await withSession(testConfiguration(folder.path + "/memofs")) { session in
             let torrent = try await session.add(metainfo: metainfo, downloadWhole: true, peers: addresses)
             // Only hostile peers at first: wait until every one of them is banned.
             try await withTimeout(60, "banning the hostile peers") {
@@ -43,10 +42,6 @@ import TorrentModel
             let path = folder.path + "/memofs/torrents/\(metainfo.infoHash.hex)/memo.opus"
             #expect(try sha1(ofFile: path) == sha1(ofFile: folder.path + "/seed/memo.opus"))
             #expect(Set(await torrent.bannedPeerHosts) == ["127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6"])
-        } catch {
-            await session.shutdown()
-            throw error
         }
-        await session.shutdown()
     }
 }

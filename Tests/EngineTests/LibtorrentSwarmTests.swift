@@ -18,8 +18,7 @@ import TorrentModel
         let (seeder, port) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed")
         defer { seeder.stop() }
 
-        let session = try await Session.start(configuration: testConfiguration(folder.path + "/memofs"))
-        do {
+        try await withSession(testConfiguration(folder.path + "/memofs")) { session in
             var magnet = MagnetLink(infoHash: metainfo.infoHash)
             magnet.peers = [PeerAddress("127.0.0.2:\(port)")!]
             let torrent = try await session.add(magnet: magnet, downloadWhole: true)
@@ -31,11 +30,7 @@ import TorrentModel
             let status = await torrent.status
             #expect(status.hashFailures == 0)
             #expect(status.progress == 1)
-        } catch {
-            await session.shutdown()
-            throw error
         }
-        await session.shutdown()
     }
 }
 
@@ -61,8 +56,7 @@ import TorrentModel
         let (seeder, _) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed")
         defer { seeder.stop() }
 
-        let session = try await Session.start(configuration: testConfiguration(folder.path + "/memofs"))
-        do {
+        try await withSession(testConfiguration(folder.path + "/memofs")) { session in
             let magnet = try MagnetLink(parsing: "magnet:?xt=urn:btih:\(metainfo.infoHash.hex)&tr=\(url)")
             let torrent = try await session.add(magnet: magnet, downloadWhole: true)
             try await withTimeout(90, "the download through the \(scheme) tracker") { try await torrent.waitUntilComplete() }
@@ -70,11 +64,7 @@ import TorrentModel
             for (path, _) in files {
                 #expect(try sha1(ofFile: root + "/" + path) == sha1(ofFile: folder.path + "/seed/" + path), "\(path)")
             }
-        } catch {
-            await session.shutdown()
-            throw error
         }
-        await session.shutdown()
     }
 
     /// memofs seeds a recording; libtorrent downloads it from the magnet memofs made, and so
@@ -88,8 +78,7 @@ import TorrentModel
 
         var configuration = testConfiguration(folder.path + "/memofs", trackers: [tracker.httpURL])
         configuration.listenHost = "127.0.0.1"
-        let session = try await Session.start(configuration: configuration)
-        do {
+        try await withSession(configuration) { session in
             let torrent = try await session.seed(path: folder.path + "/local/memo.webm",
                                                  options: .init(trackers: [[tracker.httpURL]]))
             #expect(torrent.infoHash == probe.infoHash)
@@ -112,10 +101,6 @@ import TorrentModel
             while aria.process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(200)) }
             #expect(!aria.process.isRunning, "aria2c did not finish: \(aria.errorOutput.suffix(500))")
             #expect(try sha1(ofFile: folder.path + "/aria/memo.webm") == sha1(ofFile: folder.path + "/local/memo.webm"))
-        } catch {
-            await session.shutdown()
-            throw error
         }
-        await session.shutdown()
     }
 }

@@ -28,8 +28,7 @@ import TorrentModel
             folder: folder.path + "/b", listen: "127.0.0.3:0")
         defer { leecherB.stop() }
 
-        let session = try await Session.start(configuration: testConfiguration(folder.path + "/memofs"))
-        do {
+        try await withSession(testConfiguration(folder.path + "/memofs")) { session in
             let magnet = try MagnetLink(parsing: "magnet:?xt=urn:btih:\(metainfo.infoHash.hex)&x.pe=127.0.0.2:\(portA)")
             let torrent = try await session.add(magnet: magnet, downloadWhole: true)
             // A names B by the address B connected from (libtorrent dials from 127.0.0.1) and the
@@ -45,11 +44,7 @@ import TorrentModel
                 while await !connectedToB() { try await Task.sleep(for: .milliseconds(200)) }
             }
             #expect(await connectedToB())
-        } catch {
-            await session.shutdown()
-            throw error
         }
-        await session.shutdown()
     }
 
     /// libtorrent leecher L is told only of memofs, which has none of the data but is connected
@@ -60,8 +55,7 @@ import TorrentModel
         let (seederA, portA) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed")
         defer { seederA.stop() }
 
-        let session = try await Session.start(configuration: testConfiguration(folder.path + "/memofs"))
-        do {
+        try await withSession(testConfiguration(folder.path + "/memofs")) { session in
             // Streaming mode and no reads: memofs fetches the metadata from A and no data.
             let magnet = try MagnetLink(parsing: "magnet:?xt=urn:btih:\(metainfo.infoHash.hex)&x.pe=127.0.0.2:\(portA)")
             let torrent = try await session.add(magnet: magnet)
@@ -75,11 +69,7 @@ import TorrentModel
             _ = try await leecher.waitForEvent("done", timeout: 90)
             #expect(try sha1(ofFile: folder.path + "/l/memo.webm") == sha1(ofFile: folder.path + "/seed/memo.webm"))
             #expect(await torrent.verifiedPieceCount == 0)
-        } catch {
-            await session.shutdown()
-            throw error
         }
-        await session.shutdown()
     }
 
     @Test func privateTorrentsDoNotExchangePeers() async throws {

@@ -19,8 +19,7 @@ import TorrentModel
                                                        extra: ["--upload-limit", "4000000"])
         defer { seeder.stop() }
 
-        let session = try await Session.start(configuration: testConfiguration(folder.path + "/memofs"))
-        do {
+        try await withSession(testConfiguration(folder.path + "/memofs")) { session in
             let torrent = try await session.add(metainfo: metainfo, downloadWhole: true, peers: [PeerAddress("127.0.0.2:\(port)")!])
             let offset: Int64 = 30 << 20 + 12345
             let bytes = try await withTimeout(30, "the read") { try await torrent.read(file: 0, offset: offset, length: 1 << 20) }
@@ -30,11 +29,7 @@ import TorrentModel
             // The last byte, read at once, is correct too.
             let tail = try await withTimeout(30, "the tail read") { try await torrent.read(file: 0, offset: Int64(size - 10), length: 100) }
             #expect(tail == Array(original[(size - 10)...]))
-        } catch {
-            await session.shutdown()
-            throw error
         }
-        await session.shutdown()
     }
 
     /// Without `downloadWhole`, only what is read is fetched.
@@ -48,8 +43,7 @@ import TorrentModel
         let (seeder, port) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed")
         defer { seeder.stop() }
 
-        let session = try await Session.start(configuration: testConfiguration(folder.path + "/memofs"))
-        do {
+        try await withSession(testConfiguration(folder.path + "/memofs")) { session in
             var magnet = MagnetLink(infoHash: metainfo.infoHash)
             magnet.peers = [PeerAddress("127.0.0.2:\(port)")!]
             let torrent = try await session.add(magnet: magnet)
@@ -64,11 +58,7 @@ import TorrentModel
             let status = await torrent.status
             #expect(status.verifiedPieces <= 20, "\(status.verifiedPieces) of \(status.pieceCount) pieces fetched for 10 reads")
             #expect(status.verifiedPieces >= 10)
-        } catch {
-            await session.shutdown()
-            throw error
         }
-        await session.shutdown()
     }
 }
 
