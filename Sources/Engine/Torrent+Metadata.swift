@@ -18,12 +18,20 @@ extension Torrent {
         var messages: [PeerMessage] = []
         for piece in assembler.missingPieces() where metadataRequests[piece] == nil {
             metadataRequests[piece] = key
+            metadataRequestedAt[piece] = .now
             messages.append(.extended(id: remoteID, payload: MetadataMessage.request(piece: piece).encoded()))
         }
         peer.link.send(messages)
     }
 
     func requestMetadataFromAnyone() {
+        // A peer that has not answered in 10 seconds is not waited on: its pieces are asked of
+        // the next peer (possibly it again, if it is the only one).
+        let now = ContinuousClock.now
+        for (piece, asked) in metadataRequestedAt where now - asked > .seconds(10) {
+            metadataRequests[piece] = nil
+            metadataRequestedAt[piece] = nil
+        }
         for key in peers.keys { requestMetadata(from: key) }
     }
 

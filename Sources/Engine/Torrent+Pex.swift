@@ -45,6 +45,7 @@ extension Torrent {
         guard let message = try? PexMessage(decoding: payload) else {
             return ban(key, reason: "bad ut_pex message")
         }
+        if pexLearned.count < Self.maxCandidates { pexLearned.formUnion(message.added) }
         var learned: [PeerAddress] = []
         for address in message.added where candidates[address] == nil && candidates.count < Self.maxCandidates {
             candidates[address] = .pex
@@ -64,8 +65,11 @@ extension Torrent {
     /// Every address we have been connected to since the torrent started, with its source.
     public var peerHistory: [PeerAddress: PeerSource] { everConnected }
 
-    /// Every address we know of to dial, with where we learned it.
+    /// Every address we know of to dial, with where we learned it first.
     public var knownPeers: [PeerAddress: PeerSource] { candidates }
+
+    /// Every address peers have told us of through PEX (whether or not we knew it already).
+    public var peersLearnedThroughPex: Set<PeerAddress> { pexLearned }
 }
 
 extension Torrent {

@@ -25,6 +25,11 @@ extension Torrent {
                 picker?.dropRequests(of: key)
                 logger.info("\(peer.address) is snubbing us")
             }
+            // With the fast extension a choke keeps requests until the peer rejects them; one that
+            // never does would hold them for good.
+            if outstanding > 0, peer.peerChoking, now - peer.lastBlockAt > .seconds(30) {
+                picker?.dropRequests(of: key)
+            }
             if now - peer.lastReceivedAt > .seconds(180) {
                 detach(key, reason: "silent for 3 minutes")
                 continue

@@ -27,6 +27,8 @@ public actor Torrent {
 
     var assembler: MetadataAssembler?
     var metadataRequests: [Int: PeerKey] = [:]
+    /// When each metadata piece was asked for, so a silent peer's pieces go to another.
+    var metadataRequestedAt: [Int: ContinuousClock.Instant] = [:]
 
     var peers: [PeerKey: PeerState] = [:]
     var candidates: [PeerAddress: PeerSource] = [:]
@@ -34,6 +36,7 @@ public actor Torrent {
     var failedAddresses: [PeerAddress: ContinuousClock.Instant] = [:]
     var bannedHosts: Set<String> = []
     var everConnected: [PeerAddress: PeerSource] = [:]
+    var pexLearned: Set<PeerAddress> = []
     var nextPeerNumber = 0
 
     var pieceBuffers: [Int: [UInt8]] = [:]

@@ -36,7 +36,7 @@ import TorrentModel
             // A has told both of each other, either may dial first: memofs must have learned B
             // through PEX and be connected to it.
             @Sendable func connectedToB() async -> Bool {
-                let learned = await torrent.knownPeers.contains { $0.key.port == UInt16(portB) && $0.value == .pex }
+                let learned = await torrent.peersLearnedThroughPex.contains { $0.port == UInt16(portB) }
                 let connected = await torrent.connectedPeers.contains { $0.address.port == UInt16(portB) }
                 return learned && connected
             }

@@ -44,7 +44,7 @@ def serve(conn, info_hash, num_pieces, mode):
         theirs = read_exact(conn, 68)
         if theirs[28:48] != info_hash:
             return
-        conn.sendall(b"\x13BitTorrent protocol" + b"\x00" * 8 + info_hash + b"-XX0001-hostilepeer!")
+        conn.sendall(b"\x13BitTorrent protocol" + b"\x00" * 8 + info_hash + b"-XX0001-" + os.urandom(6).hex().encode())
         bitfield = bytearray(b"\xff" * ((num_pieces + 7) // 8))
         spare = len(bitfield) * 8 - num_pieces
         if spare:
