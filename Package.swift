@@ -52,10 +52,12 @@ let package = Package(
         .target(name: "PeerHarness", dependencies: ["Engine", "TorrentModel"]),
         // Benchmarks print figures; they are run in release mode, never as tests.
         .executableTarget(name: "memofs-bench", dependencies: ["TorrentModel", "CCrypto", "Engine", "PeerHarness"]),
-        .testTarget(name: "BencodeTests", dependencies: ["Bencode"]),
+        // Helpers shared by the test targets (a seeded generator); not part of the product.
+        .target(name: "TestSupport"),
+        .testTarget(name: "BencodeTests", dependencies: ["Bencode", "TestSupport"]),
         .testTarget(name: "TorrentModelTests", dependencies: ["TorrentModel", "Bencode"]),
-        .testTarget(name: "PeerProtocolTests", dependencies: ["PeerProtocol", "TorrentModel", "Bencode"]),
-        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TorrentModel", "Bencode"]),
+        .testTarget(name: "PeerProtocolTests", dependencies: ["PeerProtocol", "TorrentModel", "Bencode", "TestSupport"]),
+        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TorrentModel", "Bencode", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TorrentModel", "PeerProtocol", "PeerHarness"]),
         .testTarget(name: "MountTests", dependencies: ["PeerHarness", "TorrentModel"]),
     ],

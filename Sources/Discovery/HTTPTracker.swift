@@ -1,3 +1,4 @@
+import TorrentModel
 /// The HTTP tracker protocol (BEP 3, with BEP 23 compact peers and BEP 7 IPv6 peers):
 /// what to put in the request target of a `GET`, and how to read the bencoded body
 /// that comes back. The socket side (connect, TLS, send, read the body) is the engine's.
@@ -18,8 +19,8 @@ public enum HTTPTracker: Sendable {
             target += "?"
         }
         var parameters = [
-            "info_hash=" + percentEncode(request.infoHash.bytes),
-            "peer_id=" + percentEncode(request.peerID.bytes),
+            "info_hash=" + PercentEncoding.encode(bytes: request.infoHash.bytes),
+            "peer_id=" + PercentEncoding.encode(bytes: request.peerID.bytes),
             "port=\(request.port)",
             "uploaded=\(max(0, request.uploaded))",
             "downloaded=\(max(0, request.downloaded))",
@@ -29,26 +30,8 @@ public enum HTTPTracker: Sendable {
         if request.event != .none { parameters.append("event=" + request.event.httpValue) }
         if let numWant = request.numWant { parameters.append("numwant=\(max(0, numWant))") }
         parameters.append("key=" + hex8(request.key))
-        if let trackerID = request.trackerID { parameters.append("trackerid=" + percentEncode(Array(trackerID.utf8))) }
+        if let trackerID = request.trackerID { parameters.append("trackerid=" + PercentEncoding.encode(trackerID)) }
         return target + parameters.joined(separator: "&")
-    }
-
-    /// Percent-encodes every byte but RFC 3986's unreserved characters.
-    static func percentEncode(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 3)
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
-                 UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.append(byte)
-            default:
-                out += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     static func hex8(_ value: UInt32) -> String {

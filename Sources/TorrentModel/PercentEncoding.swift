@@ -1,5 +1,5 @@
 /// Percent-encoding as magnet links use it (RFC 3986).
-enum PercentEncoding {
+public enum PercentEncoding {
     /// Decodes `%XX` escapes; `+` becomes a space, as libtorrent and browsers read query strings.
     /// Nil when a `%` is not followed by two hex digits.
     static func decode(_ text: Substring) -> [UInt8]? {
@@ -25,17 +25,23 @@ enum PercentEncoding {
 
     /// Encodes every byte but RFC 3986's unreserved characters, so the result is safe in
     /// any query string and any shell.
-    static func encode(_ text: String) -> String {
+    public static func encode(_ text: String) -> String {
+        encode(bytes: Array(text.utf8))
+    }
+
+    /// The same for raw bytes (an info hash or peer id in a tracker request).
+    public static func encode(bytes: [UInt8]) -> String {
+        let digits = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
-        for byte in text.utf8 {
+        out.reserveCapacity(bytes.count * 3)
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
                  UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
                  UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.append(byte)
             default:
-                out.append(UInt8(ascii: "%"))
-                out.append(contentsOf: Hex.encode([byte]).uppercased().utf8)
+                out += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]]
             }
         }
         return String(decoding: out, as: UTF8.self)

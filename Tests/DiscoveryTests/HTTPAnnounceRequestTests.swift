@@ -1,3 +1,4 @@
+import TestSupport
 @testable import Discovery
 import Testing
 import TorrentModel
@@ -23,7 +24,7 @@ import TorrentModel
             // Only unreserved characters and escapes: nothing that could end the parameter.
             #expect(value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-._~%".contains($0)) })
         }
-        let allBytes = HTTPTracker.percentEncode([0x00, 0x20, 0x26, 0x3d, 0x25, 0x2b, 0x41, 0x7e, 0xff])
+        let allBytes = PercentEncoding.encode(bytes: [0x00, 0x20, 0x26, 0x3d, 0x25, 0x2b, 0x41, 0x7e, 0xff])
         #expect(allBytes == "%00%20%26%3D%25%2BA~%FF")
     }
 

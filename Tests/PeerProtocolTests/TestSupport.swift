@@ -1,25 +1,7 @@
+import TestSupport
 import Bencode
 import TorrentModel
 @testable import PeerProtocol
-
-/// SplitMix64: a tiny deterministic generator so fuzz-style tests are repeatable.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
-
-extension RandomNumberGenerator {
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        (0..<count).map { _ in UInt8.random(in: 0...255, using: &self) }
-    }
-}
 
 let sampleInfoHash = InfoHash(bytes: Array(1...20))!
 let samplePeerID = PeerID(bytes: Array("-MF0100-abcdefghijkl".utf8))!

@@ -1,3 +1,4 @@
+import TestSupport
 import Bencode
 @testable import Discovery
 import Testing

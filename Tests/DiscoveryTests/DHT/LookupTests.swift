@@ -1,3 +1,4 @@
+import TestSupport
 @testable import Discovery
 import Testing
 import TorrentModel
