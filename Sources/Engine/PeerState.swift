@@ -3,7 +3,7 @@ import TorrentModel
 
 /// Where we learned of a peer.
 public enum PeerSource: String, Sendable, Codable {
-    case magnet, tracker, incoming, manual, pex
+    case magnet, tracker, incoming, manual, pex, dht, lsd
 }
 
 /// Everything a torrent knows about one connected peer.

@@ -18,6 +18,8 @@ public actor Session {
     public nonisolated var listenPort: Int { context.listenPort.withLockedValue { $0 } }
     public nonisolated var peerID: PeerID { context.peerID }
     public nonisolated var dataFolder: String { context.configuration.dataFolder }
+    /// The DHT node, if the session runs one.
+    public nonisolated var dht: DHTNode? { context.dht }
 
     private init(context: SessionContext) {
         self.context = context
@@ -30,11 +32,16 @@ public actor Session {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
+        var dht: DHTNode?
+        if let settings = configuration.dht {
+            dht = try await DHTNode.make(settings: settings, group: group, store: store, logger: logger)
+        }
         let context = SessionContext(group: group, threadPool: threadPool, store: store, peerID: PeerID.random(),
-                                     configuration: configuration, logger: logger)
+                                     configuration: configuration, logger: logger, dht: dht)
         let session = Session(context: context)
         do {
             try await session.listen()
+            try await dht?.start(host: configuration.listenHost, preferredPort: session.listenPort)
             try await session.resume()
         } catch {
             await session.shutdown()
@@ -238,6 +245,7 @@ public actor Session {
         isShutDown = true
         for torrent in torrents.values { await torrent.stop(reason: "shutting down") }
         torrents = [:]
+        await context.dht?.shutdown()
         try? await server?.close()
         try? await context.threadPool.shutdownGracefully()
         try? await context.group.shutdownGracefully()

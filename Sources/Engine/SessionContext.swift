@@ -15,9 +15,12 @@ final class SessionContext: Sendable {
     let logger: Logger
     /// Our listening port, once bound (0 before).
     let listenPort = NIOLockedValueBox(0)
+    /// The DHT node, when the configuration asks for one.
+    let dht: DHTNode?
 
     init(group: EventLoopGroup, threadPool: NIOThreadPool, store: StateStore, peerID: PeerID,
-         configuration: SessionConfiguration, logger: Logger) {
+         configuration: SessionConfiguration, logger: Logger, dht: DHTNode?) {
+        self.dht = dht
         self.group = group
         self.threadPool = threadPool
         self.store = store
@@ -52,10 +55,15 @@ public struct SessionConfiguration: Sendable {
     public var connectTimeout: TimeAmount
     /// A peer that sends no requested block for this long is snubbed.
     public var snubTimeout: Duration
+    /// The DHT node's settings; nil runs no DHT node (the default, so that nothing a test
+    /// or a library user starts talks to the public DHT unless asked).
+    public var dht: DHTSettings?
 
     public init(dataFolder: String, listenHost: String = "0.0.0.0", listenPort: Int = 6881,
                 maxPeersPerTorrent: Int = 50, unchokeSlots: Int = 8, extraTrackers: [String] = [],
-                useTrackers: Bool = true, connectTimeout: TimeAmount = .seconds(10), snubTimeout: Duration = .seconds(60)) {
+                useTrackers: Bool = true, connectTimeout: TimeAmount = .seconds(10), snubTimeout: Duration = .seconds(60),
+                dht: DHTSettings? = nil) {
+        self.dht = dht
         self.dataFolder = dataFolder
         self.listenHost = listenHost
         self.listenPort = listenPort

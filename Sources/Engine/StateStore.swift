@@ -34,7 +34,7 @@ public struct TorrentRecord: Sendable, Equatable {
 /// without downloading or hashing again. A piece is recorded only after its bytes were
 /// written, in the same transaction as the files' new size and mtime.
 public final class StateStore: Sendable {
-    private let database: DatabasePool
+    let database: DatabasePool
 
     public init(path: String) throws {
         var configuration = Configuration()
@@ -73,6 +73,19 @@ public final class StateStore: Sendable {
                     info_hash TEXT NOT NULL REFERENCES torrent(info_hash) ON DELETE CASCADE,
                     piece INTEGER NOT NULL,
                     PRIMARY KEY (info_hash, piece)
+                ) WITHOUT ROWID;
+                """)
+        }
+        migrator.registerMigration("v3-dht") { db in
+            // The DHT node's id and the nodes it knew, so a restart rejoins where it left off.
+            try db.execute(sql: """
+                CREATE TABLE dht_node (
+                    address TEXT PRIMARY KEY NOT NULL,
+                    id BLOB NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE setting (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    value BLOB NOT NULL
                 ) WITHOUT ROWID;
                 """)
         }

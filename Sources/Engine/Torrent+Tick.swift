@@ -45,5 +45,6 @@ extension Torrent {
         updateInterestAndRequests()
         connectToCandidates()
         trackerTick(now: now)
+        dhtTick(now: now)
     }
 }

@@ -63,6 +63,7 @@ public actor Torrent {
     var lastOptimistic: ContinuousClock.Instant = .now
     var optimisticPeer: PeerKey?
     var trackerState = TrackerAnnouncer.State()
+    var dhtState = DHTAnnouncer.State()
 
     init(context: SessionContext, magnet: MagnetLink, metainfo: Metainfo?, root: String, downloadWhole: Bool) async {
         self.infoHash = magnet.infoHash
@@ -90,6 +91,7 @@ public actor Torrent {
         }
         connectToCandidates()
         startTrackers()
+        dhtTick(now: .now)
     }
 
     /// Disconnects everyone, fails every waiting reader and stops the timers.

@@ -17,6 +17,7 @@ public final class ChildProcess: @unchecked Sendable {
         self.label = label
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        process.environment = confinedEnvironment
         process.standardInput = input
         process.standardOutput = output
         let errors = Pipe()
@@ -107,4 +108,11 @@ public final class ChildProcess: @unchecked Sendable {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
+}
+
+/// The environment every process a test starts gets: ours, plus the switch that keeps
+/// memofs from defaulting to the public DHT routers or sending local peer discovery
+/// multicast, so a test reaches nothing but what it started.
+public var confinedEnvironment: [String: String] {
+    ProcessInfo.processInfo.environment.merging(["MEMOFS_NO_PUBLIC_NETWORK": "1"]) { _, new in new }
 }

@@ -82,6 +82,14 @@ public func testConfiguration(_ folder: String, trackers: [String] = []) -> Sess
                          extraTrackers: trackers, connectTimeout: .seconds(5))
 }
 
+/// A test session with a DHT node that joins only through `bootstrap` (loopback nodes the
+/// test started), with a short query timeout.
+public func dhtConfiguration(_ folder: String, bootstrap: [String] = []) -> SessionConfiguration {
+    var configuration = testConfiguration(folder)
+    configuration.dht = DHTSettings(bootstrapNodes: bootstrap, queryTimeout: .seconds(1))
+    return configuration
+}
+
 /// The memofs executable next to the test bundle (`swift test` builds it too).
 public var memofsExecutable: String {
     let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

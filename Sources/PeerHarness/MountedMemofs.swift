@@ -88,6 +88,7 @@ public func run(_ arguments: [String], timeout: TimeInterval, input: Data? = nil
     let process = Process()
     process.executableURL = URL(fileURLWithPath: arguments[0])
     process.arguments = Array(arguments.dropFirst())
+    process.environment = confinedEnvironment
     let output = Pipe(), errors = Pipe(), stdin = Pipe()
     process.standardOutput = output
     process.standardError = errors

@@ -52,6 +52,12 @@ public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether the host is an IPv6 address (a host name is not).
+    public var isIPv6: Bool {
+        if case .ipv6 = host { return true }
+        return false
+    }
+
     public var description: String {
         if case .ipv6 = host { return "[\(hostText)]:\(port)" }
         return "\(hostText):\(port)"

@@ -12,6 +12,7 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong("tracker"), help: "A tracker to announce to (repeatable).") var trackers: [String] = []
     @Flag(help: "Print a JSON status line every second instead of text.") var json = false
     @Flag(help: "Log what the engine does (to standard error).") var verbose = false
+    @OptionGroup var discovery: DiscoveryOptions
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not 0–65535") }
@@ -22,7 +23,7 @@ struct EngineOptions: ParsableArguments {
 
     var configuration: SessionConfiguration {
         SessionConfiguration(dataFolder: data ?? Mount.defaultDataFolder(), listenHost: listen, listenPort: port,
-                             extraTrackers: trackers)
+                             extraTrackers: trackers, dht: discovery.dht)
     }
 
     func startSession() async throws -> Session {

@@ -14,7 +14,8 @@ struct Mount: AsyncParsableCommand {
         discussion: """
         Unmount with `umount MOUNTPOINT` (or `fusermount3 -u`), or stop it with SIGINT/SIGTERM.
         -o takes the same settings for mount(8) and /etc/fstab: data=DIR, port=N, listen=ADDR,
-        tracker=URL, read_timeout=SECONDS, foreground, allow_other.
+        tracker=URL, read_timeout=SECONDS, dht_bootstrap=HOST:PORT, dht_port=N, no_dht, foreground,
+        allow_other.
         """)
 
     @Argument(help: "Where to mount (an existing empty folder).") var mountpoint: String
@@ -25,6 +26,7 @@ struct Mount: AsyncParsableCommand {
     @Flag(help: "Stay in the foreground instead of running in the background.") var foreground = false
     @Option(help: "Fail a read that waited this many seconds for data with EIO (default: wait).") var readTimeout: Double?
     @Option(name: .customShort("o"), help: "Mount options: opt=value,… (see above).") var options: [String] = []
+    @OptionGroup var discovery: DiscoveryOptions
 
     func validate() throws {
         _ = try settings()
@@ -33,7 +35,8 @@ struct Mount: AsyncParsableCommand {
     /// Command-line flags and `-o` options merged; `-o` wins where both are given.
     func settings() throws -> MountSettings {
         var result = MountSettings(dataFolder: data ?? Self.defaultDataFolder(), port: port ?? 6881, listen: listen ?? "0.0.0.0",
-                                   trackers: trackers, foreground: foreground, readTimeout: readTimeout)
+                                   trackers: trackers, foreground: foreground, readTimeout: readTimeout,
+                                   dhtEnabled: !discovery.noDHT, dhtBootstrap: discovery.dhtBootstrap, dhtPort: discovery.dhtPort)
         for option in options.flatMap({ $0.split(separator: ",") }) {
             let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
             let key = parts[0], value = parts.count > 1 ? parts[1] : nil
@@ -51,6 +54,11 @@ struct Mount: AsyncParsableCommand {
             case "read_timeout":
                 guard let seconds = Double(try required()) else { throw ValidationError("-o read_timeout=\(value!) is not a number of seconds") }
                 result.readTimeout = seconds
+            case "dht_bootstrap": result.dhtBootstrap.append(try required())
+            case "dht_port":
+                guard let number = Int(try required()) else { throw ValidationError("-o dht_port=\(value!) is not a number") }
+                result.dhtPort = number
+            case "no_dht": result.dhtEnabled = false
             case "foreground": result.foreground = true
             case "allow_other": result.fuseOptions.append("allow_other")
             // What mount(8) and fstab pass along; they mean nothing more here.
@@ -60,9 +68,10 @@ struct Mount: AsyncParsableCommand {
             case let other where other.hasPrefix("x-systemd.") || other.hasPrefix("comment="):
                 break
             default:
-                throw ValidationError("unknown mount option '\(key)' (known: data, port, listen, tracker, read_timeout, foreground, allow_other)")
+                throw ValidationError("unknown mount option '\(key)' (known: data, port, listen, tracker, read_timeout, dht_bootstrap, dht_port, no_dht, foreground, allow_other)")
             }
         }
+        try DiscoveryOptions.check(bootstrap: result.dhtBootstrap, port: result.dhtPort)
         guard (0...65535).contains(result.port) else { throw ValidationError("port \(result.port) is not 0–65535") }
         if let timeout = result.readTimeout, timeout <= 0 { throw ValidationError("read timeout \(timeout) must be more than 0 seconds") }
         for tracker in result.trackers where TrackerCheck.problem(tracker) != nil {
@@ -103,7 +112,12 @@ struct MountSettings {
     var trackers: [String]
     var foreground: Bool
     var readTimeout: Double?
+    var dhtEnabled = true
+    var dhtBootstrap: [String] = []
+    var dhtPort: Int?
     var fuseOptions: [String] = []
+
+    var dht: DHTSettings? { DiscoveryOptions.dht(enabled: dhtEnabled, bootstrap: dhtBootstrap, port: dhtPort) }
 }
 
 enum TrackerCheck {
@@ -129,7 +143,7 @@ struct MountDaemon {
         let logger = Logger(label: "memofs")
         let session = try await Session.start(configuration: SessionConfiguration(
             dataFolder: settings.dataFolder, listenHost: settings.listen, listenPort: settings.port,
-            extraTrackers: settings.trackers))
+            extraTrackers: settings.trackers, dht: settings.dht))
         let tree = MemoTree(session: session, configuration: MemoFSConfiguration(
             localFolder: settings.dataFolder + "/local", statusFile: settings.dataFolder + "/status.json",
             trackers: settings.trackers, advertisedAddress: settings.listen == "0.0.0.0" || settings.listen == "::" ? nil : settings.listen,

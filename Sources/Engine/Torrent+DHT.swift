@@ -1,0 +1,49 @@
+import Discovery
+import TorrentModel
+
+/// Finding peers through the DHT (BEP 5) and announcing ourselves there: at start, then
+/// every announce interval. An announce that reached no node (the DHT is still empty) is
+/// tried again soon; a magnet still without metadata or peers searches every minute.
+/// Private torrents (BEP 27) never use the DHT.
+enum DHTAnnouncer {
+    struct State {
+        var nextAnnounce: ContinuousClock.Instant? = .now
+        var isAnnouncing = false
+        var emptyRounds = 0
+        var lastResult: DHTNode.AnnounceResult?
+    }
+}
+
+extension Torrent {
+    func dhtTick(now: ContinuousClock.Instant) {
+        guard let dht = context.dht, !(info?.isPrivate ?? false), !dhtState.isAnnouncing,
+              let next = dhtState.nextAnnounce, now >= next else { return }
+        let port = UInt16(clamping: context.listenPort.withLockedValue { $0 })
+        guard port > 0 else { return }
+        dhtState.isAnnouncing = true
+        let infoHash = self.infoHash
+        // The task holds the torrent only until the announce ends, which is bounded in time.
+        Task {
+            let result = await dht.announce(infoHash, port: port) { peers in
+                await self.addPeers(peers, source: .dht)
+            }
+            self.dhtAnnounceFinished(result)
+        }
+    }
+
+    private func dhtAnnounceFinished(_ result: DHTNode.AnnounceResult) {
+        dhtState.isAnnouncing = false
+        dhtState.lastResult = result
+        guard !isStopped, let dht = context.dht else { return }
+        if result.announcedTo == 0 {
+            dhtState.emptyRounds += 1
+            dhtState.nextAnnounce = .now + .seconds(min(5 << min(dhtState.emptyRounds - 1, 6), 300))
+        } else if info == nil && peers.isEmpty {
+            dhtState.emptyRounds = 0
+            dhtState.nextAnnounce = .now + .seconds(60)
+        } else {
+            dhtState.emptyRounds = 0
+            dhtState.nextAnnounce = .now + dht.settings.announceInterval
+        }
+    }
+}
