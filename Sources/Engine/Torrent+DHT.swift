@@ -3,13 +3,15 @@ import TorrentModel
 
 /// Finding peers through the DHT (BEP 5) and announcing ourselves there: at start, then
 /// every announce interval. An announce that reached no node (the DHT is still empty) is
-/// tried again soon; a magnet still without metadata or peers searches every minute.
+/// tried again soon, and so is a magnet still without metadata or peers: after 5 s, then
+/// twice as long each time, up to a minute (the seeder may simply not have announced yet).
 /// Private torrents (BEP 27) never use the DHT.
 enum DHTAnnouncer {
     struct State {
         var nextAnnounce: ContinuousClock.Instant? = .now
         var isAnnouncing = false
         var emptyRounds = 0
+        var fruitlessRounds = 0
         var lastResult: DHTNode.AnnounceResult?
     }
 }
@@ -40,9 +42,11 @@ extension Torrent {
             dhtState.nextAnnounce = .now + .seconds(min(5 << min(dhtState.emptyRounds - 1, 6), 300))
         } else if info == nil && peers.isEmpty {
             dhtState.emptyRounds = 0
-            dhtState.nextAnnounce = .now + .seconds(60)
+            dhtState.fruitlessRounds += 1
+            dhtState.nextAnnounce = .now + .seconds(min(5 << min(dhtState.fruitlessRounds - 1, 4), 60))
         } else {
             dhtState.emptyRounds = 0
+            dhtState.fruitlessRounds = 0
             dhtState.nextAnnounce = .now + dht.settings.announceInterval
         }
     }

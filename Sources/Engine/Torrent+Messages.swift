@@ -230,7 +230,7 @@ extension Torrent {
                 if let port = extensions.listenPort, !peers[key]!.outgoing {
                     // Remember where this peer listens, for after a reconnect.
                     let listening = PeerAddress(host: peers[key]!.address.host, port: port)
-                    if candidates[listening] == nil { candidates[listening] = .incoming }
+                    learn(listening, from: .incoming)
                 }
                 if info == nil { requestMetadata(from: key) }
             } catch {

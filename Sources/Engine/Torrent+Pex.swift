@@ -47,8 +47,7 @@ extension Torrent {
         }
         if pexLearned.count < Self.maxCandidates { pexLearned.formUnion(message.added) }
         var learned: [PeerAddress] = []
-        for address in message.added where candidates[address] == nil && candidates.count < Self.maxCandidates {
-            candidates[address] = .pex
+        for address in message.added where learn(address, from: .pex) {
             learned.append(address)
         }
         if !learned.isEmpty {

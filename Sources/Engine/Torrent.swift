@@ -37,6 +37,8 @@ public actor Torrent {
     var bannedHosts: Set<String> = []
     var everConnected: [PeerAddress: PeerSource] = [:]
     var pexLearned: Set<PeerAddress> = []
+    /// How many distinct addresses each source told us of, for `memofs status`.
+    var learnedCounts: [PeerSource: Int] = [:]
     var nextPeerNumber = 0
 
     var pieceBuffers: [Int: [UInt8]] = [:]
@@ -74,7 +76,7 @@ public actor Torrent {
         var logger = context.logger
         logger[metadataKey: "torrent"] = "\(magnet.infoHash.hex.prefix(8))"
         self.logger = logger
-        for peer in magnet.peers { candidates[peer] = .magnet }
+        for peer in magnet.peers { learn(peer, from: .magnet) }
         if let metainfo { installMetadata(metainfo.info, metainfo: metainfo) }
     }
 
@@ -176,6 +178,7 @@ public actor Torrent {
                       downloadedBytes: downloadedBytes, uploadedBytes: uploadedBytes,
                       wastedBytes: wastedBytes, hashFailures: hashFailures, recheckedPieces: recheckedPieces,
                       peerSources: Dictionary(peers.values.map { ($0.source.rawValue, 1) }, uniquingKeysWith: +),
+                      peersLearned: Dictionary(uniqueKeysWithValues: learnedCounts.map { ($0.key.rawValue, $0.value) }),
                       lastError: lastError)
     }
 
@@ -190,8 +193,18 @@ public actor Torrent {
 
     /// Adds addresses to try (from a tracker, a magnet, or a caller).
     public func addPeers(_ addresses: [PeerAddress], source: PeerSource = .manual) {
-        for address in addresses where candidates[address] == nil { candidates[address] = source }
+        for address in addresses { learn(address, from: source) }
         connectToCandidates()
+    }
+
+    /// Notes an address to try, unless it is known already or the list is full; returns
+    /// whether it was new.
+    @discardableResult
+    func learn(_ address: PeerAddress, from source: PeerSource) -> Bool {
+        guard candidates[address] == nil, everConnected[address] == nil, candidates.count < Self.maxCandidates else { return false }
+        candidates[address] = source
+        learnedCounts[source, default: 0] += 1
+        return true
     }
 
     /// Download every piece, or only what readers ask for.
@@ -239,6 +252,9 @@ public struct TorrentStatus: Sendable {
     public let recheckedPieces: Int
     /// Connected peers by where we learned of them (tracker, magnet, pex, incoming, manual).
     public let peerSources: [String: Int]
+    /// Distinct addresses each source told us of since the torrent started (tracker, dht,
+    /// pex, lsd, magnet, incoming), connected or not.
+    public let peersLearned: [String: Int]
     public let lastError: String?
 
     public var progress: Double { totalLength == 0 ? 0 : Double(verifiedBytes) / Double(totalLength) }

@@ -15,12 +15,16 @@ public struct StatusReport: Codable, Sendable {
         public var uploadRate: Double
         /// Connected peers by where they came from (tracker, magnet, pex, incoming).
         public var peerSources: [String: Int]?
+        /// Distinct peers each source told us of (tracker, dht, pex, lsd, magnet, incoming).
+        public var peersLearned: [String: Int]?
         public var error: String?
     }
 
     public var updated: Double
     public var mountpoint: String?
     public var peerPort: Int
+    /// Nodes in the DHT routing table; nil when the DHT is off.
+    public var dhtNodes: Int?
     public var lastAddError: String?
     public var items: [Item]
 }
@@ -44,6 +48,7 @@ extension MemoTree {
                 item.peers = status.peers
                 item.uploadRate = status.uploadRate
                 item.peerSources = status.peerSources
+                item.peersLearned = status.peersLearned
                 item.error = item.error ?? status.lastError
             } else if item.error != nil {
                 item.state = "error"
@@ -56,11 +61,12 @@ extension MemoTree {
             items.append(StatusReport.Item(kind: "shared", name: status.name, infoHash: status.infoHash.hex, state: state,
                                            size: status.totalLength, progress: status.progress, peers: status.peers,
                                            downloadRate: status.downloadRate, uploadRate: status.uploadRate,
-                                           peerSources: status.peerSources, error: status.lastError))
+                                           peerSources: status.peerSources, peersLearned: status.peersLearned,
+                                           error: status.lastError))
         }
         items.sort { ($0.kind, $0.name) < ($1.kind, $1.name) }
         return StatusReport(updated: Date().timeIntervalSince1970, mountpoint: mountpoint, peerPort: session.listenPort,
-                            lastAddError: lastAddError, items: items)
+                            dhtNodes: session.dht?.nodeCount, lastAddError: lastAddError, items: items)
     }
 
     /// Writes the report atomically (a temporary file renamed over the old one).

@@ -25,6 +25,7 @@ struct Status: AsyncParsableCommand {
         let age = Date().timeIntervalSince1970 - report.updated
         print("memofs on \(report.mountpoint ?? "?"), peers on port \(report.peerPort)"
               + (age > 10 ? " — last update \(Int(age)) s ago: is it still running?" : ""))
+        print(report.dhtNodes.map { "DHT: \($0) nodes" } ?? "DHT: off")
         if let error = report.lastAddError { print("last .add error: \(error)") }
         if report.items.isEmpty { print("nothing yet: cp a recording into local/, or write a magnet link into shared/.add") }
         for item in report.items {
@@ -34,10 +35,17 @@ struct Status: AsyncParsableCommand {
             print("\(item.kind == "recording" ? "local " : "shared") \(bar) \(String(format: "%5.1f%%", item.progress * 100)) "
                   + "\(item.name) (\(Self.size(item.size))) \(item.state), \(item.peers) peers \(rates)")
             if let sources = item.peerSources, !sources.isEmpty {
-                print("       peers from: " + sources.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                print("       connected peers from: " + Self.list(sources))
+            }
+            if let learned = item.peersLearned, !learned.isEmpty {
+                print("       peers found through: " + Self.list(learned))
             }
             if let error = item.error, !error.isEmpty { print("       error: \(error)") }
         }
+    }
+
+    static func list(_ counts: [String: Int]) -> String {
+        counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
     }
 
     static func bar(_ progress: Double) -> String {

@@ -16,7 +16,11 @@ import select
 import sys
 import time
 
+import warnings
+
 import libtorrent as lt
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 
 def say(**fields):
@@ -35,7 +39,8 @@ def make_session(listen, dht_bootstrap=None):
         "enable_incoming_utp": False,
         "allow_multiple_connections_per_ip": True,
         "user_agent": "lt_peer",
-        "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
+        "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
+        | lt.alert.category_t.dht_notification,
         "announce_to_all_trackers": True,
         "announce_to_all_tiers": True,
     }
@@ -65,6 +70,17 @@ def main():
     args = parser.parse_args()
 
     session = make_session(args.listen, args.dht_bootstrap)
+    if args.dht_bootstrap:
+        # A torrent added before libtorrent's DHT has started is not announced there until
+        # the announce interval (15 minutes): wait for the bootstrap to finish first, as a
+        # long-running client would have. (The bootstrap node itself is a "router" that
+        # libtorrent keeps out of its routing table, so dht_nodes may well stay 0.)
+        bootstrapped = False
+        until = time.monotonic() + 15
+        while not bootstrapped and time.monotonic() < until:
+            session.wait_for_alert(100)
+            bootstrapped = any(isinstance(alert, lt.dht_bootstrap_alert) for alert in session.pop_alerts())
+        say(event="dht", nodes=session.status().dht_nodes)
     params = lt.add_torrent_params()
     if args.torrent:
         params.ti = lt.torrent_info(args.torrent)
