@@ -546,7 +546,11 @@ class BtfsMount:
             self.log.close()
         except (OSError, AttributeError):
             pass
-        harvest(self.data + ".log", "btfs", ("rror", "ail", "arn", "xception"), 0)
+        logs = [self.data + ".log"]  # btfs's output, and its log.txt in each btfs-XXXX folder
+        if os.path.isdir(self.data):
+            logs += [os.path.join(self.data, name, "log.txt") for name in os.listdir(self.data)]
+        for log_path in logs:
+            harvest(log_path, "btfs", ("rror", "ail", "arn", "xception"), 0)
         if self in MOUNTS:
             MOUNTS.remove(self)
 
@@ -992,10 +996,11 @@ class Bench:
         self.meta["magnet_from_memofs"] = magnet
         return mount, magnet
 
-    def seeder_round(self, round_, magnet):
+    def seeder_round(self, round_, mount, magnet):
         _, done = self.lt_download(magnet, "127.0.0.4:0", "libtorrent downloader from memofs")
         self.figures.add("seed.memofs_to_lt_mbs", self.size / done / 1e6, "libtorrent downloading from memofs (MB/s)", "MB/s", "memofs")
         log("seeding round %d: memofs → libtorrent %.0f MB/s" % (round_, self.size / done / 1e6))
+        self.finished_pair("local", mount.local + "/upload.bin", os.path.join(mount.data, "local", "upload.bin"))
 
     def hashing(self):
         result = run([self.args.memofs_bench, "hash"], timeout=900)
@@ -1036,6 +1041,9 @@ class Bench:
         mnt, data = self.fresh("scale-mnt"), self.fresh("scale-data")
         mount = MemofsMount(args.memofs, mnt, data, [self.tracker.url]).start()
         try:
+            rss, idle = self.idle(mount)
+            fig.add("scale.empty_rss_mb", rss, "daemon VmRSS, empty mount (MB)", "MB", "memofs")
+            fig.add("scale.empty_idle_cpu_pct", idle, "daemon CPU while idle, empty mount, % of a core", "%", "memofs")
             started = time.monotonic()
             run(["cp", "-r", source + "/.", mount.local + "/"], timeout=3600)
             copied = time.monotonic() - started
@@ -1078,20 +1086,27 @@ class Bench:
                 fig.add("scale.ls_s", statistics.median(times), "ls -l local, %d recordings + sidecars (s)" % count, "s", "memofs")
                 if lines < 2 * count:
                     self.note("ls -l local listed %d lines, expected %d+" % (lines, 2 * count))
-                time.sleep(args.idle_settle)
-                rss = proc_rss_kib(mount.pid) if mount.pid else None
-                ticks = proc_cpu_ticks(mount.pid)
-                began = time.monotonic()
-                time.sleep(args.idle_seconds)
-                used = (proc_cpu_ticks(mount.pid) - ticks) / os.sysconf("SC_CLK_TCK")
-                idle = used / (time.monotonic() - began) * 100
-                fig.add("scale.rss_mb", (rss or 0) * 1024 / 1e6, "daemon VmRSS with %d recordings (MB)" % count, "MB", "memofs")
+                rss, idle = self.idle(mount)
+                fig.add("scale.rss_mb", rss, "daemon VmRSS with %d recordings (MB)" % count, "MB", "memofs")
                 fig.add("scale.idle_cpu_pct", idle, "daemon CPU while idle, %% of a core (%.0f s)" % args.idle_seconds, "%", "memofs")
                 log("scale round %d: seeding all after %.2f s, ls -l %.3f s, RSS %.0f MB, idle CPU %.2f %%" %
-                    (round_, fig.values["scale.restart_s"][-1], statistics.median(times), (rss or 0) / 1024, idle))
+                    (round_, fig.values["scale.restart_s"][-1], statistics.median(times), rss, idle))
         finally:
             mount.stop()
             self.drop(mnt, data, source)
+
+    def idle(self, mount):
+        """VmRSS (MB) after --idle-settle seconds, then CPU (utime+stime) over --idle-seconds
+        as a percentage of one core, with nothing asked of the daemon."""
+        if not mount.pid:
+            raise BenchError("no daemon PID from memofs mount")
+        time.sleep(self.args.idle_settle)
+        rss = (proc_rss_kib(mount.pid) or 0) * 1024 / 1e6
+        ticks = proc_cpu_ticks(mount.pid)
+        began = time.monotonic()
+        time.sleep(self.args.idle_seconds)
+        used = (proc_cpu_ticks(mount.pid) - ticks) / os.sysconf("SC_CLK_TCK")
+        return rss, used / (time.monotonic() - began) * 100
 
     # -- the whole run ------------------------------------------------------------------
 
@@ -1111,15 +1126,10 @@ class Bench:
                 try:
                     if seeding_mount is None:
                         seeding_mount, memofs_magnet = self.start_seeding_mount()
-                    self.seeder_round(round_, memofs_magnet)
+                    self.seeder_round(round_, seeding_mount, memofs_magnet)
                 except BenchError as error:
                     self.note("seeder round %d failed: %s" % (round_, error))
         if seeding_mount is not None:
-            try:
-                self.finished_pair("local", seeding_mount.local + "/upload.bin",
-                                   os.path.join(seeding_mount.data, "local", "upload.bin"))
-            except BenchError as error:
-                self.note("local/ read failed: %s" % error)
             seeding_mount.stop()
             self.drop(seeding_mount.mountpoint, seeding_mount.data)
         self.seeder.stop()
@@ -1158,6 +1168,7 @@ ROWS = [
     ("hash.memofs_mbs", "%.0f"), ("hash.openssl_mbs", "%.0f"), ("hash.memofs_all_cores_mbs", "%.0f"),
     ("scale.copy_s", "%.1f"), ("scale.sidecars_s", "%.1f"), ("scale.restart_s", "%.2f"),
     ("scale.ls_s", "%.3f"), ("scale.rss_mb", "%.0f"), ("scale.idle_cpu_pct", "%.2f"),
+    ("scale.empty_rss_mb", "%.0f"), ("scale.empty_idle_cpu_pct", "%.2f"),
 ]
 
 # (name, numerator, denominator, relation, goal); relation "<=" or ">=" on the ratio of medians.
@@ -1201,6 +1212,10 @@ def report(bench, path):
         meta, summary = fig.meta[key], fig.summary(key)
         text = " / ".join(fmt % summary[part] for part in ("min", "median", "max"))
         lines.append("%-8s %-56s %30s" % (meta["system"], meta["label"][:56], text))
+    lines.append("clocks: memofs from the write to shared/.add (mount already up); btfs from starting btfs with the magnet;")
+    lines.append("native from add_torrent. sequential MB/s: open → EOF in a fresh torrent (after it is listed).")
+    lines.append("scale rows (except the copy): per round after unmounting and mounting again; idle after %.0f s, over %.0f s."
+                 % (bench.args.idle_settle, bench.args.idle_seconds))
     lines.append("")
     lines.append("ratios of medians (same run) and bars:")
     ratios, bars = [], []

@@ -105,9 +105,11 @@ case "hash", nil:
     try hashBenchmark()
 case "mount":
     try await mountBenchmark(sizeMiB: option("--size", default: 256), rounds: option("--rounds", default: 3))
+case "dht":
+    try await dhtBenchmark(rounds: option("--rounds", default: 5))
 case "swarm":
     try await swarmBenchmark(sizeMiB: option("--size", default: 256), rounds: option("--rounds", default: 3))
 default:
-    print("usage: memofs-bench hash | swarm [--size MiB] [--rounds N] | mount [--size MiB] [--rounds N]")
+    print("usage: memofs-bench hash | swarm [--size MiB] [--rounds N] | mount [--size MiB] [--rounds N] | dht [--rounds N]")
     exit(2)
 }

@@ -91,6 +91,7 @@ def main():
         params.flags |= lt.torrent_flags.seed_mode
     params.flags &= ~lt.torrent_flags.auto_managed
     params.flags &= ~lt.torrent_flags.paused
+    added = time.monotonic()
     handle = session.add_torrent(params)
     if args.upload_limit:
         handle.set_upload_limit(args.upload_limit)
@@ -104,6 +105,7 @@ def main():
     done_reported = False
     metadata_reported = False
     peer_reported = False
+    dht_peer_reported = False
     last_progress = 0.0
     while time.monotonic() - started < args.lifetime:
         readable, _, _ = select.select([sys.stdin], [], [], 0.01)
@@ -112,6 +114,9 @@ def main():
         for alert in session.pop_alerts():
             if isinstance(alert, (lt.torrent_error_alert, lt.file_error_alert, lt.metadata_failed_alert)):
                 say(event="error", message=alert.message())
+            if isinstance(alert, lt.dht_reply_alert) and alert.num_peers > 0 and not dht_peer_reported:
+                dht_peer_reported = True
+                say(event="dht_peer", seconds=time.monotonic() - added, peers=alert.num_peers)
         status = handle.status()
         if status.num_peers > 0 and not peer_reported:
             peer_reported = True

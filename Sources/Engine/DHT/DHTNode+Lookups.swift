@@ -128,9 +128,12 @@ extension DHTNode {
         return addresses
     }
 
-    /// Waits until the first bootstrap has finished (it is bounded by the lookup's deadline).
+    /// Waits until the routing table has a node to start lookups from, or the first bootstrap
+    /// has finished without one (it is bounded by the lookup's deadline). A lookup needs no
+    /// more than one answering node to start; the bootstrap's own lookup may still be waiting
+    /// for the timeouts of nodes saved long ago.
     func waitUntilBootstrapped() async {
-        guard !bootstrapped, !isShutDown else { return }
+        guard !bootstrapped, !isShutDown, table.count == 0 else { return }
         await withCheckedContinuation { bootstrapWaiters.append($0) }
     }
 

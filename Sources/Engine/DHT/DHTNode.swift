@@ -224,6 +224,7 @@ public actor DHTNode {
             for candidate in questionable.prefix(2) { verify(candidate) }
         }
         nodeCountBox.withLockedValue { $0 = table.count }
+        if !bootstrapWaiters.isEmpty { wakeBootstrapWaiters() }
     }
 
     /// A node that queried us goes into the table only once it answers a ping of ours, so
