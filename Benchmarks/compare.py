@@ -13,8 +13,9 @@ What it does (as root; stdlib plus Debian's python3-libtorrent, run with /usr/bi
   DHT, LSD, UPnP, NAT-PMP and uTP off. The seeder listens on 127.0.0.2, the libtorrent
   downloaders on 127.0.0.3/127.0.0.4, memofs on 127.0.0.1, opentracker on 127.0.0.1.
 - Content: a SIZE MiB file of random bytes (`bench.bin`) and a real WebM/Opus recording
-  made with ffmpeg (`memo.webm`, 10 minutes of tone, about 5 MB), each its own torrent
-  (piece length as libtorrent picks), both seeded by ONE libtorrent seeder process, both
+  made with ffmpeg (`memo.webm`, 10 minutes of tone, about 6 MB), each its own BitTorrent
+  v1 torrent (piece length as libtorrent picks: 256 KiB for 256 MiB), both seeded by ONE
+  libtorrent seeder process (a second torrent for the WebM), both
   announced to ONE opentracker (whitelist mode). Every system gets the same magnet links,
   with `tr=` (the tracker) and `x.pe=` (the seeder).
 - Per round, one system after another, each in a fresh mount and data folder:
@@ -36,8 +37,14 @@ What it does (as root; stdlib plus Debian's python3-libtorrent, run with /usr/bi
 - Scale: 10,000 small recordings (16 KiB each) copied into `local/` (time until all
   sidecars exist), then per round: unmount, mount again, time until status.json lists all
   as seeding; `ls -l local`; VmRSS of the daemon; its CPU over 10 s of idleness.
-- Prints one table (min / median / max over the rounds), the ratios against the anchors
-  and, for each bar, whether it is met; writes the same as JSON (`--json`).
+- Prints one table (min / median / max over the rounds), the ratios of medians against
+  the anchors and, for each bar, whether it is met; writes the same as JSON (`--json`).
+  Bars: first byte and random-read median and p95 <= 0.2x btfs; sequential >= 5x btfs
+  and >= 0.9x the native download rate; libtorrent from memofs >= 1.0x from libtorrent;
+  finished file through the mount >= 0.8x disk; hashing >= 0.9x OpenSSL; with 10,000
+  recordings `ls -l local` < 1 s, RSS < 150 MB, idle CPU < 1 % of a core ("near 0").
+- `--skip PART` (memofs, btfs, native, seeder, hash, scale) leaves a part out; a smaller
+  `--size`, `--rounds 1` and `--scale-count` make a quick debugging run.
 
 Every read of a mount happens in a child process with a timeout. Every mount is
 unmounted in a cleanup that also runs on failure and Ctrl-C (memofs: `fusermount3 -u`,

@@ -14,6 +14,8 @@ public actor Session {
     private var torrents: [InfoHash: Torrent] = [:]
     private var server: Channel?
     private var isShutDown = false
+    private var lsd: LocalPeerDiscovery?
+    private var lsdTask: Task<Void, Never>?
 
     public nonisolated var listenPort: Int { context.listenPort.withLockedValue { $0 } }
     public nonisolated var peerID: PeerID { context.peerID }
@@ -42,6 +44,7 @@ public actor Session {
         do {
             try await session.listen()
             try await dht?.start(host: configuration.listenHost, preferredPort: session.listenPort)
+            if configuration.localPeerDiscovery { await session.startLocalPeerDiscovery() }
             try await session.resume()
         } catch {
             await session.shutdown()
@@ -69,6 +72,34 @@ public actor Session {
         server = channel
         context.listenPort.withLockedValue { $0 = channel.localAddress?.port ?? 0 }
         context.logger.info("listening for peers on \(context.configuration.listenHost):\(listenPort)")
+    }
+
+    /// Joins the LSD multicast group and announces our torrents on its schedule. A port that
+    /// cannot be bound leaves LSD off with a log line; it is no reason not to run.
+    private func startLocalPeerDiscovery() async {
+        let discovery = LocalPeerDiscovery(group: context.group, logger: context.logger) { [weak self] infoHash, peer in
+            await self?.torrent(infoHash)?.addPeers([peer], source: .lsd)
+        }
+        do {
+            try await discovery.start()
+        } catch {
+            context.logger.warning("local peer discovery is off: \(error)")
+            return
+        }
+        lsd = discovery
+        lsdTask = Task { [weak self] in
+            while !Task.isCancelled {
+                await self?.announceLocally()
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    private func announceLocally() async {
+        guard let lsd, await lsd.maySend() else { return }
+        var active: [InfoHash] = []
+        for torrent in torrents.values where await !(torrent.torrentInfo?.isPrivate ?? false) { active.append(torrent.infoHash) }
+        await lsd.announce(active: active, listenPort: listenPort)
     }
 
     /// Reads an incoming connection's handshake, finds its torrent and hands the connection over.
@@ -246,6 +277,8 @@ public actor Session {
         for torrent in torrents.values { await torrent.stop(reason: "shutting down") }
         torrents = [:]
         await context.dht?.shutdown()
+        lsdTask?.cancel()
+        await lsd?.stop()
         try? await server?.close()
         try? await context.threadPool.shutdownGracefully()
         try? await context.group.shutdownGracefully()

@@ -58,12 +58,15 @@ public struct SessionConfiguration: Sendable {
     /// The DHT node's settings; nil runs no DHT node (the default, so that nothing a test
     /// or a library user starts talks to the public DHT unless asked).
     public var dht: DHTSettings?
+    /// Local peer discovery (BEP 14) by multicast on the LAN; off unless asked, for the same reason.
+    public var localPeerDiscovery: Bool
 
     public init(dataFolder: String, listenHost: String = "0.0.0.0", listenPort: Int = 6881,
                 maxPeersPerTorrent: Int = 50, unchokeSlots: Int = 8, extraTrackers: [String] = [],
                 useTrackers: Bool = true, connectTimeout: TimeAmount = .seconds(10), snubTimeout: Duration = .seconds(60),
-                dht: DHTSettings? = nil) {
+                dht: DHTSettings? = nil, localPeerDiscovery: Bool = false) {
         self.dht = dht
+        self.localPeerDiscovery = localPeerDiscovery
         self.dataFolder = dataFolder
         self.listenHost = listenHost
         self.listenPort = listenPort

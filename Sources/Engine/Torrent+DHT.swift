@@ -21,7 +21,7 @@ extension Torrent {
         guard let dht = context.dht, !(info?.isPrivate ?? false), !dhtState.isAnnouncing,
               let next = dhtState.nextAnnounce, now >= next else { return }
         let port = UInt16(clamping: context.listenPort.withLockedValue { $0 })
-        guard port > 0 else { return }
+        guard port > 0, dht.reserveAnnounceSlot() else { return }
         dhtState.isAnnouncing = true
         let infoHash = self.infoHash
         // The task holds the torrent only until the announce ends, which is bounded in time.
@@ -29,6 +29,7 @@ extension Torrent {
             let result = await dht.announce(infoHash, port: port) { peers in
                 await self.addPeers(peers, source: .dht)
             }
+            dht.releaseAnnounceSlot()
             self.dhtAnnounceFinished(result)
         }
     }

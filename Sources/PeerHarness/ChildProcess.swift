@@ -13,6 +13,11 @@ public final class ChildProcess: @unchecked Sendable {
     private var stderrText = ""
     public let label: String
 
+    /// `command[0]` with the rest as its arguments.
+    public convenience init(command: [String], label: String) throws {
+        try self.init(command[0], Array(command.dropFirst()), label: label)
+    }
+
     public init(_ executable: String, _ arguments: [String], label: String) throws {
         self.label = label
         process.executableURL = URL(fileURLWithPath: executable)

@@ -3,11 +3,12 @@ import Engine
 import Foundation
 import TorrentModel
 
-/// How memofs finds peers without a tracker: the DHT and its bootstrap nodes.
+/// How memofs finds peers without a tracker: the DHT and its bootstrap nodes, and local
+/// peer discovery on the LAN.
 ///
 /// With `MEMOFS_NO_PUBLIC_NETWORK` set in the environment (the test scripts set it), the
 /// defaults change so that nothing leaves the machine unless a flag asks: the DHT has no
-/// bootstrap nodes.
+/// bootstrap nodes and local peer discovery is off.
 struct DiscoveryOptions: ParsableArguments {
     @Option(name: .customLong("dht-bootstrap"), help: ArgumentHelp(
         "A DHT node to join through, host:port (repeatable; default: the public routers).", valueName: "host:port"))
@@ -16,6 +17,8 @@ struct DiscoveryOptions: ParsableArguments {
     var noDHT = false
     @Option(name: .customLong("dht-port"), help: "The DHT's UDP port (default: the peer port's number).")
     var dhtPort: Int?
+    @Flag(inversion: .prefixedNo, help: "Find peers on the local network by multicast (BEP 14; default: on).")
+    var lsd: Bool?
 
     func validate() throws {
         try Self.check(bootstrap: dhtBootstrap, port: dhtPort)
@@ -34,6 +37,13 @@ struct DiscoveryOptions: ParsableArguments {
 
     static var noPublicNetwork: Bool {
         !(ProcessInfo.processInfo.environment["MEMOFS_NO_PUBLIC_NETWORK"] ?? "").isEmpty
+    }
+
+    var localPeerDiscovery: Bool { Self.localPeerDiscovery(lsd) }
+
+    /// On unless switched off, or unless the environment asks for no public network.
+    static func localPeerDiscovery(_ choice: Bool?) -> Bool {
+        choice ?? !noPublicNetwork
     }
 
     static func dht(enabled: Bool, bootstrap: [String], port: Int?) -> DHTSettings? {

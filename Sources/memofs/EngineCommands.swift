@@ -23,7 +23,7 @@ struct EngineOptions: ParsableArguments {
 
     var configuration: SessionConfiguration {
         SessionConfiguration(dataFolder: data ?? Mount.defaultDataFolder(), listenHost: listen, listenPort: port,
-                             extraTrackers: trackers, dht: discovery.dht)
+                             extraTrackers: trackers, dht: discovery.dht, localPeerDiscovery: discovery.localPeerDiscovery)
     }
 
     func startSession() async throws -> Session {
@@ -43,6 +43,7 @@ struct EngineOptions: ParsableArguments {
                 "downloaded": status.downloadedBytes, "uploaded": status.uploadedBytes, "wasted": status.wastedBytes,
                 "hash_failures": status.hashFailures, "rechecked": status.recheckedPieces,
                 "download_rate": status.downloadRate, "error": status.lastError ?? "",
+                "peer_sources": status.peerSources, "peers_learned": status.peersLearned,
             ]
             let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
             emit(String(decoding: data, as: UTF8.self))

@@ -14,8 +14,8 @@ struct Mount: AsyncParsableCommand {
         discussion: """
         Unmount with `umount MOUNTPOINT` (or `fusermount3 -u`), or stop it with SIGINT/SIGTERM.
         -o takes the same settings for mount(8) and /etc/fstab: data=DIR, port=N, listen=ADDR,
-        tracker=URL, read_timeout=SECONDS, dht_bootstrap=HOST:PORT, dht_port=N, no_dht, foreground,
-        allow_other.
+        tracker=URL, read_timeout=SECONDS, dht_bootstrap=HOST:PORT, dht_port=N, no_dht, lsd, no_lsd,
+        foreground, allow_other.
         """)
 
     @Argument(help: "Where to mount (an existing empty folder).") var mountpoint: String
@@ -36,7 +36,8 @@ struct Mount: AsyncParsableCommand {
     func settings() throws -> MountSettings {
         var result = MountSettings(dataFolder: data ?? Self.defaultDataFolder(), port: port ?? 6881, listen: listen ?? "0.0.0.0",
                                    trackers: trackers, foreground: foreground, readTimeout: readTimeout,
-                                   dhtEnabled: !discovery.noDHT, dhtBootstrap: discovery.dhtBootstrap, dhtPort: discovery.dhtPort)
+                                   dhtEnabled: !discovery.noDHT, dhtBootstrap: discovery.dhtBootstrap, dhtPort: discovery.dhtPort,
+                                   lsd: discovery.lsd)
         for option in options.flatMap({ $0.split(separator: ",") }) {
             let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
             let key = parts[0], value = parts.count > 1 ? parts[1] : nil
@@ -59,6 +60,8 @@ struct Mount: AsyncParsableCommand {
                 guard let number = Int(try required()) else { throw ValidationError("-o dht_port=\(value!) is not a number") }
                 result.dhtPort = number
             case "no_dht": result.dhtEnabled = false
+            case "lsd": result.lsd = true
+            case "no_lsd": result.lsd = false
             case "foreground": result.foreground = true
             case "allow_other": result.fuseOptions.append("allow_other")
             // What mount(8) and fstab pass along; they mean nothing more here.
@@ -68,7 +71,7 @@ struct Mount: AsyncParsableCommand {
             case let other where other.hasPrefix("x-systemd.") || other.hasPrefix("comment="):
                 break
             default:
-                throw ValidationError("unknown mount option '\(key)' (known: data, port, listen, tracker, read_timeout, dht_bootstrap, dht_port, no_dht, foreground, allow_other)")
+                throw ValidationError("unknown mount option '\(key)' (known: data, port, listen, tracker, read_timeout, dht_bootstrap, dht_port, no_dht, lsd, no_lsd, foreground, allow_other)")
             }
         }
         try DiscoveryOptions.check(bootstrap: result.dhtBootstrap, port: result.dhtPort)
@@ -115,6 +118,7 @@ struct MountSettings {
     var dhtEnabled = true
     var dhtBootstrap: [String] = []
     var dhtPort: Int?
+    var lsd: Bool?
     var fuseOptions: [String] = []
 
     var dht: DHTSettings? { DiscoveryOptions.dht(enabled: dhtEnabled, bootstrap: dhtBootstrap, port: dhtPort) }
@@ -143,7 +147,8 @@ struct MountDaemon {
         let logger = Logger(label: "memofs")
         let session = try await Session.start(configuration: SessionConfiguration(
             dataFolder: settings.dataFolder, listenHost: settings.listen, listenPort: settings.port,
-            extraTrackers: settings.trackers, dht: settings.dht))
+            extraTrackers: settings.trackers, dht: settings.dht,
+            localPeerDiscovery: DiscoveryOptions.localPeerDiscovery(settings.lsd)))
         let tree = MemoTree(session: session, configuration: MemoFSConfiguration(
             localFolder: settings.dataFolder + "/local", statusFile: settings.dataFolder + "/status.json",
             trackers: settings.trackers, advertisedAddress: settings.listen == "0.0.0.0" || settings.listen == "::" ? nil : settings.listen,

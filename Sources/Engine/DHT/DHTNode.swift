@@ -49,8 +49,25 @@ public actor DHTNode {
     var lastRefresh: ContinuousClock.Instant = .now
     /// Datagrams we could not use, for the log and for tests.
     public private(set) var droppedDatagrams = 0
+    /// Announces (lookups) running at once; the rest of the torrents wait for a slot, so
+    /// thousands of recordings starting together do not start thousands of lookups.
+    static let maxConcurrentAnnounces = 8
+    private let announceSlots = NIOLockedValueBox(0)
     private let nodeCountBox = NIOLockedValueBox(0)
     private let portBox = NIOLockedValueBox(0)
+
+    /// Takes an announce slot if one is free; give it back with ``releaseAnnounceSlot()``.
+    nonisolated func reserveAnnounceSlot() -> Bool {
+        announceSlots.withLockedValue { used in
+            guard used < Self.maxConcurrentAnnounces else { return false }
+            used += 1
+            return true
+        }
+    }
+
+    nonisolated func releaseAnnounceSlot() {
+        announceSlots.withLockedValue { $0 = max(0, $0 - 1) }
+    }
 
     /// How many good or questionable nodes the routing table holds.
     public nonisolated var nodeCount: Int { nodeCountBox.withLockedValue { $0 } }
