@@ -70,7 +70,8 @@ import TorrentModel
             // The flood was cut to the per-host burst, not answered 3000 times.
             #expect((report["replies"] as? Int ?? .max) < 200)
             let statistics = await dht.statistics()
-            #expect(statistics.droppedDatagrams > 2000)
+            // 2000 forged responses and 2000 random datagrams: refused, or dropped from a full queue.
+            #expect(statistics.droppedDatagrams > 3900)
             #expect(statistics.nodes == 0)  // none of the forged nodes or unanswering queriers got in
             #expect(statistics.announcedPeers == 0)
             #expect(statistics.pendingQueries <= 16)

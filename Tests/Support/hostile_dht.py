@@ -77,8 +77,17 @@ def main():
         b"l" * 5000 + b"e" * 5000,                                                         # deep nesting
         b"d1:t2:aa1:y1:q1:q4:ping1:ad2:id20:" + node_id + b"1:x" + b"l" * 600 + b"e" * 600 + b"ee",
     ]
+    # Spaced out, so that each is read and judged (a burst would partly overflow the node's
+    # bounded receive queue, which is the point of the floods below).
     for data in bad:
         send(data)
+        time.sleep(0.005)
+    # Wait (bounded) for the answer to the unknown method before the floods, which would
+    # push anything still queued out of the node's bounded receive queue.
+    until = time.monotonic() + 10
+    while time.monotonic() < until and not any(b"1:eli204e" in reply for reply in replies):
+        time.sleep(0.01)
+        drain()
     # Responses with forged transaction ids: nothing was asked, nothing may change.
     for _ in range(2000):
         tid = bytes(rng.randrange(256) for _ in range(rng.choice([1, 2, 4])))

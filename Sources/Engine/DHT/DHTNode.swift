@@ -34,6 +34,7 @@ public actor DHTNode {
     var responder: QueryResponder
     var random = SystemRandomNumberGenerator()
     var channel: Channel?
+    var inbox: DatagramInbox?
     var pending: [UInt16: PendingQuery] = [:]
     var nextTransaction: UInt16
     var verificationPings = 0
@@ -100,6 +101,7 @@ public actor DHTNode {
     /// bootstrap nodes.
     func start(host: String, preferredPort: Int) async throws {
         let inbox = DatagramInbox()
+        self.inbox = inbox
         let bootstrap = DatagramBootstrap(group: group)
             .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .channelInitializer { channel in
@@ -311,12 +313,14 @@ extension DHTNode {
         public var announcedInfoHashes: Int
         public var announcedPeers: Int
         public var rateLimitedHosts: Int
+        /// Not KRPC, answers nobody asked for, or more than the receive queue holds.
         public var droppedDatagrams: Int
     }
 
     public func statistics() -> Statistics {
         Statistics(nodes: table.count, buckets: table.bucketCount, pendingQueries: pending.count,
                    announcedInfoHashes: responder.announced.infoHashCount, announcedPeers: responder.announced.peerCount,
-                   rateLimitedHosts: responder.limiter.trackedHosts, droppedDatagrams: droppedDatagrams)
+                   rateLimitedHosts: responder.limiter.trackedHosts,
+                   droppedDatagrams: droppedDatagrams + (inbox?.overflowed.withLockedValue { $0 } ?? 0))
     }
 }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import TorrentModel
 
@@ -18,6 +19,8 @@ final class DatagramInbox: ChannelInboundHandler, Sendable {
 
     private let continuation: AsyncStream<Datagram>.Continuation
     let datagrams: AsyncStream<Datagram>
+    /// Datagrams dropped because the queue was full or too large to be a message.
+    let overflowed = NIOLockedValueBox(0)
 
     init() {
         (datagrams, continuation) = AsyncStream.makeStream(of: Datagram.self, bufferingPolicy: .bufferingNewest(Self.queueLength))
@@ -26,8 +29,13 @@ final class DatagramInbox: ChannelInboundHandler, Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         guard envelope.data.readableBytes <= Self.maxDatagramSize,
-              let sender = PeerAddress(socketAddress: envelope.remoteAddress) else { return }
-        continuation.yield(Datagram(bytes: Array(envelope.data.readableBytesView), sender: sender))
+              let sender = PeerAddress(socketAddress: envelope.remoteAddress) else {
+            overflowed.withLockedValue { $0 += 1 }
+            return
+        }
+        if case .dropped = continuation.yield(Datagram(bytes: Array(envelope.data.readableBytesView), sender: sender)) {
+            overflowed.withLockedValue { $0 += 1 }
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
