@@ -14,6 +14,7 @@ public actor Session {
     private var torrents: [InfoHash: Torrent] = [:]
     private var server: Channel?
     private var isShutDown = false
+    private var ticker: Task<Void, Never>?
     private var lsd: LocalPeerDiscovery?
     private var lsdTask: Task<Void, Never>?
 
@@ -45,6 +46,7 @@ public actor Session {
             try await session.listen()
             try await dht?.start(host: configuration.listenHost, preferredPort: session.listenPort)
             if configuration.localPeerDiscovery { await session.startLocalPeerDiscovery() }
+            await session.startTicker()
             try await session.resume()
         } catch {
             await session.shutdown()
@@ -73,6 +75,28 @@ public actor Session {
         context.listenPort.withLockedValue { $0 = channel.localAddress?.port ?? 0 }
         context.logger.info("listening for peers on \(context.configuration.listenHost):\(listenPort)")
     }
+
+    /// One ticker for every torrent: each second it ticks the torrents whose next tick is due
+    /// (see ``Torrent/tick()``), reading their schedules without entering them.
+    private func startTicker() {
+        ticker = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                guard let due = await self?.dueTorrents() else { return }
+                await withDiscardingTaskGroup { group in
+                    for torrent in due { group.addTask { await torrent.tick() } }
+                }
+            }
+        }
+    }
+
+    private func dueTorrents() -> [Torrent] {
+        let now = ContinuousClock.now
+        return torrents.values.filter { $0.nextTick.withLockedValue { $0 } <= now }
+    }
+
+    /// Changes whenever any torrent's published status changes.
+    public nonisolated var statusGeneration: Int { context.statusGeneration.withLockedValue { $0 } }
 
     /// Joins the LSD multicast group and announces our torrents on its schedule. A port that
     /// cannot be bound leaves LSD off with a log line; it is no reason not to run.
@@ -182,6 +206,7 @@ public actor Session {
             return existing
         }
         torrents[torrent.infoHash] = torrent
+        context.statusGeneration.withLockedValue { $0 += 1 }
         await torrent.start()
         return torrent
     }
@@ -261,6 +286,7 @@ public actor Session {
     /// Stops a torrent and forgets it; `deleteFiles` also removes what it downloaded.
     public func remove(_ infoHash: InfoHash, deleteFiles: Bool) async throws {
         guard let torrent = torrents.removeValue(forKey: infoHash) else { return }
+        context.statusGeneration.withLockedValue { $0 += 1 }
         await torrent.stop(reason: "removed")
         try await context.store.remove(infoHash)
         if deleteFiles, let info = await torrent.torrentInfo {
@@ -274,6 +300,7 @@ public actor Session {
     public func shutdown() async {
         guard !isShutDown else { return }
         isShutDown = true
+        ticker?.cancel()
         for torrent in torrents.values { await torrent.stop(reason: "shutting down") }
         torrents = [:]
         await context.dht?.shutdown()

@@ -15,6 +15,9 @@ final class SessionContext: Sendable {
     let logger: Logger
     /// Our listening port, once bound (0 before).
     let listenPort = NIOLockedValueBox(0)
+    /// Bumped whenever a torrent's published status changes, so a status writer can tell
+    /// that nothing did without looking at every torrent.
+    let statusGeneration = NIOLockedValueBox(0)
     /// The DHT node, when the configuration asks for one.
     let dht: DHTNode?
 

@@ -101,6 +101,7 @@ extension Torrent {
 
     /// Accepts a handshaken connection as a peer, or refuses it (nil).
     func attach(link: PeerLink, handshake: Handshake, outgoing: Bool, source: PeerSource) -> PeerKey? {
+        wake()
         if outgoing { connecting.remove(link.remote) }
         guard !isStopped else { return nil }
         guard handshake.infoHash == infoHash else {

@@ -21,7 +21,18 @@ extension Torrent {
         guard let dht = context.dht, !(info?.isPrivate ?? false), !dhtState.isAnnouncing,
               let next = dhtState.nextAnnounce, now >= next else { return }
         let port = UInt16(clamping: context.listenPort.withLockedValue { $0 })
-        guard port > 0, dht.reserveAnnounceSlot() else { return }
+        guard port > 0 else { return }
+        if dht.isAlone {
+            // Nobody to announce to: look again later, without starting a lookup.
+            dhtState.emptyRounds += 1
+            dhtState.nextAnnounce = now + Self.jittered(seconds: min(5 << min(dhtState.emptyRounds - 1, 6), 300))
+            return
+        }
+        guard dht.reserveAnnounceSlot() else {
+            // Thousands of torrents take turns; each tries again in a few seconds.
+            dhtState.nextAnnounce = now + Self.jittered(seconds: 3)
+            return
+        }
         dhtState.isAnnouncing = true
         let infoHash = self.infoHash
         // The task holds the torrent only until the announce ends, which is bounded in time.
@@ -40,7 +51,7 @@ extension Torrent {
         guard !isStopped, let dht = context.dht else { return }
         if result.announcedTo == 0 {
             dhtState.emptyRounds += 1
-            dhtState.nextAnnounce = .now + .seconds(min(5 << min(dhtState.emptyRounds - 1, 6), 300))
+            dhtState.nextAnnounce = .now + Self.jittered(seconds: min(5 << min(dhtState.emptyRounds - 1, 6), 300))
         } else if info == nil && peers.isEmpty {
             dhtState.emptyRounds = 0
             dhtState.fruitlessRounds += 1
@@ -50,5 +61,11 @@ extension Torrent {
             dhtState.fruitlessRounds = 0
             dhtState.nextAnnounce = .now + dht.settings.announceInterval
         }
+    }
+
+    /// `seconds` plus up to a fifth more at random, so that torrents started together do
+    /// not stay in step.
+    static func jittered(seconds: Int) -> Duration {
+        .milliseconds(seconds * 1000 + Int.random(in: 0...(seconds * 200)))
     }
 }

@@ -1,10 +1,26 @@
 import PeerProtocol
 import TorrentModel
 
-/// The once-a-second housekeeping of a torrent.
+/// The housekeeping of a torrent: once a second while it has peers, readers or work in
+/// hand; an idle one (no peers, nobody waiting, nothing to dial) only when its tracker or
+/// DHT announce is due, and at least every two minutes. Whatever gives an idle torrent
+/// work (a peer, a reader, an address to dial) wakes it (``wake()``).
 extension Torrent {
+    static let idleTickInterval: Duration = .seconds(120)
+
+    /// Asks the session's ticker for a tick within the second: something happened.
+    func wake() {
+        nextTick.withLockedValue { $0 = min($0, .now + .seconds(1)) }
+    }
+
+    var isBusy: Bool {
+        !peers.isEmpty || !connecting.isEmpty || !candidates.isEmpty || info == nil || !pieceWaiters.isEmpty
+            || !metadataWaiters.isEmpty || !completionWaiters.isEmpty || trackerState.isAnnouncing || dhtState.isAnnouncing
+    }
+
     func tick() {
         guard !isStopped else { return }
+        defer { scheduleNextTick() }
         let now = ContinuousClock.now
         for key in Array(peers.keys) {
             guard var peer = peers[key] else { continue }
@@ -46,5 +62,28 @@ extension Torrent {
         connectToCandidates()
         trackerTick(now: now)
         dhtTick(now: now)
+    }
+
+    private func scheduleNextTick() {
+        let now = ContinuousClock.now
+        var next = now + .seconds(1)
+        if !isBusy {
+            next = now + Self.idleTickInterval
+            if let tracker = trackerState.nextAnnounce { next = min(next, max(tracker, now + .seconds(1))) }
+            if context.dht != nil, let dht = dhtState.nextAnnounce { next = min(next, max(dht, now + .seconds(1))) }
+        }
+        nextTick.withLockedValue { $0 = next }
+        publishStatus()
+    }
+
+    /// Publishes the status if it changed, and tells the session something did.
+    func publishStatus() {
+        let current = status
+        let changed = publishedStatus.withLockedValue { published in
+            guard published != current else { return false }
+            published = current
+            return true
+        }
+        if changed { context.statusGeneration.withLockedValue { $0 += 1 } }
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import PeerProtocol
 import TorrentModel
@@ -60,7 +61,11 @@ public actor Torrent {
     public internal(set) var recheckedPieces = 0
     public internal(set) var lastError: String?
     var isStopped = false
-    var tickTask: Task<Void, Never>?
+    /// When the session's ticker should next call ``tick()``: read without entering the
+    /// actor, so thousands of idle torrents cost the ticker a lock each, not a task switch.
+    nonisolated let nextTick = NIOLockedValueBox(ContinuousClock.now)
+    /// The status as of the last tick, for readers that must not wait on the actor.
+    nonisolated let publishedStatus = NIOLockedValueBox<TorrentStatus?>(nil)
     var lastChokeRound: ContinuousClock.Instant = .now
     var lastOptimistic: ContinuousClock.Instant = .now
     var optimisticPeer: PeerKey?
@@ -83,14 +88,6 @@ public actor Torrent {
     // MARK: lifecycle
 
     func start() {
-        guard tickTask == nil else { return }
-        tickTask = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                guard let self else { return }
-                await self.tick()
-            }
-        }
         connectToCandidates()
         startTrackers()
         dhtTick(now: .now)
@@ -100,7 +97,6 @@ public actor Torrent {
     func stop(reason: String) async {
         guard !isStopped else { return }
         isStopped = true
-        tickTask?.cancel()
         for peer in peers.values { peer.link.close() }
         peers = [:]
         storage?.close()
@@ -154,6 +150,7 @@ public actor Torrent {
     }
 
     func nextWaiter() -> Int {
+        wake()
         nextWaiterID += 1
         return nextWaiterID
     }
@@ -166,6 +163,10 @@ public actor Torrent {
     public var peerCount: Int { peers.count }
     public var isComplete: Bool { picker?.isComplete ?? false }
     public var verifiedPieceCount: Int { picker?.have.setCount ?? 0 }
+
+    /// The status as of the torrent's last tick (nil before its first), read without
+    /// waiting on the torrent.
+    public nonisolated var latestStatus: TorrentStatus? { publishedStatus.withLockedValue { $0 } }
 
     public var status: TorrentStatus {
         TorrentStatus(infoHash: infoHash, name: name, hasMetadata: info != nil,
@@ -204,12 +205,14 @@ public actor Torrent {
         guard candidates[address] == nil, everConnected[address] == nil, candidates.count < Self.maxCandidates else { return false }
         candidates[address] = source
         learnedCounts[source, default: 0] += 1
+        wake()
         return true
     }
 
     /// Download every piece, or only what readers ask for.
     public func setDownloadWhole(_ whole: Bool) {
         downloadWhole = whole
+        wake()
         guard var picker else { return }
         for piece in 0..<picker.pieceCount where !picker.have[piece] {
             if whole { picker.raisePriority(PiecePicker.normal, of: piece) }
@@ -234,7 +237,7 @@ public enum TorrentError: Error, CustomStringConvertible, Sendable {
 }
 
 /// A snapshot of a torrent for `memofs status` and tests.
-public struct TorrentStatus: Sendable {
+public struct TorrentStatus: Sendable, Equatable {
     public let infoHash: InfoHash
     public let name: String
     public let hasMetadata: Bool

@@ -75,11 +75,19 @@ public struct DirectoryEntry: Sendable, Equatable {
     public var name: String
     public var inode: UInt64
     public var kind: FileAttributes.Kind
+    /// The entry's attributes when the listing knows them: the kernel then gets them with
+    /// the listing (readdirplus) and `ls -l` needs no lookup per name.
+    public var entry: Entry?
 
-    public init(name: String, inode: UInt64, kind: FileAttributes.Kind) {
+    public init(name: String, inode: UInt64, kind: FileAttributes.Kind, entry: Entry? = nil) {
         self.name = name
         self.inode = inode
         self.kind = kind
+        self.entry = entry
+    }
+
+    public static func == (lhs: DirectoryEntry, rhs: DirectoryEntry) -> Bool {
+        lhs.name == rhs.name && lhs.inode == rhs.inode && lhs.kind == rhs.kind
     }
 }
 

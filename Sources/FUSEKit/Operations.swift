@@ -77,6 +77,41 @@ func makeOperations() -> fuse_lowlevel_ops {
         }
         buffer.withUnsafeBufferPointer { _ = fuse_reply_buf(req, $0.baseAddress, used) }
     }
+    ops.readdirplus = { req, inode, size, offset, fileInfo in
+        let mount = FUSEMount.from(req)
+        guard let entries = mount.directories.entries(fileInfo!.pointee.fh) else {
+            fuse_reply_err(req, EBADF)
+            return
+        }
+        // The same offsets as readdir. An entry without attributes goes with inode 0 in its
+        // entry parameter, which tells the kernel to look it up when needed.
+        var buffer = [CChar](repeating: 0, count: size)
+        var used = 0
+        var index = Int(offset)
+        let all = [DirectoryEntry(name: ".", inode: inode, kind: .directory), DirectoryEntry(name: "..", inode: 1, kind: .directory)]
+            + entries
+        while index < all.count {
+            let item = all[index]
+            var param = item.entry?.parameter ?? fuse_entry_param()
+            if item.entry == nil {
+                param.attr.st_ino = UInt(item.inode)
+                param.attr.st_mode = item.kind == .directory ? S_IFDIR : S_IFREG
+            }
+            let needed = buffer.withUnsafeMutableBufferPointer { pointer in
+                fuse_add_direntry_plus(req, pointer.baseAddress! + used, size - used, item.name, &param, off_t(index + 1))
+            }
+            if used + needed > size { break }
+            used += needed
+            index += 1
+        }
+        buffer.withUnsafeBufferPointer { _ = fuse_reply_buf(req, $0.baseAddress, used) }
+    }
+    ops.`init` = { (_: UnsafeMutableRawPointer?, connection: UnsafeMutablePointer<fuse_conn_info>?) in
+        // Every listing with its attributes, not only the first page (the kernel's "auto"
+        // mode): `ls -l` of a folder of thousands then costs no lookup per name.
+        guard let connection else { return }
+        connection.pointee.want &= ~UInt32(FUSE_CAP_READDIRPLUS_AUTO)
+    }
     ops.releasedir = { req, _, fileInfo in
         FUSEMount.from(req).directories.drop(fileInfo!.pointee.fh)
         fuse_reply_err(req, 0)
@@ -152,6 +187,14 @@ func makeOperations() -> fuse_lowlevel_ops {
     }
     ops.getxattr = { req, inode, name, size in
         let name = String(cString: name!)
+        // Only user.* attributes exist here: no ACLs, no security labels. Say so at once on
+        // this thread (EOPNOTSUPP, not ENODATA): `ls -l` then stops asking every file for
+        // security.selinux and system.posix_acl_access, as it does on any file system
+        // without them.
+        guard name.hasPrefix("user.") else {
+            fuse_reply_err(req, EOPNOTSUPP)
+            return
+        }
         FUSEMount.respond(req) { fs in try await fs.extendedAttribute(of: inode, name: name) } reply: { req, value in
             if size == 0 { return fuse_reply_xattr(req, value.count) }
             guard value.count <= size else { return fuse_reply_err(req, ERANGE) }

@@ -17,17 +17,23 @@ public actor MemoTree {
     let mountedAt = timespec(tv_sec: time(nil), tv_nsec: 0)
 
     var inodes = InodeTable()
-    var recordings: [String: Recording] = [:]
+    var recordings: [String: Recording] = [:] { didSet { treeGeneration &+= 1 } }
+    /// Bumped by every change to what the status report shows of the tree itself.
+    var treeGeneration = 0
     var handles: [UInt64: OpenHandle] = [:]
     var nextHandle: UInt64 = 1
     /// Files of multi-file torrents that `rm` removed from view (the torrent goes with its folder).
     var hidden: Set<Node> = []
     /// `.torrent` files being written into `shared/`.
     var droppedNames: Set<String> = []
-    public internal(set) var lastAddError: String?
+    public internal(set) var lastAddError: String? { didSet { treeGeneration &+= 1 } }
     var statusTask: Task<Void, Never>?
+    /// The report last written (its time zeroed), to skip writing an unchanged one, and
+    /// what it was built from, to skip even building it when nothing changed.
+    var lastStatusReport: StatusReport?
+    var lastStatusInputs: [Int]?
     /// Where the tree is mounted, for the status report.
-    public var mountpoint: String?
+    public var mountpoint: String? { didSet { treeGeneration &+= 1 } }
 
     public func setMountpoint(_ path: String) { mountpoint = path }
 
@@ -224,9 +230,9 @@ public actor MemoTree {
             var entries: [DirectoryEntry] = []
             for name in try localFileNames().sorted() {
                 if recordings[name] == nil { recordings[name] = Recording() }
-                entries.append(DirectoryEntry(name: name, inode: inodes.inode(for: .recording(name)), kind: .file))
+                entries.append(await listed(name, .recording(name)))
                 if recordings[name]?.torrent != nil && recordings[name]?.sharing == nil {
-                    entries.append(DirectoryEntry(name: name + ".magnet", inode: inodes.inode(for: .sidecar(name)), kind: .file))
+                    entries.append(await listed(name + ".magnet", .sidecar(name)))
                 }
             }
             return entries
@@ -235,7 +241,7 @@ public actor MemoTree {
             for (name, torrent, info) in await sharedTorrents() {
                 let child: Node = info.isSingleFile ? .torrentFile(torrent.infoHash, 0) : .torrentFolder(torrent.infoHash, [])
                 if hidden.contains(child) { continue }
-                entries.append(DirectoryEntry(name: name, inode: inodes.inode(for: child), kind: info.isSingleFile ? .file : .directory))
+                entries.append(await listed(name, child))
             }
             return entries
         case .torrentFolder(let hash, let path):
@@ -249,12 +255,20 @@ public actor MemoTree {
                 guard seen.insert(name).inserted else { continue }
                 let child: Node = relative.count == path.count + 1 ? .torrentFile(hash, index) : .torrentFolder(hash, path + [name])
                 if hidden.contains(child) || (isFolder(child) && folderIsEmpty(child, info: info)) { continue }
-                entries.append(DirectoryEntry(name: name, inode: inodes.inode(for: child), kind: isFolder(child) ? .directory : .file))
+                entries.append(await listed(name, child))
             }
             return entries
         default:
             throw FUSEError.notDirectory
         }
+    }
+
+    /// A listing's entry with the attributes a lookup would give, so the kernel gets them
+    /// with the listing; without them (the file vanished meanwhile) when they cannot be had.
+    func listed(_ name: String, _ node: Node) async -> DirectoryEntry {
+        let inode = inodes.inode(for: node)
+        let entry = (try? await attributes(of: inode, node: node)).map { Entry(attributes: $0, timeout: entryTimeout(node)) }
+        return DirectoryEntry(name: name, inode: inode, kind: isFolder(node) ? .directory : .file, entry: entry)
     }
 
     func isFolder(_ node: Node) -> Bool {

@@ -2,8 +2,8 @@ import Engine
 import Foundation
 
 /// What `memofs status` prints, written by the daemon to `<data>/status.json` every second.
-public struct StatusReport: Codable, Sendable {
-    public struct Item: Codable, Sendable {
+public struct StatusReport: Codable, Sendable, Equatable {
+    public struct Item: Codable, Sendable, Equatable {
         public var kind: String          // "recording" or "shared"
         public var name: String
         public var infoHash: String?
@@ -36,12 +36,14 @@ extension MemoTree {
             let recording = recordings[name]!
             var item = StatusReport.Item(kind: "recording", name: name, infoHash: nil, state: "not shared", size: 0,
                                          progress: 0, peers: 0, downloadRate: 0, uploadRate: 0, error: recording.lastError)
-            var info = stat()
-            if stat(localPath(name), &info) == 0 { item.size = Int64(info.st_size) }
             if recording.sharing != nil || recording.writers > 0 {
+                var info = stat()
+                if stat(localPath(name), &info) == 0 { item.size = Int64(info.st_size) }
                 item.state = recording.writers > 0 ? "being written" : "hashing"
             } else if let torrent = recording.torrent {
-                let status = await torrent.status
+                // A seeded recording is as long as its torrent; its status as of its last tick.
+                let status = if let latest = torrent.latestStatus { latest } else { await torrent.status }
+                item.size = status.totalLength
                 item.infoHash = status.infoHash.hex
                 item.state = "seeding"
                 item.progress = status.progress
@@ -56,7 +58,7 @@ extension MemoTree {
             items.append(item)
         }
         for torrent in await session.allTorrents where torrent.root != configuration.localFolder {
-            let status = await torrent.status
+            let status = if let latest = torrent.latestStatus { latest } else { await torrent.status }
             let state = !status.hasMetadata ? "waiting for metadata" : status.progress >= 1 ? "complete" : "downloading"
             items.append(StatusReport.Item(kind: "shared", name: status.name, infoHash: status.infoHash.hex, state: state,
                                            size: status.totalLength, progress: status.progress, peers: status.peers,
@@ -71,7 +73,23 @@ extension MemoTree {
 
     /// Writes the report atomically (a temporary file renamed over the old one).
     func writeStatus() async {
-        let report = await statusReport()
+        let inputs = [session.statusGeneration, treeGeneration, session.dht?.nodeCount ?? -1]
+        if inputs == lastStatusInputs {
+            utimensat(AT_FDCWD, configuration.statusFile, nil, 0)
+            return
+        }
+        lastStatusInputs = inputs
+        var report = await statusReport()
+        // Unchanged apart from the time: only the file's mtime moves, which `memofs status`
+        // reads as the time of the report. With thousands of recordings this keeps an idle
+        // daemon from encoding megabytes of JSON every second.
+        report.updated = 0
+        if report == lastStatusReport {
+            utimensat(AT_FDCWD, configuration.statusFile, nil, 0)
+            return
+        }
+        lastStatusReport = report
+        report.updated = Date().timeIntervalSince1970
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase

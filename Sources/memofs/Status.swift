@@ -22,7 +22,10 @@ struct Status: AsyncParsableCommand {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let report = try decoder.decode(StatusReport.self, from: bytes)
-        let age = Date().timeIntervalSince1970 - report.updated
+        // The daemon rewrites the report when something changed and touches it every second.
+        let touched = ((try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date)?
+            .timeIntervalSince1970 ?? 0
+        let age = Date().timeIntervalSince1970 - max(report.updated, touched)
         print("memofs on \(report.mountpoint ?? "?"), peers on port \(report.peerPort)"
               + (age > 10 ? " — last update \(Int(age)) s ago: is it still running?" : ""))
         print(report.dhtNodes.map { "DHT: \($0) nodes" } ?? "DHT: off")

@@ -99,6 +99,7 @@ extension DHTNode {
             logger.info("DHT: joined with \(table.count) nodes")
         }
         bootstrapped = true
+        markBootstrapped()
         wakeBootstrapWaiters()
     }
 

@@ -55,6 +55,7 @@ public actor DHTNode {
     static let maxConcurrentAnnounces = 8
     private let announceSlots = NIOLockedValueBox(0)
     private let nodeCountBox = NIOLockedValueBox(0)
+    private let bootstrappedBox = NIOLockedValueBox(false)
     private let portBox = NIOLockedValueBox(0)
 
     /// Takes an announce slot if one is free; give it back with ``releaseAnnounceSlot()``.
@@ -66,8 +67,18 @@ public actor DHTNode {
         }
     }
 
+    nonisolated func markBootstrapped() {
+        bootstrappedBox.withLockedValue { $0 = true }
+    }
+
     nonisolated func releaseAnnounceSlot() {
         announceSlots.withLockedValue { $0 = max(0, $0 - 1) }
+    }
+
+    /// True once the first bootstrap has ended with no node to talk to: an announce now
+    /// would reach nobody.
+    nonisolated var isAlone: Bool {
+        bootstrappedBox.withLockedValue { $0 } && nodeCountBox.withLockedValue { $0 } == 0
     }
 
     /// How many good or questionable nodes the routing table holds.
