@@ -4,7 +4,9 @@ import TorrentModel
 /// read returns only verified bytes.
 extension Torrent {
     /// Bytes `[offset, offset + length)` of file `fileIndex`, clipped to the file's end.
-    public func read(file fileIndex: Int, offset: Int64, length: Int) async throws -> [UInt8] {
+    /// Bytes of one file. `readahead` (a range of the file) is fetched at high priority after
+    /// the bytes read, never before them: the read's pieces get their deadline first.
+    public func read(file fileIndex: Int, offset: Int64, length: Int, readahead: Range<Int64> = 0..<0) async throws -> [UInt8] {
         let info = try await waitForMetadata()
         guard fileIndex >= 0 && fileIndex < info.files.count else {
             throw TorrentError.outOfRange("file \(fileIndex) of \(info.files.count)")
@@ -13,24 +15,26 @@ extension Torrent {
         guard offset >= 0 else { throw TorrentError.outOfRange("negative offset \(offset)") }
         guard offset < file.length, length > 0 else { return [] }
         let clipped = Int(min(Int64(length), file.length - offset))
-        return try await read(at: file.offset + offset, length: clipped)
+        let ahead = min(readahead.lowerBound, file.length)..<min(readahead.upperBound, file.length)
+        return try await read(at: file.offset + offset, length: clipped,
+                              readahead: (file.offset + ahead.lowerBound)..<(file.offset + ahead.upperBound))
     }
 
     /// Bytes of the torrent's byte stream (all files one after another).
-    public func read(at offset: Int64, length: Int) async throws -> [UInt8] {
+    public func read(at offset: Int64, length: Int, readahead: Range<Int64> = 0..<0) async throws -> [UInt8] {
         let info = try await waitForMetadata()
         guard offset >= 0, length >= 0, offset + Int64(length) <= info.totalLength else {
             throw TorrentError.outOfRange("\(offset)+\(length) of \(info.totalLength) bytes")
         }
         guard length > 0 else { return [] }
-        try await waitForRange(offset..<(offset + Int64(length)))
+        try await waitForRange(offset..<(offset + Int64(length)), readahead: readahead)
         let storage = self.storage!
         return try await context.blocking { try storage.read(at: offset, length: length) }
     }
 
     /// Raises the priority of the pieces under `range`, gives them a deadline, and waits
     /// until every one is verified. Cancelling the caller ends the wait at once.
-    public func waitForRange(_ range: Range<Int64>) async throws {
+    public func waitForRange(_ range: Range<Int64>, readahead: Range<Int64> = 0..<0) async throws {
         let info = try await waitForMetadata()
         guard !range.isEmpty else { return }
         let first = Int(range.lowerBound / Int64(info.pieceLength))
@@ -38,6 +42,11 @@ extension Torrent {
         deadlineOrder += 1
         for piece in first...last where !(picker!.have[piece]) {
             picker!.setDeadline(deadlineOrder, for: piece)
+        }
+        if !readahead.isEmpty, readahead.upperBound <= info.totalLength {
+            let aheadFirst = Int(readahead.lowerBound / Int64(info.pieceLength))
+            let aheadLast = Int((readahead.upperBound - 1) / Int64(info.pieceLength))
+            for piece in aheadFirst...aheadLast { picker!.raisePriority(PiecePicker.high, of: piece) }
         }
         updateInterestAndRequests()
         for piece in first...last {

@@ -111,6 +111,8 @@ func makeOperations() -> fuse_lowlevel_ops {
         // mode): `ls -l` of a folder of thousands then costs no lookup per name.
         guard let connection else { return }
         connection.pointee.want &= ~UInt32(FUSE_CAP_READDIRPLUS_AUTO)
+        connection.pointee.max_write = 1 << 20
+        connection.pointee.max_readahead = 1 << 20
     }
     ops.releasedir = { req, _, fileInfo in
         FUSEMount.from(req).directories.drop(fileInfo!.pointee.fh)

@@ -45,11 +45,13 @@ public final class MemoFileSystem: FileSystem {
             guard count >= 0 else { throw FUSEError(errno) }
             buffer.removeLast(size - count)
             return buffer
-        case .torrent(let torrent, let index):
+        case .torrent(let torrent, let index, let readahead):
             do {
-                guard let readTimeout else { return try await torrent.read(file: index, offset: offset, length: size) }
+                guard let readTimeout else {
+                    return try await torrent.read(file: index, offset: offset, length: size, readahead: readahead)
+                }
                 return try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
-                    group.addTask { try await torrent.read(file: index, offset: offset, length: size) }
+                    group.addTask { try await torrent.read(file: index, offset: offset, length: size, readahead: readahead) }
                     group.addTask {
                         try await Task.sleep(for: readTimeout)
                         return nil

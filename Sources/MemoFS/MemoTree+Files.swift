@@ -54,7 +54,8 @@ extension MemoTree {
     enum ReadPlan {
         case bytes([UInt8])
         case local(Int32)
-        case torrent(Torrent, fileIndex: Int)
+        /// Bytes of a torrent's file, and the range of the file to fetch ahead of them.
+        case torrent(Torrent, fileIndex: Int, readahead: Range<Int64>)
     }
 
     func planRead(handle: UInt64, offset: Int64, size: Int) async throws -> ReadPlan {
@@ -70,10 +71,7 @@ extension MemoTree {
             let file = info.files[index]
             let ahead = head.advance(offset: offset, length: size, fileLength: file.length)
             handles[handle] = .torrentFile(torrent, fileIndex: index, head: head)
-            if !ahead.isEmpty {
-                try? await torrent.prefetch((file.offset + ahead.lowerBound)..<(file.offset + ahead.upperBound))
-            }
-            return .torrent(torrent, fileIndex: index)
+            return .torrent(torrent, fileIndex: index, readahead: ahead)
         case .add, .dropped:
             throw FUSEError.badHandle
         }
