@@ -18,6 +18,8 @@ final class SessionContext: Sendable {
     /// Bumped whenever a torrent's published status changes, so a status writer can tell
     /// that nothing did without looking at every torrent.
     let statusGeneration = NIOLockedValueBox(0)
+    /// Tracker announces running at once, across all torrents.
+    let trackerSlots = AnnounceSlots(limit: 16)
     /// The DHT node, when the configuration asks for one.
     let dht: DHTNode?
 

@@ -22,7 +22,7 @@ extension Torrent {
         }
     }
 
-    private func isOwnAddress(_ address: PeerAddress) -> Bool {
+    func isOwnAddress(_ address: PeerAddress) -> Bool {
         let port = context.listenPort.withLockedValue { $0 }
         guard Int(address.port) == port else { return false }
         let host = context.configuration.listenHost

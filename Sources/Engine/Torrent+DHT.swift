@@ -23,25 +23,24 @@ extension Torrent {
         let port = UInt16(clamping: context.listenPort.withLockedValue { $0 })
         guard port > 0 else { return }
         if dht.isAlone {
-            // Nobody to announce to: look again later, without starting a lookup.
+            // The DHT knows no node at all (offline, or no bootstrap node): look again in a
+            // minute, then less often, without starting a lookup.
             dhtState.emptyRounds += 1
-            dhtState.nextAnnounce = now + Self.jittered(seconds: min(5 << min(dhtState.emptyRounds - 1, 6), 300))
-            return
-        }
-        guard dht.reserveAnnounceSlot() else {
-            // Thousands of torrents take turns; each tries again in a few seconds.
-            dhtState.nextAnnounce = now + Self.jittered(seconds: 3)
+            dhtState.nextAnnounce = now + Self.jittered(seconds: min(60 << min(dhtState.emptyRounds - 1, 3), 300))
             return
         }
         dhtState.isAnnouncing = true
         let infoHash = self.infoHash
-        // The task holds the torrent only until the announce ends, which is bounded in time.
+        // The task holds the torrent until the announce ends: it waits its turn for a slot
+        // (thousands of torrents take turns), then the lookup is bounded in time.
         Task {
+            await dht.announceSlots.acquire()
             let result = await dht.announce(infoHash, port: port) { peers in
                 await self.addPeers(peers, source: .dht)
             }
-            dht.releaseAnnounceSlot()
+            dht.announceSlots.release()
             self.dhtAnnounceFinished(result)
+            self.scheduleNextTick()
         }
     }
 

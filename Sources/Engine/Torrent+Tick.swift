@@ -15,7 +15,7 @@ extension Torrent {
 
     var isBusy: Bool {
         !peers.isEmpty || !connecting.isEmpty || !candidates.isEmpty || info == nil || !pieceWaiters.isEmpty
-            || !metadataWaiters.isEmpty || !completionWaiters.isEmpty || trackerState.isAnnouncing || dhtState.isAnnouncing
+            || !metadataWaiters.isEmpty || !completionWaiters.isEmpty
     }
 
     func tick() {
@@ -64,7 +64,9 @@ extension Torrent {
         dhtTick(now: now)
     }
 
-    private func scheduleNextTick() {
+    /// Sets when the next tick is due; also called when an announce ends, since its
+    /// result (a retry time, new peers) may want a tick sooner.
+    func scheduleNextTick() {
         let now = ContinuousClock.now
         var next = now + .seconds(1)
         if !isBusy {

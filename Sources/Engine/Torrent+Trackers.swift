@@ -9,6 +9,8 @@ enum TrackerAnnouncer {
         var tiers: TrackerTiers?
         var nextAnnounce: ContinuousClock.Instant?
         var isAnnouncing = false
+        /// Waiting for one of the session's announce slots.
+        var isQueued = false
         var sentStarted = false
         var lastWorking: String?
         var udpConnections: [String: UDPTrackerConnection] = [:]
@@ -37,8 +39,16 @@ extension Torrent {
     }
 
     func trackerTick(now: ContinuousClock.Instant) {
-        guard !trackerState.isAnnouncing, let next = trackerState.nextAnnounce, now >= next else { return }
-        Task { await announce(trackerState.pendingEvent ?? (trackerState.sentStarted ? .none : .started)) }
+        guard !trackerState.isAnnouncing, !trackerState.isQueued, let next = trackerState.nextAnnounce, now >= next else { return }
+        trackerState.isQueued = true
+        let slots = context.trackerSlots
+        Task {
+            await slots.acquire()
+            trackerState.isQueued = false
+            await announce(trackerState.pendingEvent ?? (trackerState.sentStarted ? .none : .started))
+            slots.release()
+            scheduleNextTick()
+        }
     }
 
     func announceCompleted() {

@@ -202,7 +202,9 @@ public actor Torrent {
     /// whether it was new.
     @discardableResult
     func learn(_ address: PeerAddress, from source: PeerSource) -> Bool {
-        guard candidates[address] == nil, everConnected[address] == nil, candidates.count < Self.maxCandidates else { return false }
+        // Trackers and the DHT hand us our own address back; it is not a peer to try.
+        guard candidates[address] == nil, everConnected[address] == nil, candidates.count < Self.maxCandidates,
+              !isOwnAddress(address) else { return false }
         candidates[address] = source
         learnedCounts[source, default: 0] += 1
         wake()

@@ -52,28 +52,15 @@ public actor DHTNode {
     public private(set) var droppedDatagrams = 0
     /// Announces (lookups) running at once; the rest of the torrents wait for a slot, so
     /// thousands of recordings starting together do not start thousands of lookups.
-    static let maxConcurrentAnnounces = 8
-    private let announceSlots = NIOLockedValueBox(0)
+    nonisolated let announceSlots = AnnounceSlots(limit: 8)
     private let nodeCountBox = NIOLockedValueBox(0)
     private let bootstrappedBox = NIOLockedValueBox(false)
     private let portBox = NIOLockedValueBox(0)
-
-    /// Takes an announce slot if one is free; give it back with ``releaseAnnounceSlot()``.
-    nonisolated func reserveAnnounceSlot() -> Bool {
-        announceSlots.withLockedValue { used in
-            guard used < Self.maxConcurrentAnnounces else { return false }
-            used += 1
-            return true
-        }
-    }
 
     nonisolated func markBootstrapped() {
         bootstrappedBox.withLockedValue { $0 = true }
     }
 
-    nonisolated func releaseAnnounceSlot() {
-        announceSlots.withLockedValue { $0 = max(0, $0 - 1) }
-    }
 
     /// True once the first bootstrap has ended with no node to talk to: an announce now
     /// would reach nobody.
