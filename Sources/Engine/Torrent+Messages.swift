@@ -201,6 +201,15 @@ extension Torrent {
         case .accepted(let complete, let cancelFrom):
             peers[key]!.lastBlockAt = .now
             peers[key]!.snubbed = false
+            // Slow start: one more request in flight for every block that arrives while the
+            // pipeline is full, so the depth doubles each round trip until it meets the
+            // peer's reqq; the once-a-second rate estimate alone ramps up far too slowly for
+            // a transfer that is over in a second.
+            let cap = min(peers[key]!.extensions?.requestQueueLength ?? 250, 1000)
+            if peers[key]!.queueDepth < cap,
+               picker.outstandingRequests(of: key).count * 2 >= peers[key]!.queueDepth {
+                peers[key]!.queueDepth += 1
+            }
             peers[key]!.downloadedThisTick += data.count
             peers[key]!.downloadedTotal += Int64(data.count)
             downloadedBytes += Int64(data.count)

@@ -27,12 +27,15 @@ extension Torrent {
             // Smoothed rates: a quarter of the new second, three quarters of the past.
             peer.downloadRate = peer.downloadRate * 0.75 + Double(peer.downloadedThisTick) * 0.25
             peer.uploadRate = peer.uploadRate * 0.75 + Double(peer.uploadedThisTick) * 0.25
+            let delivered = peer.downloadedThisTick > 0
             peer.downloadedThisTick = 0
             peer.uploadedThisTick = 0
-            // Keep about two seconds of the peer's rate in flight, as libtorrent does.
+            // Keep about two seconds of the peer's rate in flight, as libtorrent does; while the
+            // peer keeps delivering, the depth its blocks grew (see receivedBlock) is kept.
             let wanted = Int(peer.downloadRate * 2 / Double(PiecePicker.blockSize))
             let cap = min(peer.extensions?.requestQueueLength ?? 250, 1000)
-            peer.queueDepth = min(max(32, wanted), max(1, cap))
+            let grown = delivered ? peer.queueDepth : 0
+            peer.queueDepth = min(max(32, wanted, grown), max(1, cap))
             peers[key] = peer
 
             let outstanding = picker?.outstandingRequests(of: key).count ?? 0
