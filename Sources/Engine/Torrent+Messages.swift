@@ -202,7 +202,7 @@ extension Torrent {
             peers[key]!.lastBlockAt = .now
             peers[key]!.snubbed = false
             // Slow start: one more request in flight for every block that arrives while the
-            // pipeline is full, so the depth doubles each round trip until it meets the
+            // pipeline is at least half full, so the depth doubles each round trip until it meets the
             // peer's reqq; the once-a-second rate estimate alone ramps up far too slowly for
             // a transfer that is over in a second.
             let cap = min(peers[key]!.extensions?.requestQueueLength ?? 250, 1000)
