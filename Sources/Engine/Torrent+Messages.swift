@@ -76,7 +76,7 @@ extension Torrent {
         guard !peers[key]!.bitfield![piece] else { return }
         peers[key]!.bitfield![piece] = true
         picker?.peerHas(piece: piece)
-        if picker?.wants(piece) == true { setInterested(true, in: key) }
+        if picker?.wants(piece) == true || (openReaders > 0 && picker?.have[piece] == false) { setInterested(true, in: key) }
     }
 
     private func receivedBitfield(_ bytes: [UInt8], from key: PeerKey) {
@@ -102,7 +102,7 @@ extension Torrent {
         if let old = peers[key]!.bitfield { picker?.peerLeft(key, had: old) }
         peers[key]!.bitfield = bitfield
         picker?.peerHas(bitfield)
-        if let picker { setInterested(picker.isInterested(in: bitfield), in: key) }
+        setInterested(wantsSomething(from: bitfield), in: key)
     }
 
     /// Applies what a peer announced before the metadata arrived.
@@ -126,6 +126,18 @@ extension Torrent {
 
     // MARK: interest and requests
 
+    /// Whether to be interested in a peer with `bitfield`: it has a piece the picker wants,
+    /// or, while a reader has one of our files open, any piece we lack. Staying interested
+    /// between a reader's reads keeps us unchoked, so the next random read does not first
+    /// wait a round trip for `interested` and `unchoke`.
+    func wantsSomething(from bitfield: Bitfield) -> Bool {
+        guard let picker else { return false }
+        if picker.isInterested(in: bitfield) { return true }
+        guard openReaders > 0 else { return false }
+        for piece in 0..<min(bitfield.count, picker.pieceCount) where bitfield[piece] && !picker.have[piece] { return true }
+        return false
+    }
+
     func setInterested(_ interested: Bool, in key: PeerKey) {
         guard let peer = peers[key], peer.amInterested != interested else { return }
         peers[key]!.amInterested = interested
@@ -140,10 +152,10 @@ extension Torrent {
 
     /// Re-evaluates interest in every peer and asks each for more blocks.
     func updateInterestAndRequests() {
-        guard let picker else { return }
+        guard picker != nil else { return }
         for key in Array(peers.keys) {
             guard let bitfield = peers[key]?.bitfield else { continue }
-            setInterested(picker.isInterested(in: bitfield), in: key)
+            setInterested(wantsSomething(from: bitfield), in: key)
             requestMore(from: key)
         }
     }
@@ -165,7 +177,7 @@ extension Torrent {
         let blocks = picker.pick(for: key, peerHas: usable, count: room)
         self.picker = picker
         guard !blocks.isEmpty else {
-            if outstanding == 0 && !picker.isInterested(in: bitfield) { setInterested(false, in: key) }
+            if outstanding == 0 && !wantsSomething(from: bitfield) { setInterested(false, in: key) }
             return
         }
         // The snub clock starts when there is something to wait for, not at the last block.

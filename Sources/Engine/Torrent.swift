@@ -38,6 +38,8 @@ public actor Torrent {
     var bannedHosts: Set<String> = []
     var everConnected: [PeerAddress: PeerSource] = [:]
     var pexLearned: Set<PeerAddress> = []
+    /// Files of this torrent open for reading (see ``readerOpened()``).
+    var openReaders = 0
     /// How many distinct addresses each source told us of, for `memofs status`.
     var learnedCounts: [PeerSource: Int] = [:]
     var nextPeerNumber = 0
@@ -209,6 +211,18 @@ public actor Torrent {
         learnedCounts[source, default: 0] += 1
         wake()
         return true
+    }
+
+    /// A reader opened one of the torrent's files: until it closes it, peers with pieces we
+    /// lack stay interesting, so its reads need no `interested`/`unchoke` round trip first.
+    public func readerOpened() {
+        openReaders += 1
+        if openReaders == 1 { updateInterestAndRequests() }
+    }
+
+    public func readerClosed() {
+        openReaders = max(0, openReaders - 1)
+        if openReaders == 0 { updateInterestAndRequests() }
     }
 
     /// Download every piece, or only what readers ask for.

@@ -41,6 +41,7 @@ extension MemoTree {
             // wait uninterruptibly, and Ctrl-C must end a read that waits for the network.
             // A complete file never changes, so the kernel may cache it across opens.
             let complete = await torrent.isComplete
+            await torrent.readerOpened()
             return OpenedFile(handle: allocateHandle(.torrentFile(torrent, fileIndex: index, head: ReadHead())),
                               directIO: !complete, keepCache: complete)
         case .droppedTorrent:
@@ -136,6 +137,8 @@ extension MemoTree {
             if recordings[name]!.writers == 0 && recordings[name]!.dirty { share(name) }
         case .dropped(let name, _):
             droppedNames.remove(name)
+        case .torrentFile(let torrent, _, _):
+            await torrent.readerClosed()
         default:
             break
         }
