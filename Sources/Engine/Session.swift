@@ -277,6 +277,16 @@ public actor Session {
         }
     }
 
+    /// Records a stopped torrent's files as they are and forgets its pending writes, if it
+    /// wrote any this run (see ``StateStore/settle(_:fileStamps:)``).
+    private func settle(_ torrent: Torrent) async {
+        guard let info = await torrent.torrentInfo,
+              let pending = try? await context.store.pendingPieces(of: torrent.infoHash), !pending.isEmpty else { return }
+        let storage = TorrentStorage(root: torrent.root, info: info)
+        defer { storage.close() }
+        try? await context.store.settle(torrent.infoHash, fileStamps: storage.fileStamps())
+    }
+
     // MARK: finding and removing
 
     public func torrent(_ infoHash: InfoHash) -> Torrent? { torrents[infoHash] }
@@ -301,13 +311,16 @@ public actor Session {
         guard !isShutDown else { return }
         isShutDown = true
         ticker?.cancel()
-        for torrent in torrents.values { await torrent.stop(reason: "shutting down") }
+        let stopped = Array(torrents.values)
+        for torrent in stopped { await torrent.stop(reason: "shutting down") }
         torrents = [:]
         await context.dht?.shutdown()
         lsdTask?.cancel()
         await lsd?.stop()
         try? await server?.close()
+        // Every queued write has run once the pool is down: record the files as they are.
         try? await context.threadPool.shutdownGracefully()
+        for torrent in stopped { await settle(torrent) }
         try? await context.group.shutdownGracefully()
     }
 }

@@ -38,6 +38,9 @@ public final class StateStore: Sendable {
 
     public init(path: String) throws {
         var configuration = Configuration()
+        // Another connection may hold the lock for a moment (the previous session's last
+        // writes, a checkpoint): wait for it rather than fail at once.
+        configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
@@ -126,6 +129,16 @@ public final class StateStore: Sendable {
         }
     }
 
+    /// After a clean stop, when every write has finished: the files' stamps as they are now,
+    /// and no pending piece, so that an edit made before the next start is noticed.
+    public func settle(_ infoHash: InfoHash, fileStamps: [FileStamp?]) async throws {
+        let stamps = try Self.encode(fileStamps)
+        try await database.write { db in
+            try db.execute(sql: "UPDATE torrent SET file_stamps = ? WHERE info_hash = ?", arguments: [stamps, infoHash.hex])
+            try db.execute(sql: "DELETE FROM pending_piece WHERE info_hash = ?", arguments: [infoHash.hex])
+        }
+    }
+
     public func setMetainfo(_ metainfo: [UInt8], for infoHash: InfoHash) async throws {
         try await database.write { db in
             try db.execute(sql: "UPDATE torrent SET metainfo = ? WHERE info_hash = ?",
@@ -137,10 +150,12 @@ public final class StateStore: Sendable {
     public func markVerified(_ pieces: [Int], for infoHash: InfoHash, fileStamps: [FileStamp?]) async throws {
         let stamps = try Self.encode(fileStamps)
         try await database.write { db in
+            // Pending rows stay until the next start: they say which files this run wrote to.
+            // File times are not a reliable order between writes (the kernel may hand a later
+            // write an older, coarse time), so a recorded stamp can trail the file's real one;
+            // such a file is explained by our writes, not by an edit behind our back.
             for piece in pieces {
                 try db.execute(sql: "INSERT OR IGNORE INTO verified_piece (info_hash, piece) VALUES (?, ?)",
-                               arguments: [infoHash.hex, piece])
-                try db.execute(sql: "DELETE FROM pending_piece WHERE info_hash = ? AND piece = ?",
                                arguments: [infoHash.hex, piece])
             }
             try db.execute(sql: "UPDATE torrent SET file_stamps = ? WHERE info_hash = ?", arguments: [stamps, infoHash.hex])

@@ -45,4 +45,32 @@ import TorrentModel
         // Nothing was hashed again: a write cut short by the kill is known from its pending record.
         #expect(done["rechecked"] as? Int == 0)
     }
+
+    /// A download stopped cleanly, then edited behind memofs's back before the next start:
+    /// the edit is noticed (the writes of the last run do not excuse it) and the changed
+    /// piece is fetched again.
+    @Test func anEditAfterACleanStopIsNoticed() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("seed/talk.webm", count: 2 << 20, seed: 33)
+        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/talk.webm", options: .init(pieceLength: 64 << 10))
+        let torrentPath = folder.path + "/talk.torrent"
+        try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: torrentPath))
+        let (seeder, port) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed")
+        defer { seeder.stop() }
+        let magnet = try MagnetLink(parsing: "magnet:?xt=urn:btih:\(metainfo.infoHash.hex)&x.pe=127.0.0.2:\(port)")
+        let configuration = testConfiguration(folder.path + "/memofs")
+        let downloaded = try await withSession(configuration) { session in
+            let torrent = try await session.add(magnet: magnet, downloadWhole: true)
+            try await withTimeout(60, "the download") { try await torrent.waitUntilComplete() }
+            return torrent.root + "/talk.webm"
+        }
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: downloaded))
+        bytes[300_000] ^= 0xff
+        try bytes.write(to: URL(fileURLWithPath: downloaded))
+        try await withSession(configuration) { session in
+            let status = try #require(await session.torrent(metainfo.infoHash)?.status)
+            #expect(status.recheckedPieces == metainfo.info.pieceCount)
+            #expect(status.verifiedPieces == metainfo.info.pieceCount - 1)
+        }
+    }
 }
