@@ -52,59 +52,24 @@ func makeOperations() -> fuse_lowlevel_ops {
         }
     }
     ops.readdir = { req, inode, size, offset, fileInfo in
-        let mount = FUSEMount.from(req)
-        guard let entries = mount.directories.entries(fileInfo!.pointee.fh) else {
-            fuse_reply_err(req, EBADF)
-            return
-        }
-        // Offsets: 1 is after ".", 2 after "..", 2 + n after the n-th entry.
-        var buffer = [CChar](repeating: 0, count: size)
-        var used = 0
-        var index = Int(offset)
-        let all: [(String, UInt64, FileAttributes.Kind)] = [(".", inode, .directory), ("..", 1, .directory)]
-            + entries.map { ($0.name, $0.inode, $0.kind) }
-        while index < all.count {
-            let (name, entryInode, kind) = all[index]
+        replyListing(req, inode: inode, size: size, offset: offset, fileInfo: fileInfo) { item, buffer, room, next in
             var stat = stat()
-            stat.st_ino = UInt(entryInode)
-            stat.st_mode = kind == .directory ? S_IFDIR : S_IFREG
-            let needed = buffer.withUnsafeMutableBufferPointer { pointer in
-                fuse_add_direntry(req, pointer.baseAddress! + used, size - used, name, &stat, off_t(index + 1))
-            }
-            if used + needed > size { break }
-            used += needed
-            index += 1
+            stat.st_ino = UInt(item.inode)
+            stat.st_mode = item.kind == .directory ? S_IFDIR : S_IFREG
+            return fuse_add_direntry(req, buffer, room, item.name, &stat, next)
         }
-        buffer.withUnsafeBufferPointer { _ = fuse_reply_buf(req, $0.baseAddress, used) }
     }
     ops.readdirplus = { req, inode, size, offset, fileInfo in
-        let mount = FUSEMount.from(req)
-        guard let entries = mount.directories.entries(fileInfo!.pointee.fh) else {
-            fuse_reply_err(req, EBADF)
-            return
-        }
-        // The same offsets as readdir. An entry without attributes goes with inode 0 in its
-        // entry parameter, which tells the kernel to look it up when needed.
-        var buffer = [CChar](repeating: 0, count: size)
-        var used = 0
-        var index = Int(offset)
-        let all = [DirectoryEntry(name: ".", inode: inode, kind: .directory), DirectoryEntry(name: "..", inode: 1, kind: .directory)]
-            + entries
-        while index < all.count {
-            let item = all[index]
+        // An entry without attributes goes with inode 0 in its entry parameter, which tells
+        // the kernel to look it up when needed.
+        replyListing(req, inode: inode, size: size, offset: offset, fileInfo: fileInfo) { item, buffer, room, next in
             var param = item.entry?.parameter ?? fuse_entry_param()
             if item.entry == nil {
                 param.attr.st_ino = UInt(item.inode)
                 param.attr.st_mode = item.kind == .directory ? S_IFDIR : S_IFREG
             }
-            let needed = buffer.withUnsafeMutableBufferPointer { pointer in
-                fuse_add_direntry_plus(req, pointer.baseAddress! + used, size - used, item.name, &param, off_t(index + 1))
-            }
-            if used + needed > size { break }
-            used += needed
-            index += 1
+            return fuse_add_direntry_plus(req, buffer, room, item.name, &param, next)
         }
-        buffer.withUnsafeBufferPointer { _ = fuse_reply_buf(req, $0.baseAddress, used) }
     }
     ops.`init` = { (_: UnsafeMutableRawPointer?, connection: UnsafeMutablePointer<fuse_conn_info>?) in
         // Every listing with its attributes, not only the first page (the kernel's "auto"
@@ -287,4 +252,32 @@ extension Entry {
         param.entry_timeout = timeout
         return param
     }
+}
+
+/// One page of an open directory's snapshot for readdir and readdirplus: `.` and `..`,
+/// then the entries, from `offset` on, as many as fit in `size` bytes. Offsets: 1 is
+/// after ".", 2 after "..", 2 + n after the n-th entry. `add` writes one entry at a
+/// buffer position with the room left and returns the bytes it needs (more than the room
+/// when it did not fit, as libfuse's fuse_add_direntry functions do).
+private func replyListing(_ req: fuse_req_t?, inode: fuse_ino_t, size: Int, offset: off_t,
+                          fileInfo: UnsafeMutablePointer<fuse_file_info>?,
+                          add: (DirectoryEntry, UnsafeMutablePointer<CChar>, Int, off_t) -> Int) {
+    guard let entries = FUSEMount.from(req).directories.entries(fileInfo!.pointee.fh) else {
+        fuse_reply_err(req, EBADF)
+        return
+    }
+    let all = [DirectoryEntry(name: ".", inode: inode, kind: .directory), DirectoryEntry(name: "..", inode: 1, kind: .directory)]
+        + entries
+    var buffer = [CChar](repeating: 0, count: size)
+    var used = 0
+    var index = Int(offset)
+    while index < all.count {
+        let needed = buffer.withUnsafeMutableBufferPointer { pointer in
+            add(all[index], pointer.baseAddress! + used, size - used, off_t(index + 1))
+        }
+        if used + needed > size { break }
+        used += needed
+        index += 1
+    }
+    buffer.withUnsafeBufferPointer { _ = fuse_reply_buf(req, $0.baseAddress, used) }
 }
