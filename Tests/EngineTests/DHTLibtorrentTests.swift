@@ -28,10 +28,15 @@ import TorrentModel
             let magnet = "magnet:?xt=urn:btih:\(metainfo.infoHash.hex)\n"
             #expect(try run(["/bin/sh", "-c", "cat > '\(mount.shared)/.add'"], timeout: 10, input: Data(magnet.utf8)).status == 0)
             var read = Data()
-            try await eventually("the file read through the DHT", timeout: 120) {
-                let result = try run(["/bin/cat", mount.shared + "/talk.bin"], timeout: 60)
-                read = result.output
-                return result.status == 0 && result.output.count == content.count
+            do {
+                try await eventually("the file read through the DHT", timeout: 120) {
+                    let result = try run(["/bin/cat", mount.shared + "/talk.bin"], timeout: 60)
+                    read = result.output
+                    return result.status == 0 && result.output.count == content.count
+                }
+            } catch {
+                Issue.record("memofs log: \(mount.daemonLog.suffix(3000))\nlibtorrent: \(seeder.allLines.suffix(5))")
+                throw error
             }
             #expect(Array(read) == content)
             // The status report (rewritten every second) names the DHT and where the peer came from.
