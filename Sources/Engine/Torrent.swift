@@ -41,7 +41,8 @@ public actor Torrent {
     /// Files of this torrent open for reading (see ``readerOpened()``).
     var openReaders = 0
     /// How many distinct addresses each source told us of, for `memofs status`.
-    var learnedCounts: [PeerSource: Int] = [:]
+    /// Bounded per source; a source that names an address we already knew still counts it.
+    var learnedFrom: [PeerSource: Set<PeerAddress>] = [:]
     var nextPeerNumber = 0
 
     var pieceBuffers: [Int: [UInt8]] = [:]
@@ -181,7 +182,7 @@ public actor Torrent {
                       downloadedBytes: downloadedBytes, uploadedBytes: uploadedBytes,
                       wastedBytes: wastedBytes, hashFailures: hashFailures, recheckedPieces: recheckedPieces,
                       peerSources: Dictionary(peers.values.map { ($0.source.rawValue, 1) }, uniquingKeysWith: +),
-                      peersLearned: Dictionary(uniqueKeysWithValues: learnedCounts.map { ($0.key.rawValue, $0.value) }),
+                      peersLearned: Dictionary(uniqueKeysWithValues: learnedFrom.map { ($0.key.rawValue, $0.value.count) }),
                       lastError: lastError)
     }
 
@@ -200,15 +201,16 @@ public actor Torrent {
         connectToCandidates()
     }
 
-    /// Notes an address to try, unless it is known already or the list is full; returns
-    /// whether it was new.
+    /// Notes that `source` told us of `address` (for `memofs status`), and adds it to the
+    /// addresses to try unless it is known already or the list is full; returns whether it
+    /// was new.
     @discardableResult
     func learn(_ address: PeerAddress, from source: PeerSource) -> Bool {
         // Trackers and the DHT hand us our own address back; it is not a peer to try.
-        guard candidates[address] == nil, everConnected[address] == nil, candidates.count < Self.maxCandidates,
-              !isOwnAddress(address) else { return false }
+        guard !isOwnAddress(address) else { return false }
+        if learnedFrom[source, default: []].count < Self.maxCandidates { learnedFrom[source, default: []].insert(address) }
+        guard candidates[address] == nil, everConnected[address] == nil, candidates.count < Self.maxCandidates else { return false }
         candidates[address] = source
-        learnedCounts[source, default: 0] += 1
         wake()
         return true
     }
