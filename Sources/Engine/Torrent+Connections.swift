@@ -16,7 +16,6 @@ extension Torrent {
             if connecting.contains(address) || connectedAddresses.contains(address) { continue }
             if bannedHosts.contains(address.hostText) { continue }
             if let failed = failedAddresses[address], now - failed < .seconds(30) { continue }
-            if isOwnAddress(address) { continue }
             connecting.insert(address)
             Task { await self.dial(address, source: source) }
         }

@@ -12,7 +12,6 @@ enum DHTAnnouncer {
         var isAnnouncing = false
         var emptyRounds = 0
         var fruitlessRounds = 0
-        var lastResult: DHTNode.AnnounceResult?
     }
 }
 
@@ -46,7 +45,6 @@ extension Torrent {
 
     private func dhtAnnounceFinished(_ result: DHTNode.AnnounceResult) {
         dhtState.isAnnouncing = false
-        dhtState.lastResult = result
         guard !isStopped, let dht = context.dht else { return }
         if result.announcedTo == 0 {
             dhtState.emptyRounds += 1

@@ -98,7 +98,6 @@ extension DHTNode {
             bootstrapAttempts = 0
             logger.info("DHT: joined with \(table.count) nodes")
         }
-        bootstrapped = true
         markBootstrapped()
         wakeBootstrapWaiters()
     }

@@ -43,7 +43,6 @@ public actor DHTNode {
     var bootstrapAttempts = 0
     var nextBootstrap: ContinuousClock.Instant? = nil
     var isBootstrapping = false
-    var bootstrapped = false
     var bootstrapWaiters: [CheckedContinuation<Void, Never>] = []
     var lastSaved: ContinuousClock.Instant = .now
     var lastSweep: ContinuousClock.Instant = .now
@@ -57,6 +56,9 @@ public actor DHTNode {
     private let bootstrappedBox = NIOLockedValueBox(false)
     private let portBox = NIOLockedValueBox(0)
 
+    /// Whether the first bootstrap has ended (with or without a node).
+    nonisolated var bootstrapped: Bool { bootstrappedBox.withLockedValue { $0 } }
+
     nonisolated func markBootstrapped() {
         bootstrappedBox.withLockedValue { $0 = true }
     }
@@ -65,7 +67,7 @@ public actor DHTNode {
     /// True once the first bootstrap has ended with no node to talk to: an announce now
     /// would reach nobody.
     nonisolated var isAlone: Bool {
-        bootstrappedBox.withLockedValue { $0 } && nodeCountBox.withLockedValue { $0 } == 0
+        bootstrapped && nodeCountBox.withLockedValue { $0 } == 0
     }
 
     /// How many good or questionable nodes the routing table holds.
