@@ -7,6 +7,7 @@ public final class ChildProcess: @unchecked Sendable {
     public let process = Process()
     private let input = Pipe()
     private let output = Pipe()
+    private let errors = Pipe()
     private let lock = NSLock()
     private var lines: [String] = []
     private var partial = Data()
@@ -25,10 +26,13 @@ public final class ChildProcess: @unchecked Sendable {
         process.environment = confinedEnvironment
         process.standardInput = input
         process.standardOutput = output
-        let errors = Pipe()
         process.standardError = errors
+        // At end of file a handler must remove itself: left armed, it fires again and again,
+        // and libdispatch crashes (in _dispatch_event_loop_drain) once the pipe is closed and
+        // its descriptor reused while still registered.
         output.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil }
             guard let self, !data.isEmpty else { return }
             self.lock.lock()
             self.partial.append(data)
@@ -40,6 +44,7 @@ public final class ChildProcess: @unchecked Sendable {
         }
         errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil }
             guard let self, !data.isEmpty else { return }
             self.lock.lock()
             self.stderrText += String(decoding: data, as: UTF8.self)
@@ -96,7 +101,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// Ends the child: closes stdin, then SIGTERM, then SIGKILL after 3 s. Safe to call twice.
     public func stop() {
         try? input.fileHandleForWriting.close()
-        guard process.isRunning else { return }
+        guard process.isRunning else { return stopReading() }
         let pid = process.processIdentifier
         let deadline = Date().addingTimeInterval(3)
         while process.isRunning && Date() < deadline { usleep(20_000) }
@@ -105,6 +110,13 @@ public final class ChildProcess: @unchecked Sendable {
         while process.isRunning && Date() < killDeadline { usleep(20_000) }
         if process.isRunning { kill(pid, SIGKILL) }
         process.waitUntilExit()
+        stopReading()
+    }
+
+    /// Disarms the output handlers before the pipes can be closed (see init).
+    private func stopReading() {
+        output.fileHandleForReading.readabilityHandler = nil
+        errors.fileHandleForReading.readabilityHandler = nil
     }
 
     /// Ends the child at once with SIGKILL (a crash).
@@ -112,6 +124,7 @@ public final class ChildProcess: @unchecked Sendable {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+        stopReading()
     }
 }
 
