@@ -59,6 +59,7 @@ let package = Package(
         .testTarget(name: "PeerProtocolTests", dependencies: ["PeerProtocol", "TorrentModel", "Bencode", "TestSupport"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TorrentModel", "Bencode", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TorrentModel", "PeerProtocol", "PeerHarness"]),
+        .testTarget(name: "FUSEKitTests", dependencies: ["FUSEKit"]),
         .testTarget(name: "MountTests", dependencies: ["PeerHarness", "TorrentModel"]),
     ],
     swiftLanguageModes: [.v6]

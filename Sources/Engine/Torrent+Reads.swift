@@ -20,6 +20,21 @@ extension Torrent {
                               readahead: (file.offset + ahead.lowerBound)..<(file.offset + ahead.upperBound))
     }
 
+    /// Where file `fileIndex` lies on disk, if every piece under it is verified: its bytes
+    /// are then final, and a reader may be handed the file itself (FUSE passthrough).
+    /// Zero-length files have no pieces and count as verified.
+    public func verifiedFilePath(_ fileIndex: Int) -> String? {
+        guard let info = torrentInfo, let picker, let storage,
+              fileIndex >= 0 && fileIndex < info.files.count else { return nil }
+        let file = info.files[fileIndex]
+        if file.length > 0 {
+            let first = Int(file.offset / Int64(info.pieceLength))
+            let last = Int((file.offset + file.length - 1) / Int64(info.pieceLength))
+            guard (first...last).allSatisfy({ picker.have[$0] }) else { return nil }
+        }
+        return storage.path(of: file)
+    }
+
     /// Bytes of the torrent's byte stream (all files one after another).
     public func read(at offset: Int64, length: Int, readahead: Range<Int64> = 0..<0) async throws -> [UInt8] {
         let info = try await waitForMetadata()

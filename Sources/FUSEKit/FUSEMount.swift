@@ -18,16 +18,29 @@ public final class FUSEMount: @unchecked Sendable {
     /// Set by `unmount()`: new requests fail at once, so nothing waits on a mount that is going.
     let isShuttingDown = NIOLockedValueBox(false)
     private var connectionID: UInt32 = 0
+    let passthrough: Passthrough
 
     enum State { case idle, mounted, running, ended }
 
-    /// - Parameter options: `-o` mount options for the kernel and libfuse (`fsname=…`, `allow_other`, …).
-    public init(fileSystem: FileSystem, mountpoint: String) {
+    /// - Parameter passthrough: hand files the file system gives a backing file for to the
+    ///   kernel (FUSE passthrough), when the kernel offers it.
+    public init(fileSystem: FileSystem, mountpoint: String, passthrough: Bool = true) {
         self.fileSystem = fileSystem
         self.mountpoint = mountpoint
+        self.passthrough = Passthrough(wanted: passthrough)
+    }
+
+    /// Whether the kernel accepted FUSE passthrough for this mount (known once it is serving).
+    public var isPassthroughEnabled: Bool { passthrough.isEnabled }
+    /// Opens served in passthrough so far.
+    public var passthroughOpenCount: Int { passthrough.openedCount }
+    /// Called once the kernel's INIT is answered, with whether passthrough is on. Set before `run()`.
+    public func onNegotiated(_ handler: @escaping @Sendable (_ passthrough: Bool) -> Void) {
+        passthrough.negotiated = handler
     }
 
     /// Creates the session and mounts it. Throws with the reason when the kernel refuses.
+    /// - Parameter options: `-o` mount options for the kernel and libfuse (`fsname=…`, `allow_other`, …).
     public func mount(options: [String] = []) throws {
         let allOptions = ["fsname=memofs", "subtype=memofs", "default_permissions"] + options
         let arguments = ["memofs", "-o", allOptions.joined(separator: ",")]
@@ -44,6 +57,15 @@ public final class FUSEMount: @unchecked Sendable {
             fuse_session_destroy(newSession)
             throw MountError("could not mount \(mountpoint) (is it an existing empty folder, and is /dev/fuse usable?)")
         }
+        // The session's raw I/O goes through `Passthrough`, which negotiates what libfuse 3.14 cannot.
+        var io = Self.passthroughIO()
+        let device = fuse_session_fd(newSession)
+        guard fuse_session_custom_io(newSession, &io, device) == 0 else {
+            fuse_session_unmount(newSession)
+            fuse_session_destroy(newSession)
+            throw MountError("libfuse refused the session's I/O functions")
+        }
+        passthrough.device = device
         session = newSession
         // Never stat the mountpoint here: the kernel would wait for a reply nobody reads yet.
         connectionID = Self.connectionID(of: mountpoint) ?? 0

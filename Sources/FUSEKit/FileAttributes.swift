@@ -100,10 +100,16 @@ public struct OpenedFile: Sendable {
     /// Keep cached pages across opens (content that never changes once verified).
     public var keepCache: Bool
 
-    public init(handle: UInt64, directIO: Bool = false, keepCache: Bool = false) {
+    /// A descriptor of a file on disk holding exactly this file's bytes, for FUSE passthrough:
+    /// reads (and writes, if it is open for writing) then go straight to it in the kernel, and
+    /// `read`/`write` are not called for this handle. The adapter closes it.
+    public var backingFile: Int32?
+
+    public init(handle: UInt64, directIO: Bool = false, keepCache: Bool = false, backingFile: Int32? = nil) {
         self.handle = handle
         self.directIO = directIO
         self.keepCache = keepCache
+        self.backingFile = backingFile
     }
 }
 

@@ -86,11 +86,7 @@ func makeOperations() -> fuse_lowlevel_ops {
     ops.open = { req, inode, fileInfo in
         let info = fileInfo!.pointee
         FUSEMount.respond(req) { fs in try await fs.open(inode, flags: info.flags) } reply: { req, opened in
-            var reply = info
-            reply.fh = opened.handle
-            reply.direct_io = opened.directIO ? 1 : 0
-            reply.keep_cache = opened.keepCache ? 1 : 0
-            return fuse_reply_open(req, &reply)
+            FUSEMount.from(req).replyOpen(req, inode: inode, info, opened)
         }
     }
     ops.read = { req, inode, size, offset, fileInfo in
@@ -112,6 +108,7 @@ func makeOperations() -> fuse_lowlevel_ops {
     }
     ops.release = { req, inode, fileInfo in
         let handle = fileInfo!.pointee.fh
+        FUSEMount.from(req).passthrough.released(inode: inode, handle: handle)
         FUSEMount.respond(req, duringShutdown: true) { fs in await fs.release(inode, handle: handle) } reply: { req, _ in fuse_reply_err(req, 0) }
     }
     ops.fsync = { req, inode, _, fileInfo in
@@ -124,11 +121,21 @@ func makeOperations() -> fuse_lowlevel_ops {
         FUSEMount.respond(req) { fs in
             try await fs.create(parent: parent, name: name, permissions: mode & 0o7777, flags: info.flags)
         } reply: { req, created in
+            let mount = FUSEMount.from(req)
             var param = created.0.parameter
             var reply = info
             reply.fh = created.1.handle
             reply.direct_io = created.1.directIO ? 1 : 0
-            return fuse_reply_create(req, &param, &reply)
+            let inode = created.0.attributes.inode
+            // A new file is written through this process, never passed through.
+            if mount.passthrough.decide(inode: inode, handle: reply.fh, directIO: created.1.directIO,
+                                        backingFile: created.1.backingFile) == .busy {
+                mount.abandonOpen(inode: inode, handle: reply.fh)
+                return fuse_reply_err(req, EBUSY)
+            }
+            let result = fuse_reply_create(req, &param, &reply)
+            if result != 0 { mount.abandonOpen(inode: inode, handle: reply.fh) }
+            return result
         }
     }
     ops.mkdir = { req, parent, name, mode in
@@ -239,6 +246,43 @@ extension FUSEMount {
             mount.requests.finished()
         }
         mount.requests.attach(task, to: slot)
+    }
+}
+
+extension FUSEMount {
+    /// Answers an open: in passthrough when the file system gave a backing file and the
+    /// kernel's rules allow it, else as the file system asked.
+    func replyOpen(_ req: fuse_req_t?, inode: UInt64, _ info: fuse_file_info, _ opened: OpenedFile) -> Int32 {
+        var reply = info
+        reply.fh = opened.handle
+        let decision = passthrough.decide(inode: inode, handle: opened.handle, directIO: opened.directIO,
+                                          backingFile: opened.backingFile)
+        let result: Int32
+        switch decision {
+        case .busy:
+            abandonOpen(inode: inode, handle: opened.handle)
+            return fuse_reply_err(req, EBUSY)
+        case .passthrough(let backingID):
+            reply.direct_io = 0
+            reply.keep_cache = 0
+            // Closing it then needs no flush request: this process has no part in its I/O.
+            reply.noflush = 1
+            result = passthrough.withPendingReply(handle: opened.handle, backingID: backingID) { fuse_reply_open(req, &reply) }
+        case .cached, .uncached:
+            reply.direct_io = opened.directIO ? 1 : 0
+            reply.keep_cache = opened.keepCache ? 1 : 0
+            result = fuse_reply_open(req, &reply)
+        }
+        // The opener is gone (interrupted): no release will come for this handle.
+        if result != 0 { abandonOpen(inode: inode, handle: opened.handle) }
+        return result
+    }
+
+    /// Releases a handle the kernel never received.
+    func abandonOpen(inode: UInt64, handle: UInt64) {
+        passthrough.released(inode: inode, handle: handle)
+        let fileSystem = self.fileSystem
+        Task { await fileSystem.release(inode, handle: handle) }
     }
 }
 

@@ -13,14 +13,19 @@ extension MemoTree {
         case .recording(let name):
             let descriptor = Glibc.open(localPath(name), (flags & ~(O_CREAT | O_EXCL)) | O_CLOEXEC)
             guard descriptor >= 0 else { throw FUSEError(errno) }
+            // The kernel may serve this open from the file itself (passthrough): reads at disk
+            // speed. Its writes then never pass through here, so a writer counts as having written.
+            let backing = Glibc.open(localPath(name), O_RDWR | O_CLOEXEC)
+            let wrote = flags & O_TRUNC != 0 || (wantsWrite && backing >= 0)
             if wantsWrite {
                 recordings[name, default: Recording()].writers += 1
-                if flags & O_TRUNC != 0 { recordings[name]!.dirty = true }
+                if wrote { recordings[name]!.dirty = true }
             }
             // Recordings change only through the mount, so the kernel's cached pages stay right
             // across opens: reading a recording again costs what a cached disk read costs.
             return OpenedFile(handle: allocateHandle(.local(descriptor: descriptor, name: name, writable: wantsWrite,
-                                                            wrote: flags & O_TRUNC != 0)), keepCache: true)
+                                                            wrote: wrote)),
+                              keepCache: true, backingFile: backing >= 0 ? backing : nil)
         case .sidecar(let name):
             guard !wantsWrite else { throw FUSEError.accessDenied }
             return OpenedFile(handle: allocateHandle(.text(Array(try await sidecarText(name).utf8))), directIO: true)
@@ -43,12 +48,27 @@ extension MemoTree {
             let complete = await torrent.isComplete
             await torrent.readerOpened()
             return OpenedFile(handle: allocateHandle(.torrentFile(torrent, fileIndex: index, head: ReadHead())),
-                              directIO: !complete, keepCache: complete)
+                              directIO: !complete, keepCache: complete,
+                              backingFile: Self.verifiedBacking(await torrent.verifiedFilePath(index), length: file.length))
         case .droppedTorrent:
             throw FUSEError.busy
         case .root, .local, .shared, .torrentFolder:
             throw FUSEError.isDirectory
         }
+    }
+
+    /// The downloaded file, opened read-only for passthrough, if it is all there: a file
+    /// shortened or removed behind our back is read through the engine, which reports it.
+    static func verifiedBacking(_ path: String?, length: Int64) -> Int32? {
+        guard let path else { return nil }
+        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, Int64(status.st_size) == length else {
+            close(descriptor)
+            return nil
+        }
+        return descriptor
     }
 
     /// Starts a read; the waiting happens outside the actor (see `MemoFileSystem.read`).

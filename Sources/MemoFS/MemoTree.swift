@@ -36,6 +36,9 @@ public actor MemoTree {
     public var mountpoint: String? { didSet { treeGeneration &+= 1 } }
 
     public func setMountpoint(_ path: String) { mountpoint = path }
+    /// Whether the mount serves complete files through FUSE passthrough (for the status report).
+    public var passthrough: Bool? { didSet { treeGeneration &+= 1 } }
+    public func setPassthrough(_ enabled: Bool) { passthrough = enabled }
 
     struct Recording {
         var torrent: Torrent?

@@ -25,6 +25,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var peerPort: Int
     /// Nodes in the DHT routing table; nil when the DHT is off.
     public var dhtNodes: Int?
+    /// Whether the kernel serves complete files straight from disk (FUSE passthrough); nil before it said.
+    public var passthrough: Bool?
     public var lastAddError: String?
     public var items: [Item]
 }
@@ -68,7 +70,7 @@ extension MemoTree {
         }
         items.sort { ($0.kind, $0.name) < ($1.kind, $1.name) }
         return StatusReport(updated: Date().timeIntervalSince1970, mountpoint: mountpoint, peerPort: session.listenPort,
-                            dhtNodes: session.dht?.nodeCount, lastAddError: lastAddError, items: items)
+                            dhtNodes: session.dht?.nodeCount, passthrough: passthrough, lastAddError: lastAddError, items: items)
     }
 
     /// Writes the report atomically (a temporary file renamed over the old one).

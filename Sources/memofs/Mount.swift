@@ -158,6 +158,10 @@ struct MountDaemon {
             await tree.setMountpoint(mountpoint)
             let mount = FUSEMount(fileSystem: MemoFileSystem(tree: tree, readTimeout: settings.readTimeout.map { .milliseconds(Int($0 * 1000)) }),
                                   mountpoint: mountpoint)
+            mount.onNegotiated { passthrough in
+                logger.info("complete files are read \(passthrough ? "straight from disk (FUSE passthrough)" : "through memofs (the kernel offers no FUSE passthrough)")")
+                Task { await tree.setPassthrough(passthrough) }
+            }
             try mount.mount(options: settings.fuseOptions)
             logger.info("mounted \(mountpoint) (data in \(settings.dataFolder), peers on \(settings.listen):\(session.listenPort))")
             let signals = [SIGINT, SIGTERM].map { signalNumber in

@@ -29,6 +29,9 @@ struct Status: AsyncParsableCommand {
         print("memofs on \(report.mountpoint ?? "?"), peers on port \(report.peerPort)"
               + (age > 10 ? " — last update \(Int(age)) s ago: is it still running?" : ""))
         print(report.dhtNodes.map { "DHT: \($0) nodes" } ?? "DHT: off")
+        if let passthrough = report.passthrough {
+            print("complete files: " + (passthrough ? "read straight from disk (FUSE passthrough)" : "read through memofs (no FUSE passthrough)"))
+        }
         if let error = report.lastAddError { print("last .add error: \(error)") }
         if report.items.isEmpty { print("nothing yet: cp a recording into local/, or write a magnet link into shared/.add") }
         for item in report.items {

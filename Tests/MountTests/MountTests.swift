@@ -239,4 +239,86 @@ import TorrentModel
         #expect(Date().timeIntervalSince(stopped) < 10)
         #expect(!MountedMemofs.isMounted(mount.mountpoint))
     }
+
+    /// Complete files are handed to the kernel as the files on disk (FUSE passthrough): an
+    /// open recording and an open finished download read right while the daemon is stopped
+    /// (SIGSTOP), with the page cache dropped first, so no read reached the daemon. A write
+    /// to a recording open that way still re-shares it.
+    @Test func completeFilesAreReadStraightFromDisk() async throws {
+        let folder = try TemporaryFolder()
+        let recording = try folder.write("memo.ogg", count: 4 << 20, seed: 31)
+        try folder.write("seed/song.opus", count: 3 << 20, seed: 32)
+        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/song.opus")
+        try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: folder.path + "/song.torrent"))
+        let (seeder, port) = try await startLibtorrent("seed", torrent: folder.path + "/song.torrent", folder: folder.path + "/seed")
+        defer { seeder.stop() }
+        let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data")
+        defer { mount.stop() }
+        #expect(try run(["/bin/cp", folder.path + "/memo.ogg", mount.local + "/"], timeout: 30).status == 0)
+        try run(["/bin/sh", "-c", "cat > '\(mount.shared)/.add'"], timeout: 10,
+                input: Data("magnet:?xt=urn:btih:\(metainfo.infoHash.hex)&x.pe=127.0.0.2:\(port)\n".utf8))
+        try await eventually("the shared file") { try run(["/bin/ls", mount.shared], timeout: 10).text.contains("song.opus") }
+        #expect(try run(["/usr/bin/cmp", folder.path + "/seed/song.opus", mount.shared + "/song.opus"], timeout: 60).status == 0)
+
+        var name = utsname()
+        uname(&name)
+        let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let version = release.split(separator: ".").prefix(2).compactMap { Int($0.prefix { $0.isNumber }) }
+        let kernelHasPassthrough = version.count == 2 && (version[0], version[1]) >= (6, 9)
+        var reported: Bool?
+        try await eventually("status.json says whether passthrough is on") {
+            let status = try run([memofsExecutable, "status", "--data", mount.dataFolder, "--json"], timeout: 10)
+            let json = try JSONSerialization.jsonObject(with: status.output) as? [String: Any]
+            reported = json?["passthrough"] as? Bool
+            return reported != nil
+        }
+        guard kernelHasPassthrough else {
+            #expect(reported == false, "kernel \(release) has no FUSE passthrough")
+            return
+        }
+        #expect(reported == true, "kernel \(release) offers FUSE passthrough")
+
+        let pid = try #require(mount.daemon?.process.processIdentifier)
+        defer { kill(pid, SIGCONT) }  // never leave the daemon stopped, whatever happens below
+        // Reads the open descriptors only: no stat, which would ask the daemon for attributes.
+        let compare = """
+            import os, sys
+            for fd, path in zip(sys.argv[1::2], sys.argv[2::2]):
+                chunks = []
+                while chunk := os.read(int(fd), 1 << 20):
+                    chunks.append(chunk)
+                if b"".join(chunks) != open(path, "rb").read():
+                    sys.exit("fd %s differs from %s" % (fd, path))
+            """
+        let script = """
+            compare='\(compare)'
+            exec 7<'\(mount.local)/memo.ogg'; exec 8<'\(mount.shared)/song.opus'
+            sync; echo 1 > /proc/sys/vm/drop_caches
+            kill -STOP \(pid)
+            (exec 7<&- 8<&- >/dev/null 2>&1; sleep 8; kill -CONT \(pid)) &
+            waker=$!
+            /usr/bin/python3 -c "$compare" 7 '\(folder.path)/memo.ogg' 8 '\(folder.path)/seed/song.opus'; rc=$?
+            state=$(awk '{print $3}' /proc/\(pid)/stat)
+            kill -CONT \(pid)
+            kill $waker
+            echo "rc=$rc daemon=$state"
+            """
+        let stopped = try run(["/bin/sh", "-c", script], timeout: 30)
+        #expect(stopped.text.contains("rc=0 daemon=T"), "\(stopped.text) \(stopped.errors)")
+
+        // Writing to a recording while a passthrough reader has it open: allowed, and shared anew.
+        let before = try cat(mount.local + "/memo.ogg.magnet", timeout: 10).text
+        let write = try run(["/bin/sh", "-c", """
+            exec 7<'\(mount.local)/memo.ogg'
+            printf XYZ | dd of='\(mount.local)/memo.ogg' bs=1 seek=1000 conv=notrunc status=none
+            """], timeout: 30)
+        #expect(write.status == 0, "\(write.errors)")
+        var edited = recording
+        edited.replaceSubrange(1000..<1003, with: Array("XYZ".utf8))
+        #expect(try run(["/bin/cat", mount.local + "/memo.ogg"], timeout: 30).output == Data(edited))
+        try await eventually("a new magnet for the edited recording") {
+            let after = try cat(mount.local + "/memo.ogg.magnet", timeout: 10).text
+            return after.hasPrefix("magnet:") && (try? MagnetLink(parsing: after).infoHash) != (try? MagnetLink(parsing: before).infoHash)
+        }
+    }
 }
