@@ -157,6 +157,8 @@ public struct PiecePicker: Sendable {
         priorities[piece] = Self.top
     }
 
+    public func hasDeadline(_ piece: Int) -> Bool { deadlines[piece] != nil }
+
     public mutating func clearDeadline(for piece: Int) {
         deadlines[piece] = nil
     }

@@ -226,12 +226,17 @@ extension Torrent {
             peers[key]!.downloadedTotal += Int64(data.count)
             downloadedBytes += Int64(data.count)
             let length = info.length(ofPiece: piece)
-            if pieceBuffers[piece] == nil { pieceBuffers[piece] = [UInt8](repeating: 0, count: length) }
+            if pieceBuffers[piece] == nil {
+                pieceBuffers[piece] = [UInt8](repeating: 0, count: length)
+                markPendingSoon(piece)
+                if picker.hasDeadline(piece) { hashProgress[piece] = PieceHashProgress() }
+            }
             pieceBuffers[piece]!.withUnsafeMutableBytes { buffer in
                 data.withUnsafeBytes { source in
                     (buffer.baseAddress! + begin).copyMemory(from: source.baseAddress!, byteCount: source.count)
                 }
             }
+            hashProgress[piece]?.arrived(begin: begin, length: data.count, in: pieceBuffers[piece]!)
             let request = BlockRequest(piece: UInt32(piece), begin: UInt32(begin), length: UInt32(data.count))
             for other in cancelFrom { send(.cancel(request), to: other) }
             if complete { verify(piece) }

@@ -10,21 +10,45 @@ extension Torrent {
         let context = self.context
         let files = storage.files(ofPiece: piece)
         let hash = infoHash
+        let mark = pendingMarks.removeValue(forKey: piece)
+        let progress = hashProgress.removeValue(forKey: piece)
         Task {
             let outcome: PieceCheck
             do {
-                try await context.store.markPending(piece, for: hash)
-                outcome = try await context.blocking {
-                    guard SHA1.hash(buffer) == expected else { return PieceCheck.failed }
-                    try storage.writePiece(piece, buffer)
-                    let stamps = storage.fileStamps(of: files)
-                    return PieceCheck.written(stamps)
+                // Nothing is written before the database says the file may change.
+                if let mark { try await mark.value } else { try await context.store.markPending(piece, for: hash) }
+                if try await context.blocking({ (progress?.finish(buffer) ?? SHA1.hash(buffer)) == expected }) {
+                    // Verified: readers waiting for it take it from memory while it is written.
+                    await self.verifiedInMemory(piece, buffer)
+                    outcome = try await context.blocking {
+                        try storage.writePiece(piece, buffer)
+                        return PieceCheck.written(storage.fileStamps(of: files))
+                    }
+                } else {
+                    outcome = .failed
                 }
             } catch {
                 outcome = .storageFailed("\(error)")
             }
             await self.checked(piece, outcome, files: files)
         }
+    }
+
+    /// A piece passed its hash check and is being written: until it is on disk, reads
+    /// take its bytes from `verifiedPieces`.
+    private func verifiedInMemory(_ piece: Int, _ buffer: [UInt8]) {
+        guard !isStopped else { return }
+        verifiedPieces[piece] = buffer
+        if let waiters = pieceWaiters.removeValue(forKey: piece) {
+            for waiter in waiters.values { waiter.resume() }
+        }
+    }
+
+    /// Records that `piece` is about to be written, in the background (see `pendingMarks`).
+    func markPendingSoon(_ piece: Int) {
+        guard pendingMarks[piece] == nil else { return }
+        let store = context.store, hash = infoHash
+        pendingMarks[piece] = Task { try await store.markPending(piece, for: hash) }
     }
 
     enum PieceCheck: Sendable {
@@ -35,6 +59,7 @@ extension Torrent {
 
     private func checked(_ piece: Int, _ outcome: PieceCheck, files: [Int]) async {
         guard !isStopped, picker != nil else { return }
+        verifiedPieces[piece] = nil
         switch outcome {
         case .written(let stamps):
             // Checks finish out of order: keep the newest stamp of each file.

@@ -42,9 +42,36 @@ extension Torrent {
             throw TorrentError.outOfRange("\(offset)+\(length) of \(info.totalLength) bytes")
         }
         guard length > 0 else { return [] }
-        try await waitForRange(offset..<(offset + Int64(length)), readahead: readahead)
+        while true {
+            try await waitForRange(offset..<(offset + Int64(length)), readahead: readahead)
+            if let bytes = try await verifiedBytes(at: offset, length: length, info: info) { return bytes }
+        }
+    }
+
+    /// The bytes, from memory for pieces still being written and from disk for the rest;
+    /// nil if a piece is neither any more (its write failed: it is fetched again).
+    private func verifiedBytes(at offset: Int64, length: Int, info: TorrentInfo) async throws -> [UInt8]? {
         let storage = self.storage!
-        return try await context.blocking { try storage.read(at: offset, length: length) }
+        let end = offset + Int64(length)
+        let first = Int(offset / Int64(info.pieceLength)), last = Int((end - 1) / Int64(info.pieceLength))
+        guard (first...last).allSatisfy({ picker!.have[$0] || verifiedPieces[$0] != nil }) else { return nil }
+        if (first...last).allSatisfy({ verifiedPieces[$0] == nil }) {
+            return try await context.blocking { try storage.read(at: offset, length: length) }
+        }
+        var output = [UInt8]()
+        output.reserveCapacity(length)
+        for piece in first...last {
+            let pieceStart = Int64(piece) * Int64(info.pieceLength)
+            let from = max(offset, pieceStart), to = min(end, pieceStart + Int64(info.length(ofPiece: piece)))
+            if let buffer = verifiedPieces[piece] {
+                output += buffer[Int(from - pieceStart)..<Int(to - pieceStart)]
+            } else {
+                // Checked again after every wait: a write that failed meanwhile leaves nothing verified.
+                guard picker?.have[piece] == true else { return nil }
+                output += try await context.blocking { try storage.read(at: from, length: Int(to - from)) }
+            }
+        }
+        return output
     }
 
     /// Raises the priority of the pieces under `range`, gives them a deadline, and waits
@@ -83,7 +110,7 @@ extension Torrent {
     public func hasPiece(_ piece: Int) -> Bool { picker?.have[piece] ?? false }
 
     private func waitForPiece(_ piece: Int) async throws {
-        if picker?.have[piece] == true { return }
+        if picker?.have[piece] == true || verifiedPieces[piece] != nil { return }
         if isStopped { throw TorrentError.removed("the torrent was removed") }
         let id = nextWaiter()
         try await withTaskCancellationHandler {

@@ -46,6 +46,13 @@ public actor Torrent {
     var nextPeerNumber = 0
 
     var pieceBuffers: [Int: [UInt8]] = [:]
+    /// The "about to write" record of each piece being downloaded, started with its first
+    /// block so that a completed piece does not wait for the database before its write.
+    var pendingMarks: [Int: Task<Void, Error>] = [:]
+    /// Pieces that passed their hash check and are being written to disk.
+    var verifiedPieces: [Int: [UInt8]] = [:]
+    /// Pieces with a reader's deadline, hashed as their blocks arrive.
+    var hashProgress: [Int: PieceHashProgress] = [:]
     var pieceWaiters: [Int: [Int: CheckedContinuation<Void, Error>]] = [:]
     var metadataWaiters: [Int: CheckedContinuation<TorrentInfo, Error>] = [:]
     var completionWaiters: [Int: CheckedContinuation<Void, Error>] = [:]
