@@ -212,16 +212,27 @@ public struct PiecePicker: Sendable {
                 .sorted { (priorities[$0], partial[$0]!.receivedCount) > (priorities[$1], partial[$1]!.receivedCount) }
             for piece in started where picked.count < count { takeFree(from: piece) }
         }
-        // 3. New pieces: priority, then rarity, then the shuffle.
+        // 3. New pieces: priority, then rarity, then the shuffle. Only the best few can be
+        // used (a new piece gives all its blocks, and only the last piece is short), so they
+        // are kept in one pass rather than sorting every candidate on every call.
         if picked.count < count {
-            var candidates: [Int] = []
-            for piece in 0..<pieceCount where partial[piece] == nil && usable(piece) { candidates.append(piece) }
-            candidates.sort {
-                if priorities[$0] != priorities[$1] { return priorities[$0] > priorities[$1] }
-                if availability[$0] != availability[$1] { return availability[$0] < availability[$1] }
-                return tieBreak[$0] < tieBreak[$1]
+            let blocksPerPiece = blockCount(ofPiece: 0)
+            let limit = (count - picked.count + blocksPerPiece - 1) / blocksPerPiece + 1
+            func precedes(_ a: Int, _ b: Int) -> Bool {
+                if priorities[a] != priorities[b] { return priorities[a] > priorities[b] }
+                if availability[a] != availability[b] { return availability[a] < availability[b] }
+                return tieBreak[a] < tieBreak[b]
             }
-            for piece in candidates where picked.count < count { takeFree(from: piece) }
+            var best: [Int] = []
+            best.reserveCapacity(limit + 1)
+            for piece in 0..<pieceCount where peerHas[piece] && !have[piece] && priorities[piece] > Self.skip {
+                if best.count == limit, !precedes(piece, best[limit - 1]) { continue }
+                guard partial[piece] == nil, !verifying.contains(piece) else { continue }
+                let position = best.firstIndex { precedes(piece, $0) } ?? best.count
+                best.insert(piece, at: position)
+                if best.count > limit { best.removeLast() }
+            }
+            for piece in best where picked.count < count { takeFree(from: piece) }
         }
         // 4. Endgame: nothing left unrequested, so ask this peer too for blocks others have in flight.
         if picked.isEmpty {

@@ -44,6 +44,28 @@ extension Torrent {
         }
     }
 
+    /// Queues a verified piece for the database. One transaction at a time records every
+    /// piece queued meanwhile: a fast download is not one transaction per piece. A piece
+    /// not recorded when the process dies is only checked or fetched again.
+    private func recordVerified(_ piece: Int) {
+        verifiedToRecord.append(piece)
+        guard verifiedRecorder == nil else { return }
+        verifiedRecorder = Task { await self.drainVerifiedRecords() }
+    }
+
+    private func drainVerifiedRecords() async {
+        while !verifiedToRecord.isEmpty {
+            let batch = verifiedToRecord
+            verifiedToRecord = []
+            do {
+                try await context.store.markVerified(batch, for: infoHash, fileStamps: fileStamps)
+            } catch {
+                lastError = "could not record \(batch.count) verified piece(s): \(error)"
+            }
+        }
+        verifiedRecorder = nil
+    }
+
     /// Records that `piece` is about to be written, in the background (see `pendingMarks`).
     func markPendingSoon(_ piece: Int) {
         guard pendingMarks[piece] == nil else { return }
@@ -75,11 +97,7 @@ extension Torrent {
             }
             if picker!.isComplete { completed() }
             updateInterestAndRequests()
-            do {
-                try await context.store.markVerified([piece], for: infoHash, fileStamps: fileStamps)
-            } catch {
-                lastError = "could not record piece \(piece): \(error)"
-            }
+            recordVerified(piece)
         case .failed:
             hashFailures += 1
             wastedBytes += Int64(info!.length(ofPiece: piece))

@@ -51,6 +51,9 @@ public actor Torrent {
     var pendingMarks: [Int: Task<Void, Error>] = [:]
     /// Pieces that passed their hash check and are being written to disk.
     var verifiedPieces: [Int: [UInt8]] = [:]
+    /// Verified pieces waiting for the database, and the task writing them.
+    var verifiedToRecord: [Int] = []
+    var verifiedRecorder: Task<Void, Never>?
     /// Pieces with a reader's deadline, hashed as their blocks arrive.
     var hashProgress: [Int: PieceHashProgress] = [:]
     var pieceWaiters: [Int: [Int: CheckedContinuation<Void, Error>]] = [:]
@@ -117,6 +120,8 @@ public actor Torrent {
         metadataWaiters = [:]
         for waiter in completionWaiters.values { waiter.resume(throwing: error) }
         completionWaiters = [:]
+        // Every verified piece is on record before the session settles the files' stamps.
+        await verifiedRecorder?.value
         await stopTrackers()
     }
 
