@@ -126,7 +126,14 @@ import TorrentModel
             os.execv("/bin/cat", ["cat", sys.argv[1]])
             """, mount.shared + "/lonely.ogg"], label: "cat")
         defer { reader.kill9() }
-        try await Task.sleep(for: .milliseconds(500))
+        // Interrupt only once cat waits inside its read (a slow start under load is not the
+        // interrupt's fault): the kernel shows that wait as request_wait_answer.
+        let pid = reader.process.processIdentifier
+        try await eventually("cat blocked in its read", timeout: 20) {
+            let wchan = (try? String(contentsOfFile: "/proc/\(pid)/wchan", encoding: .utf8)) ?? ""
+            let command = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? ""
+            return command.hasPrefix("cat") && wchan.contains("request_wait_answer")
+        }
         #expect(reader.process.isRunning)
         let interrupted = Date()
         kill(reader.process.processIdentifier, SIGINT)
