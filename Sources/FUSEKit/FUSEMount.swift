@@ -30,10 +30,6 @@ public final class FUSEMount: @unchecked Sendable {
         self.passthrough = Passthrough(wanted: passthrough)
     }
 
-    /// Whether the kernel accepted FUSE passthrough for this mount (known once it is serving).
-    public var isPassthroughEnabled: Bool { passthrough.isEnabled }
-    /// Opens served in passthrough so far.
-    public var passthroughOpenCount: Int { passthrough.openedCount }
     /// Called once the kernel's INIT is answered, with whether passthrough is on. Set before `run()`.
     public func onNegotiated(_ handler: @escaping @Sendable (_ passthrough: Bool) -> Void) {
         passthrough.negotiated = handler

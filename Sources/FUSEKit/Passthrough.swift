@@ -48,7 +48,6 @@ final class Passthrough: @unchecked Sendable {
     /// The open reply each thread is about to write, set just around `fuse_reply_open`
     /// (which writes synchronously on the calling thread).
     private var pendingReplies: [pthread_t: (handle: UInt64, backingID: Int32)] = [:]
-    private var passthroughCount = 0
     /// The /dev/fuse descriptor, for the backing ioctls.
     var device: Int32 = -1
     /// Told once the INIT reply is written whether passthrough is on.
@@ -76,8 +75,6 @@ final class Passthrough: @unchecked Sendable {
     }
 
     var isEnabled: Bool { lock.withLock { enabled } }
-    /// Opens served in passthrough since mounting.
-    var openedCount: Int { lock.withLock { passthroughCount } }
 
     /// Decides how to serve an open the file system answered; takes ownership of `backingFile`.
     func decide(inode: UInt64, handle: UInt64, directIO: Bool, backingFile: Int32?) -> Decision {
@@ -94,7 +91,6 @@ final class Passthrough: @unchecked Sendable {
                 if let id {
                     io.backingID = id
                     io.passthroughOpens += 1
-                    passthroughCount += 1
                     openModes[HandleKey(inode: inode, handle: handle), default: []].append(.passthrough)
                     return .passthrough(backingID: id)
                 }
@@ -164,7 +160,6 @@ final class Passthrough: @unchecked Sendable {
         }
         let unique = header.loadUnaligned(fromByteOffset: Layout.outUnique, as: UInt64.self)
         let error = header.loadUnaligned(fromByteOffset: Layout.outError, as: Int32.self)
-        var amended = [UInt8](UnsafeRawBufferPointer(start: payload, count: iov[1].iov_len))
         let patch: Patch? = lock.withLock {
             if iov[1].iov_len == Layout.initOutSize, unique == initUnique, error == 0 {
                 initUnique = nil
@@ -177,6 +172,7 @@ final class Passthrough: @unchecked Sendable {
             return nil
         }
         guard let patch else { return Glibc.writev(fd, iov, count) }
+        var amended = [UInt8](UnsafeRawBufferPointer(start: payload, count: iov[1].iov_len))
         amended.withUnsafeMutableBytes { bytes in
             switch patch {
             case .initReply(let accept):
