@@ -79,15 +79,26 @@ public actor Session {
     /// One ticker for every torrent: each second it ticks the torrents whose next tick is due
     /// (see ``Torrent/tick()``), reading their schedules without entering them.
     private func startTicker() {
+        let dht = context.dht
         ticker = Task { [weak self] in
+            var joinsSeen = 0
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
+                if let joins = dht?.joins, joins != joinsSeen {
+                    joinsSeen = joins
+                    await self?.wakeAll()
+                }
                 guard let due = await self?.dueTorrents() else { return }
                 await withDiscardingTaskGroup { group in
                     for torrent in due { group.addTask { await torrent.tick() } }
                 }
             }
         }
+    }
+
+    /// Every torrent ticks within the second (the DHT just gained its first node).
+    private func wakeAll() {
+        for torrent in torrents.values { torrent.nextTick.withLockedValue { $0 = .now } }
     }
 
     private func dueTorrents() -> [Torrent] {

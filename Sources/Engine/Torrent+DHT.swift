@@ -5,6 +5,8 @@ import TorrentModel
 /// every announce interval. An announce that reached no node (the DHT is still empty) is
 /// tried again soon, and so is a magnet still without metadata or peers: after 5 s, then
 /// twice as long each time, up to a minute (the seeder may simply not have announced yet).
+/// One that found the DHT empty waits with a growing pause, but announces as soon as the
+/// DHT gains a node.
 /// Private torrents (BEP 27) never use the DHT.
 enum DHTAnnouncer {
     struct State {
@@ -18,7 +20,11 @@ enum DHTAnnouncer {
 extension Torrent {
     func dhtTick(now: ContinuousClock.Instant) {
         guard let dht = context.dht, !(info?.isPrivate ?? false), !dhtState.isAnnouncing,
-              let next = dhtState.nextAnnounce, now >= next else { return }
+              let next = dhtState.nextAnnounce else { return }
+        // A torrent that found the DHT empty announces as soon as it has a node, not at the
+        // end of its backoff: the bootstrap may simply have been slow.
+        let nodesArrived = dhtState.emptyRounds > 0 && dht.nodeCount > 0
+        guard now >= next || nodesArrived else { return }
         let port = UInt16(clamping: context.listenPort.withLockedValue { $0 })
         guard port > 0 else { return }
         if dht.isAlone {

@@ -27,31 +27,51 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
-        // At end of file a handler must remove itself: left armed, it fires again and again,
-        // and libdispatch crashes (in _dispatch_event_loop_drain) once the pipe is closed and
-        // its descriptor reused while still registered.
-        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil }
-            guard let self, !data.isEmpty else { return }
-            self.lock.lock()
-            self.partial.append(data)
-            while let newline = self.partial.firstIndex(of: 0x0a) {
-                self.lines.append(String(decoding: self.partial[self.partial.startIndex..<newline], as: UTF8.self))
-                self.partial.removeSubrange(self.partial.startIndex...newline)
-            }
-            self.lock.unlock()
-        }
-        errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil }
-            guard let self, !data.isEmpty else { return }
-            self.lock.lock()
-            self.stderrText += String(decoding: data, as: UTF8.self)
-            if self.stderrText.count > 20_000 { self.stderrText = String(self.stderrText.suffix(10_000)) }
-            self.lock.unlock()
-        }
         try process.run()
+        // Each pipe is drained by a thread of its own with blocking reads until end of file.
+        // Foundation's readabilityHandler (a libdispatch source) crashed the test process
+        // in CI more than once: in _dispatch_event_loop_drain, and in a trap while a
+        // handler raced the pipe's close. A thread that owns its pipe until EOF cannot.
+        Self.drain(output, label: "\(label)-stdout") { [weak self] data in self?.appendOutput(data) }
+        Self.drain(errors, label: "\(label)-stderr") { [weak self] data in self?.appendErrors(data) }
+    }
+
+    /// Reads `pipe` until end of file on a thread of its own, handing each chunk to `deliver`.
+    /// The thread holds the pipe, so its descriptor stays open exactly as long as it is read.
+    private static func drain(_ pipe: Pipe, label: String, deliver: @escaping @Sendable (Data) -> Void) {
+        let reader = Thread {
+            let fd = pipe.fileHandleForReading.fileDescriptor
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    deliver(Data(buffer[0..<count]))
+                } else if count < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
+        }
+        reader.name = label
+        reader.start()
+    }
+
+    private func appendOutput(_ data: Data) {
+        lock.lock()
+        defer { lock.unlock() }
+        partial.append(data)
+        while let newline = partial.firstIndex(of: 0x0a) {
+            lines.append(String(decoding: partial[partial.startIndex..<newline], as: UTF8.self))
+            partial.removeSubrange(partial.startIndex...newline)
+        }
+    }
+
+    private func appendErrors(_ data: Data) {
+        lock.lock()
+        defer { lock.unlock() }
+        stderrText += String(decoding: data, as: UTF8.self)
+        if stderrText.count > 20_000 { stderrText = String(stderrText.suffix(10_000)) }
     }
 
     deinit { stop() }
@@ -101,7 +121,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// Ends the child: closes stdin, then SIGTERM, then SIGKILL after 3 s. Safe to call twice.
     public func stop() {
         try? input.fileHandleForWriting.close()
-        guard process.isRunning else { return stopReading() }
+        guard process.isRunning else { return }
         let pid = process.processIdentifier
         let deadline = Date().addingTimeInterval(3)
         while process.isRunning && Date() < deadline { usleep(20_000) }
@@ -110,13 +130,6 @@ public final class ChildProcess: @unchecked Sendable {
         while process.isRunning && Date() < killDeadline { usleep(20_000) }
         if process.isRunning { kill(pid, SIGKILL) }
         process.waitUntilExit()
-        stopReading()
-    }
-
-    /// Disarms the output handlers before the pipes can be closed (see init).
-    private func stopReading() {
-        output.fileHandleForReading.readabilityHandler = nil
-        errors.fileHandleForReading.readabilityHandler = nil
     }
 
     /// Ends the child at once with SIGKILL (a crash).
@@ -124,7 +137,6 @@ public final class ChildProcess: @unchecked Sendable {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        stopReading()
     }
 }
 

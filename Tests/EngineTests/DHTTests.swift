@@ -61,6 +61,32 @@ import TorrentModel
         }
     }
 
+    /// A seeder whose bootstrap node did not answer backs off for minutes; when a node then
+    /// reaches it (here B, bootstrapping through the seeder), the seeder announces at once.
+    /// Before, it waited out its backoff, and a magnet added while the DHT was still joining
+    /// found nothing for two minutes.
+    @Test func aTorrentAnnouncesAsSoonAsTheDHTGainsANode() async throws {
+        let folder = try TemporaryFolder()
+        _ = try folder.write("a/memo.webm", count: 1 << 20, seed: 22)
+        // Nothing listens on port 1: the bootstrap finds the DHT empty.
+        try await withSession(dhtConfiguration(folder.path + "/a-state", bootstrap: ["127.0.0.1:1"])) { seeder in
+            _ = try await seeder.seed(path: folder.path + "/a/memo.webm")
+            try await withTimeout(30, "the first bootstrap to give up") {
+                while !seeder.dht!.bootstrapped { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(seeder.dht!.nodeCount == 0)
+            // The torrent's announce found nobody, and its retry a few seconds later found the
+            // DHT alone: its next try is two minutes away.
+            try await Task.sleep(for: .seconds(8))
+            try await withSession(dhtConfiguration(folder.path + "/b", bootstrap: ["127.0.0.1:\(seeder.dht!.port)"])) { node in
+                try await withTimeout(30, "the seeder's announce to the node that joined") {
+                    while await node.dht!.statistics().announcedPeers == 0 { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                #expect(seeder.dht!.nodeCount >= 1)
+            }
+        }
+    }
+
     /// Truncated datagrams, wrong types, huge lists, forged transaction ids, unknown methods,
     /// bad tokens and a flood of queries: the node answers a ping afterwards, answers unknown
     /// methods with 204, and everything it holds stays within its bounds.

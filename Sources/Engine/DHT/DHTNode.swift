@@ -53,11 +53,12 @@ public actor DHTNode {
     /// thousands of recordings starting together do not start thousands of lookups.
     nonisolated let announceSlots = AnnounceSlots(limit: 8)
     private let nodeCountBox = NIOLockedValueBox(0)
+    private let joinsBox = NIOLockedValueBox(0)
     private let bootstrappedBox = NIOLockedValueBox(false)
     private let portBox = NIOLockedValueBox(0)
 
     /// Whether the first bootstrap has ended (with or without a node).
-    nonisolated var bootstrapped: Bool { bootstrappedBox.withLockedValue { $0 } }
+    public nonisolated var bootstrapped: Bool { bootstrappedBox.withLockedValue { $0 } }
 
     nonisolated func markBootstrapped() {
         bootstrappedBox.withLockedValue { $0 = true }
@@ -72,6 +73,21 @@ public actor DHTNode {
 
     /// How many good or questionable nodes the routing table holds.
     public nonisolated var nodeCount: Int { nodeCountBox.withLockedValue { $0 } }
+
+    /// How many times the routing table went from empty to holding a node. The session wakes
+    /// every torrent when it changes, so one that found the DHT empty announces at once
+    /// instead of at its next (long) retry.
+    nonisolated var joins: Int { joinsBox.withLockedValue { $0 } }
+
+    /// Publishes the routing table's size, counting a join when it was empty.
+    private func publishNodeCount() {
+        let count = table.count
+        let wasEmpty = nodeCountBox.withLockedValue { old in
+            defer { old = count }
+            return old == 0
+        }
+        if wasEmpty && count > 0 { joinsBox.withLockedValue { $0 += 1 } }
+    }
     /// The UDP port the node listens on (0 before it starts).
     public nonisolated var port: Int { portBox.withLockedValue { $0 } }
 
@@ -242,7 +258,7 @@ public actor DHTNode {
         if case .pending(let questionable) = table.insert(node, now: now) {
             for candidate in questionable.prefix(2) { verify(candidate) }
         }
-        nodeCountBox.withLockedValue { $0 = table.count }
+        publishNodeCount()
         if !bootstrapWaiters.isEmpty { wakeBootstrapWaiters() }
     }
 
@@ -272,7 +288,7 @@ public actor DHTNode {
             if let id = query.expectedID { table.markFailed(id) }
             query.continuation.resume(returning: nil)
         }
-        nodeCountBox.withLockedValue { $0 = table.count }
+        publishNodeCount()
         if now - lastSweep >= .seconds(60) {
             lastSweep = now
             responder.sweep(now: now)
