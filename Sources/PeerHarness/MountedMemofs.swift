@@ -97,9 +97,9 @@ public func run(_ arguments: [String], timeout: TimeInterval, input: Data? = nil
     try process.run()
     if let input { stdin.fileHandleForWriting.write(input) }
     try? stdin.fileHandleForWriting.close()
-    nonisolated(unsafe) var outputData = Data(), errorData = Data()
-    let readers = [Thread { outputData = output.fileHandleForReading.readDataToEndOfFile() },
-                   Thread { errorData = errors.fileHandleForReading.readDataToEndOfFile() }]
+    let outputData = LockedData(), errorData = LockedData()
+    let readers = [Thread { outputData.set(output.fileHandleForReading.readDataToEndOfFile()) },
+                   Thread { errorData.set(errors.fileHandleForReading.readDataToEndOfFile()) }]
     readers.forEach { $0.start() }
     let deadline = started.addingTimeInterval(timeout)
     while process.isRunning && Date() < deadline { usleep(10_000) }
@@ -111,8 +111,17 @@ public func run(_ arguments: [String], timeout: TimeInterval, input: Data? = nil
     // A daemon the command started may keep the pipes open: do not wait for EOF past the deadline.
     let readDeadline = max(deadline, Date().addingTimeInterval(2))
     while readers.contains(where: { !$0.isFinished }) && Date() < readDeadline { usleep(5_000) }
-    return CommandResult(status: process.terminationStatus, output: outputData,
-                         errors: String(decoding: errorData, as: UTF8.self), seconds: Date().timeIntervalSince(started))
+    return CommandResult(status: process.terminationStatus, output: outputData.value,
+                         errors: String(decoding: errorData.value, as: UTF8.self), seconds: Date().timeIntervalSince(started))
+}
+
+/// What a reader thread hands over; it may still be running when the command's result is
+/// returned (a daemon kept the pipe open), so the hand-over is locked.
+private final class LockedData: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func set(_ new: Data) { lock.withLock { data = new } }
+    var value: Data { lock.withLock { data } }
 }
 
 /// Makes a real WebM/Opus recording with ffmpeg (a tone, `seconds` long).
