@@ -24,8 +24,9 @@ public struct Block: Hashable, Sendable {
 /// Pure state: no I/O and no clock. The order it follows:
 /// 1. pieces with a read deadline, earliest first (a reader is waiting);
 /// 2. pieces already started (finish them, so they can be verified and served);
-/// 3. the rest of the wanted pieces, highest priority first, then rarest first
-///    (fewest peers have it), ties broken by a fixed per-torrent shuffle.
+/// 3. the rest of the wanted pieces, highest priority first; readahead in file order,
+///    the others rarest first (fewest peers have it), ties broken by a fixed
+///    per-torrent shuffle.
 /// When every missing block is already requested, it enters endgame and asks a
 /// second peer for blocks still in flight, so one slow peer cannot hold up the end.
 public struct PiecePicker: Sendable {
@@ -220,6 +221,10 @@ public struct PiecePicker: Sendable {
             let limit = (count - picked.count + blocksPerPiece - 1) / blocksPerPiece + 1
             func precedes(_ a: Int, _ b: Int) -> Bool {
                 if priorities[a] != priorities[b] { return priorities[a] > priorities[b] }
+                // Readahead serves a reader moving forward: the nearest piece first, as a
+                // stream plays. In random order the reader waits for its next piece while
+                // pieces far ahead arrive, and the download stalls once the window is asked for.
+                if priorities[a] >= Self.high { return a < b }
                 if availability[a] != availability[b] { return availability[a] < availability[b] }
                 return tieBreak[a] < tieBreak[b]
             }

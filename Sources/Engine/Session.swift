@@ -61,6 +61,7 @@ public actor Session {
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 1 << 20, high: 4 << 20))
+            .childChannelOption(ChannelOptions.recvAllocator, value: PeerLink.receiveBuffers)
             .childChannelInitializer { [weak self] channel in
                 guard let remote = PeerAddress(socketAddress: channel.remoteAddress) else {
                     return channel.close()

@@ -96,10 +96,10 @@ public final class StateStore: Sendable {
     }
 
     /// Records that a piece is about to be written (see the `pending_piece` table).
-    public func markPending(_ piece: Int, for infoHash: InfoHash) async throws {
+    public func markPending(_ pieces: [Int], for infoHash: InfoHash) async throws {
         try await database.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO pending_piece (info_hash, piece) VALUES (?, ?)",
-                           arguments: [infoHash.hex, piece])
+            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO pending_piece (info_hash, piece) VALUES (?, ?)")
+            for piece in pieces { try insert.execute(arguments: [infoHash.hex, piece]) }
         }
     }
 
@@ -154,10 +154,8 @@ public final class StateStore: Sendable {
             // File times are not a reliable order between writes (the kernel may hand a later
             // write an older, coarse time), so a recorded stamp can trail the file's real one;
             // such a file is explained by our writes, not by an edit behind our back.
-            for piece in pieces {
-                try db.execute(sql: "INSERT OR IGNORE INTO verified_piece (info_hash, piece) VALUES (?, ?)",
-                               arguments: [infoHash.hex, piece])
-            }
+            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO verified_piece (info_hash, piece) VALUES (?, ?)")
+            for piece in pieces { try insert.execute(arguments: [infoHash.hex, piece]) }
             try db.execute(sql: "UPDATE torrent SET file_stamps = ? WHERE info_hash = ?", arguments: [stamps, infoHash.hex])
         }
     }

@@ -32,6 +32,22 @@ import TorrentModel
         #expect(blocks.map(\.piece) == [4, 4, 6, 6])
     }
 
+    /// Readahead is fetched nearest first, whatever the rarity or the shuffle says, so a
+    /// streaming reader finds its next piece ready; pieces at normal priority stay rarest first.
+    @Test func readaheadComesInFileOrder() {
+        var picker = picker(pieces: 16)
+        let all = Bitfield(count: 16, allSet: true)
+        var rareHigh = all
+        rareHigh[13] = false
+        rareHigh[2] = false
+        picker.peerHas(all)
+        picker.peerHas(rareHigh)  // 2 and 13 are the rarest
+        for piece in [13, 9, 11, 10, 12] { picker.raisePriority(PiecePicker.high, of: piece) }
+        // Two blocks a piece: five pieces of readahead, in order, then the rarest normal one.
+        let blocks = picker.pick(for: a, peerHas: all, count: 12)
+        #expect(blocks.map(\.piece) == [9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 2, 2])
+    }
+
     @Test func skippedPiecesAreNeverRequested() {
         var picker = picker(priority: PiecePicker.skip)
         let all = Bitfield(count: 8, allSet: true)
