@@ -13,12 +13,25 @@ extension Torrent {
         let mark = pendingMarks.removeValue(forKey: piece)
         let progress = hashProgress.removeValue(forKey: piece)
         let readerWaits = pieceWaiters[piece] != nil || progress != nil
+        // A reader's piece was hashed as its blocks arrived: what is left (usually nothing)
+        // is hashed here, and readers get the piece now, not after a trip to the thread pool
+        // and the wait for its pending-write record.
+        var verifiedHere: Bool?
+        if let progress, buffer.count - progress.hashedUpTo <= Self.inlineHashLimit {
+            verifiedHere = progress.finish(buffer) == expected
+            if verifiedHere == true { verifiedInMemory(piece, buffer) }
+        }
         Task {
             let outcome: PieceCheck
             do {
                 // Nothing is written before the database says the file may change.
                 if let mark { try await mark.value } else { try await context.store.markPending([piece], for: hash) }
-                if !readerWaits {
+                if let verifiedHere {
+                    outcome = verifiedHere ? try await context.blocking {
+                        try storage.writePiece(piece, buffer)
+                        return PieceCheck.written(storage.fileStamps(of: files))
+                    } : .failed
+                } else if !readerWaits {
                     // Nobody waits for it: hash and write in one trip to the thread pool, not
                     // two (a fast download verifies a thousand pieces a second).
                     outcome = try await context.blocking {
@@ -42,6 +55,10 @@ extension Torrent {
             await self.checked(piece, outcome, files: files)
         }
     }
+
+    /// At most this much of a reader's piece is left to hash on the actor (64 KiB: about
+    /// 30 µs); more goes to the thread pool.
+    static let inlineHashLimit = 64 * 1024
 
     /// A piece passed its hash check and is being written: until it is on disk, reads
     /// take its bytes from `verifiedPieces`.

@@ -44,4 +44,35 @@ import TorrentModel
             #expect(Set(await torrent.bannedPeerHosts) == ["127.0.0.3", "127.0.0.4", "127.0.0.5", "127.0.0.6"])
         }
     }
+
+    /// A reader's piece is hashed as its blocks arrive and handed to the reader without a
+    /// trip to the thread pool. From a peer that corrupts it, it fails that check, is fetched
+    /// again once an honest peer comes, and the reader gets only the right bytes.
+    @Test func aReadersPieceFromACorruptPeerIsFetchedAgain() async throws {
+        let folder = try TemporaryFolder()
+        let content = try folder.write("seed/talk.opus", count: 1 << 20, seed: 67)
+        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/talk.opus", options: .init(pieceLength: 64 << 10))
+        let torrentPath = folder.path + "/talk.torrent"
+        try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: torrentPath))
+        let corrupt = try ChildProcess("/usr/bin/python3", [supportFolder + "/hostile_peer.py", "--torrent", torrentPath,
+                                                           "--mode", "corrupt", "--listen", "127.0.0.3:0"], label: "hostile corrupt")
+        defer { corrupt.stop() }
+        let ready = try await corrupt.waitForEvent("ready", timeout: 30)
+
+        try await withSession(testConfiguration(folder.path + "/memofs")) { session in
+            let torrent = try await session.add(metainfo: metainfo, downloadWhole: false,
+                                                peers: [PeerAddress("127.0.0.3:\(ready["port"] as? Int ?? 0)")!])
+            let read = Task { try await torrent.read(file: 0, offset: 200_000, length: 100_000) }
+            defer { read.cancel() }
+            try await withTimeout(30, "the corrupt piece to fail its check") {
+                while await torrent.status.hashFailures == 0 { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(await torrent.verifiedPieceCount == 0)
+            let (seeder, port) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed")
+            defer { seeder.stop() }
+            await torrent.addPeers([PeerAddress("127.0.0.2:\(port)")!])
+            let bytes = try await withTimeout(60, "the read from the honest peer") { try await read.value }
+            #expect(bytes == Array(content[200_000..<300_000]))
+        }
+    }
 }
