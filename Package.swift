@@ -58,7 +58,11 @@ let package = Package(
         .testTarget(name: "TorrentModelTests", dependencies: ["TorrentModel", "Bencode"]),
         .testTarget(name: "PeerProtocolTests", dependencies: ["PeerProtocol", "TorrentModel", "Bencode", "TestSupport"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TorrentModel", "Bencode", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "TorrentModel", "PeerProtocol", "PeerHarness"]),
+        .testTarget(name: "EngineTests", dependencies: [
+            "Engine", "TorrentModel", "PeerProtocol", "PeerHarness",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         .testTarget(name: "FUSEKitTests", dependencies: ["FUSEKit"]),
         .testTarget(name: "MountTests", dependencies: ["PeerHarness", "TorrentModel"]),
     ],

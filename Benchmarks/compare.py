@@ -20,11 +20,14 @@ What it does (as root; stdlib plus Debian's python3-libtorrent, run with /usr/bi
   with `tr=` (the tracker) and `x.pe=` (the seeder).
 - Per round, one system after another, each in a fresh mount and data folder:
   memofs (`memofs mount`, background form, `--listen 127.0.0.1 --port 0 --tracker …`),
-  btfs (one mount per torrent, started with the magnet, `-f`), and a native libtorrent
-  downloader. Figures: add → file listed, add → first byte, 20 random 64 KiB preads
+  btfs (one mount per torrent, started with the magnet, `-f`), memofs's sequential read,
+  and a native libtorrent downloader right after it (the two rates the sequential bar
+  compares are taken seconds apart). Figures: add → file listed, add → first byte, 20 random 64 KiB preads
   (median, p95), share of the torrent on disk when they finished, ffprobe on the WebM in a
   fresh torrent, sequential read of the whole file in a fresh torrent (1 MiB reads);
   native: magnet → metadata and add → complete (its rate is the sequential anchor).
+  CPU time (user + system) of the memofs daemon during the sequential read and of the
+  native downloader from add to complete, since rates swing on a shared machine.
   memofs mounts add through `shared/.add`; btfs's clock starts when btfs is started.
 - memofs as a seeder: the file (as `upload.bin`, so its info hash differs) is copied into
   a memofs mount's `local/`; a fresh libtorrent session downloads it from the `.magnet`
@@ -114,6 +117,12 @@ def lt_session(listen):
     })
 
 
+def process_cpu_seconds():
+    """User plus system CPU time of this process, all its threads, in seconds."""
+    times = os.times()
+    return times.user + times.system
+
+
 def stdin_closed(timeout):
     readable, _, _ = select.select([sys.stdin], [], [], timeout)
     return bool(readable) and not sys.stdin.readline()
@@ -171,6 +180,7 @@ def helper_download(argv):
     params.flags &= ~lt.torrent_flags.auto_managed
     params.flags &= ~lt.torrent_flags.paused
     started = time.monotonic()
+    cpu_started = process_cpu_seconds()
     handle = session.add_torrent(params)
     say(event="ready", pid=os.getpid())
     metadata = False
@@ -183,7 +193,8 @@ def helper_download(argv):
             metadata = True
             say(event="metadata", seconds=time.monotonic() - started)
         if status.is_seeding:
-            say(event="done", seconds=time.monotonic() - started, downloaded=status.total_payload_download)
+            say(event="done", seconds=time.monotonic() - started, downloaded=status.total_payload_download,
+                cpu=process_cpu_seconds() - cpu_started)
             break
         if stdin_closed(0.005):
             break
@@ -875,8 +886,8 @@ class Bench:
             (system, round_, listed, first, statistics.median(latencies), percentile(latencies, 0.95), on_disk * 100.0 / self.size))
 
     def memofs_round(self, round_):
-        args, fig = self.args, self.figures
-        # 1. Fresh torrent: listing, first byte, random reads, what is on disk.
+        """Fresh torrent: listing, first byte, random reads, what is on disk; ffprobe."""
+        args = self.args
         mnt, data = self.fresh("memofs-mnt-%d" % round_), self.fresh("memofs-data-%d" % round_)
         mount = MemofsMount(args.memofs, mnt, data, [self.tracker.url]).start()
         try:
@@ -892,16 +903,26 @@ class Bench:
         finally:
             mount.stop()
             self.drop(mnt, data)
-        # 2. Fresh torrent: sequential read of the whole file; then the finished file
-        # through the mount against the same file on disk.
+
+    def memofs_sequential_round(self, round_):
+        """Fresh torrent: sequential read of the whole file; then the finished file through
+        the mount against the same file on disk. Run just before the native download, so the
+        two rates the sequential bar compares are taken seconds apart, not a minute."""
+        args, fig = self.args, self.figures
         mnt, data = self.fresh("memofs-mnt-%d" % round_), self.fresh("memofs-data-%d" % round_)
         mount = MemofsMount(args.memofs, mnt, data, [self.tracker.url]).start()
         try:
             added = probe({"op": "open", "dir": mount.shared, "magnet": self.bench_magnet, "name": "bench.bin",
                            "timeout": 120}, 130)["started"]
+            ticks = proc_cpu_ticks(mount.pid) if mount.pid else None
             answer = probe({"op": "sequential", "path": mount.shared + "/bench.bin"}, 900)
             if answer["bytes"] != self.size:
                 raise BenchError("memofs sequential read gave %d bytes" % answer["bytes"])
+            if ticks is not None:
+                # The daemon's CPU for the whole download and serving the reads: what the
+                # rate costs, steadier than the rate on a shared two-core machine.
+                used = (proc_cpu_ticks(mount.pid) - ticks) / os.sysconf("SC_CLK_TCK")
+                fig.add("memofs.sequential_cpu_s", used, "CPU of the daemon during the sequential read (s)", "s", "memofs")
             fig.add("memofs.sequential_mbs", self.size / answer["seconds"] / 1e6, "sequential read, fresh torrent (MB/s)", "MB/s", "memofs")
             fig.add("memofs.add_to_read_mbs", self.size / (answer["at"] - added) / 1e6,
                     "add → whole file read (MB/s)", "MB/s", "memofs")
@@ -982,12 +1003,14 @@ class Bench:
         finally:
             child.stop()
             self.drop(folder)
-        return metadata["seconds"], done["seconds"]
+        return metadata["seconds"], done["seconds"], done.get("cpu")
 
     def native_round(self, round_):
         answer = probe({"op": "ffprobe", "path": self.content + "/memo.webm", "timeout": 60}, 70)
         self.figures.add("disk.ffprobe_s", answer["seconds"], "ffprobe on the WebM from disk (s)", "s", "disk")
-        metadata, done = self.lt_download(self.bench_magnet, "127.0.0.3:0", "libtorrent downloader")
+        metadata, done, cpu = self.lt_download(self.bench_magnet, "127.0.0.3:0", "libtorrent downloader")
+        if cpu is not None:
+            self.figures.add("native.download_cpu_s", cpu, "CPU of the downloader, add → complete (s)", "s", "native")
         self.figures.add("native.metadata_s", metadata, "magnet → metadata (s)", "s", "native")
         self.figures.add("native.download_mbs", self.size / done / 1e6, "add → complete (MB/s)", "MB/s", "native")
         log("native round %d: metadata %.3f s, %.0f MB/s" % (round_, metadata, self.size / done / 1e6))
@@ -1014,7 +1037,7 @@ class Bench:
         return mount, magnet
 
     def seeder_round(self, round_, mount, magnet):
-        _, done = self.lt_download(magnet, "127.0.0.4:0", "libtorrent downloader from memofs")
+        _, done, _ = self.lt_download(magnet, "127.0.0.4:0", "libtorrent downloader from memofs")
         self.figures.add("seed.memofs_to_lt_mbs", self.size / done / 1e6, "libtorrent downloading from memofs (MB/s)", "MB/s", "memofs")
         log("seeding round %d: memofs → libtorrent %.0f MB/s" % (round_, self.size / done / 1e6))
         self.finished_pair("local", mount.local + "/upload.bin", os.path.join(mount.data, "local", "upload.bin"))
@@ -1142,7 +1165,9 @@ class Bench:
         seeding_mount, memofs_magnet = None, None
         for round_ in range(1, self.args.rounds + 1):
             log("=== round %d of %d ===" % (round_, self.args.rounds))
-            for system, step in (("memofs", self.memofs_round), ("btfs", self.btfs_round), ("native", self.native_round)):
+            steps = (("memofs", self.memofs_round), ("btfs", self.btfs_round),
+                     ("memofs", self.memofs_sequential_round), ("native", self.native_round))
+            for system, step in steps:
                 if system in self.args.skip:
                     continue
                 try:
@@ -1189,6 +1214,7 @@ ROWS = [
     ("memofs.sequential_mbs", "%.0f"), ("btfs.sequential_mbs", "%.0f"),
     ("memofs.add_to_read_mbs", "%.0f"), ("btfs.add_to_read_mbs", "%.0f"),
     ("native.metadata_s", "%.3f"), ("native.download_mbs", "%.0f"),
+    ("memofs.sequential_cpu_s", "%.2f"), ("native.download_cpu_s", "%.2f"),
     ("seed.memofs_to_lt_mbs", "%.0f"), ("native.download_mbs", "%.0f"),
     ("memofs.finished_shared_mount_mbs", "%.0f"), ("memofs.finished_shared_disk_mbs", "%.0f"),
     ("memofs.finished_local_mount_mbs", "%.0f"), ("memofs.finished_local_disk_mbs", "%.0f"),
@@ -1213,6 +1239,7 @@ RATIOS = [
     ("ffprobe, memofs / btfs", "memofs.ffprobe_s", "btfs.ffprobe_s", None, None),
     ("add WebM → ffprobe done, memofs / btfs", "memofs.webm_to_ffprobe_s", "btfs.webm_to_ffprobe_s", None, None),
     ("sequential read, memofs / native, add → whole file", "memofs.add_to_read_mbs", "native.download_mbs", None, None),
+    ("CPU for the whole file, memofs read / native download", "memofs.sequential_cpu_s", "native.download_cpu_s", None, None),
     ("on disk after reads, memofs / btfs", "memofs.fetched_pct", "btfs.fetched_pct", None, None),
 ]
 
