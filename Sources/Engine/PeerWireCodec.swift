@@ -38,7 +38,7 @@ struct PeerWireDecoder: ByteToMessageDecoder {
         let id: UInt8 = buffer.readInteger()!
         if id == PeerMessage.ID.piece && length >= 9 {
             // A block is read straight out of the socket's bytes: going through the generic
-            // payload would copy every downloaded byte twice more.
+            // payload would copy every downloaded byte once more.
             let piece: UInt32 = buffer.readInteger()!, begin: UInt32 = buffer.readInteger()!
             let block = buffer.readBytes(length: Int(length) - 9)!
             context.fireChannelRead(wrapInboundOut(.message(.piece(piece: piece, begin: begin, block: block))))
