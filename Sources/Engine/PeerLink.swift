@@ -36,8 +36,8 @@ final class PeerLink: Sendable {
     }
 
     /// Socket reads of up to 512 KiB (NIO's default stops at 64 KiB): a peer sending at
-    /// hundreds of MB/s then costs a quarter of the reads, decoder passes and hand-offs to
-    /// the torrent. A quiet connection's buffer shrinks back on its own.
+    /// hundreds of MB/s then costs fewer reads, decoder passes and hand-offs to the torrent.
+    /// A quiet connection's buffer shrinks back on its own.
     static var receiveBuffers: AdaptiveRecvByteBufferAllocator {
         AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 64 * 1024, maximum: 512 * 1024)
     }

@@ -66,9 +66,9 @@ public actor Session {
                 guard let remote = PeerAddress(socketAddress: channel.remoteAddress) else {
                     return channel.close()
                 }
-                let session = self
+                let session = self, context = self?.context
                 return PeerLink.attach(to: channel, remote: remote).map { link in
-                    Task { await session?.acceptIncoming(link) }
+                    context?.connectionTask { await session?.acceptIncoming(link) }
                 }
             }
         let channel = try await bootstrap.bind(host: context.configuration.listenHost, port: context.configuration.listenPort).get()
@@ -330,6 +330,9 @@ public actor Session {
         lsdTask?.cancel()
         await lsd?.stop()
         try? await server?.close()
+        // Closed links end their pumps at once; a dial or handshake under way ends within
+        // its timeout. Nothing may schedule on the event loops once they are stopped.
+        await context.connectionsEnded(within: .seconds(5))
         // Every queued write has run once the pool is down: record the files as they are.
         try? await context.threadPool.shutdownGracefully()
         for torrent in stopped { await settle(torrent) }

@@ -34,6 +34,30 @@ final class SessionContext: Sendable {
         self.logger = logger
     }
 
+    /// Connections being dialled or read (a dial, a handshake, a pump), so that shutting the
+    /// session down waits for them before it stops the event loops: one that scheduled work
+    /// on a stopped loop left a promise unfulfilled, which NIO's debug builds trap on (a
+    /// test process died of it in CI).
+    private let connectionTasks = NIOLockedValueBox(0)
+
+    /// Starts a task for a connection's life, counted in `connectionTasks` from before it
+    /// starts until it ends.
+    func connectionTask(_ work: @escaping @Sendable () async -> Void) {
+        connectionTasks.withLockedValue { $0 += 1 }
+        Task {
+            await work()
+            self.connectionTasks.withLockedValue { $0 -= 1 }
+        }
+    }
+
+    /// Waits until no connection is being dialled or read, for at most `limit`.
+    func connectionsEnded(within limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
+        while connectionTasks.withLockedValue({ $0 }) > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     /// Runs blocking work on the pool.
     func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await threadPool.runIfActive(work)

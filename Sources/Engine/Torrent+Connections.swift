@@ -17,7 +17,7 @@ extension Torrent {
             if bannedHosts.contains(address.hostText) { continue }
             if let failed = failedAddresses[address], now - failed < .seconds(30) { continue }
             connecting.insert(address)
-            Task { await self.dial(address, source: source) }
+            context.connectionTask { await self.dial(address, source: source) }
         }
     }
 
@@ -36,6 +36,7 @@ extension Torrent {
             connectFailed(address, reason: "\(error)")
             return
         }
+        guard !isStopped else { return link.close() }
         link.sendRaw(Handshake(infoHash: infoHash, peerID: context.peerID).encoded())
         var iterator = link.items.makeAsyncIterator()
         await Torrent.pump(link: link, iterator: &iterator, torrent: self, outgoing: true, source: source)

@@ -49,10 +49,9 @@ public actor Torrent {
     /// The "about to write" record of each piece being downloaded, started with its first
     /// block so that a completed piece does not wait for the database before its write.
     var pendingMarks: [Int: Task<Void, Error>] = [:]
-    /// Pieces queued for the next "about to write" transaction, and that transaction's
-    /// task while it has not started; the last transaction's task (see `markPendingSoon`).
+    /// Pieces queued for the next "about to write" transaction, and the newest
+    /// transaction's task: it takes them when it starts (see `markPendingSoon`).
     var piecesToMarkPending: [Int] = []
-    var openPendingBatch: Task<Void, Error>?
     var lastPendingBatch: Task<Void, Error>?
     /// Pieces that passed their hash check and are being written to disk.
     var verifiedPieces: [Int: [UInt8]] = [:]

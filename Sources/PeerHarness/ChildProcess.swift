@@ -29,9 +29,9 @@ public final class ChildProcess: @unchecked Sendable {
         process.standardError = errors
         try process.run()
         // Each pipe is drained by a thread of its own with blocking reads until end of file.
-        // Foundation's readabilityHandler (a libdispatch source) crashed the test process
-        // in CI more than once: in _dispatch_event_loop_drain, and in a trap while a
-        // handler raced the pipe's close. A thread that owns its pipe until EOF cannot.
+        // Foundation's readabilityHandler (a libdispatch source) crashed the test process in
+        // CI once (in _dispatch_event_loop_drain) and is the likeliest cause of a later trap;
+        // a thread that owns its pipe until EOF has no source to race the pipe's close.
         Self.drain(output, label: "\(label)-stdout") { [weak self] data in self?.appendOutput(data) }
         Self.drain(errors, label: "\(label)-stderr") { [weak self] data in self?.appendErrors(data) }
     }

@@ -67,7 +67,7 @@ public final class MountedMemofs: @unchecked Sendable {
     static func forceUnmount(_ mountpoint: String) {
         for arguments in [["/usr/bin/fusermount3", "-u", mountpoint], ["/usr/bin/fusermount3", "-uz", mountpoint],
                           ["/bin/umount", "-l", mountpoint]] where isMounted(mountpoint) {
-            _ = try? run(arguments, timeout: 10)
+            _ = try? runBlocking(arguments, timeout: 10)
         }
     }
 }
@@ -83,8 +83,22 @@ public struct CommandResult: Sendable {
 /// Runs a command to completion, killing it (SIGKILL, by PID) if it takes longer than
 /// `timeout`. Reads through a mount go through commands like this, never through the
 /// test process itself, so a stuck read cannot hang the test.
+///
+/// The wait happens on a thread of its own, not on one of Swift's cooperative threads
+/// (two on this machine): a test blocking one while a `cat` waits for data, and another
+/// test blocking the other, starved every in-process session of the test run (a DHT node
+/// answered nothing for 25 s under a full run).
 @discardableResult
-public func run(_ arguments: [String], timeout: TimeInterval, input: Data? = nil) throws -> CommandResult {
+public func run(_ arguments: [String], timeout: TimeInterval, input: Data? = nil) async throws -> CommandResult {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try runBlocking(arguments, timeout: timeout, input: input) }) }.start()
+    }
+}
+
+/// `run` for code that cannot wait asynchronously (a `deinit`, a cleanup); it blocks the
+/// calling thread.
+@discardableResult
+public func runBlocking(_ arguments: [String], timeout: TimeInterval, input: Data? = nil) throws -> CommandResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: arguments[0])
     process.arguments = Array(arguments.dropFirst())
@@ -125,18 +139,18 @@ private final class LockedData: @unchecked Sendable {
 }
 
 /// Makes a real WebM/Opus recording with ffmpeg (a tone, `seconds` long).
-public func makeWebM(at path: String, seconds: Int = 3) throws {
+public func makeWebM(at path: String, seconds: Int = 3) async throws {
     try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-    let result = try run(["/usr/bin/ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+    let result = try await run(["/usr/bin/ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
                           "sine=frequency=440:duration=\(seconds)", "-c:a", "libopus", "-b:a", "64k", path], timeout: 60)
     guard result.status == 0 else { throw ChildProcess.Timeout(description: "ffmpeg failed: \(result.errors)") }
 }
 
 /// Waits (bounded) for a condition, checked every 100 ms; a check that throws counts as not yet.
-public func eventually(_ what: String, timeout: TimeInterval = 30, _ check: () throws -> Bool) async throws {
+public func eventually(_ what: String, timeout: TimeInterval = 30, _ check: () async throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
-        if (try? check()) == true { return }
+        if (try? await check()) == true { return }
         try await Task.sleep(for: .milliseconds(100))
     }
     throw ChildProcess.Timeout(description: "\(what) did not happen within \(timeout) s")

@@ -35,13 +35,13 @@ public final class VethNamespaces: @unchecked Sendable {
     }
 
     public func remove() {
-        for name in names { _ = try? run(["/usr/sbin/ip", "netns", "del", name], timeout: 10) }
+        for name in names { _ = try? runBlocking(["/usr/sbin/ip", "netns", "del", name], timeout: 10) }
     }
 
     deinit { remove() }
 
     private static func ip(_ arguments: [String]) throws {
-        let result = try run(["/usr/sbin/ip"] + arguments, timeout: 10)
+        let result = try runBlocking(["/usr/sbin/ip"] + arguments, timeout: 10)
         guard result.status == 0 else {
             throw ChildProcess.Timeout(description: "ip \(arguments.joined(separator: " ")) failed: \(result.errors)")
         }

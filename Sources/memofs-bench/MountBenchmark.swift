@@ -25,23 +25,23 @@ func mountBenchmark(sizeMiB: Int, rounds: Int) async throws {
         let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt-\(round)", dataFolder: folder.path + "/data-\(round)")
         let file = mount.shared + "/bench.bin"
         let started = Date()
-        try run(["/bin/sh", "-c", "cat > '\(mount.shared)/.add'"], timeout: 10, input: Data((magnet + "\n").utf8))
+        try await run(["/bin/sh", "-c", "cat > '\(mount.shared)/.add'"], timeout: 10, input: Data((magnet + "\n").utf8))
         while true {
-            let head = try run(["/usr/bin/head", "-c", "1", file], timeout: 30)
+            let head = try await run(["/usr/bin/head", "-c", "1", file], timeout: 30)
             if head.status == 0 && head.output.count == 1 { break }
             guard Date().timeIntervalSince(started) < 60 else { throw ChildProcess.Timeout(description: "no first byte in 60 s") }
             usleep(5_000)
         }
         firstByte.append(Date().timeIntervalSince(started))
 
-        let random = try run(["/usr/bin/python3", timer, file, "--count", "20", "--size", "65536", "--seed", "\(round)"], timeout: 120)
+        let random = try await run(["/usr/bin/python3", timer, file, "--count", "20", "--size", "65536", "--seed", "\(round)"], timeout: 120)
         let latencies = ((try JSONSerialization.jsonObject(with: random.output) as? [String: Any])?["latencies"] as? [Double] ?? []).sorted()
         medians.append(latencies[latencies.count / 2] * 1000)
         p95s.append(latencies[min(latencies.count - 1, Int(Double(latencies.count) * 0.95))] * 1000)
-        let blocks = try run(["/usr/bin/stat", "-c", "%b", file], timeout: 10).text
+        let blocks = try await run(["/usr/bin/stat", "-c", "%b", file], timeout: 10).text
         fetchedAfterRandom.append(Double((Int(blocks.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) * 512) / Double(size) * 100)
 
-        let whole = try run(["/usr/bin/python3", timer, file, "--sequential"], timeout: 600)
+        let whole = try await run(["/usr/bin/python3", timer, file, "--sequential"], timeout: 600)
         let seconds = (try JSONSerialization.jsonObject(with: whole.output) as? [String: Any])?["seconds"] as? Double ?? .nan
         sequential.append(Double(size) / seconds / 1e6)
         mount.stop()
@@ -52,11 +52,11 @@ func mountBenchmark(sizeMiB: Int, rounds: Int) async throws {
     // A recording: through the mount against the same file on disk (both warm in the page cache).
     let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt-local", dataFolder: folder.path + "/data-local")
     defer { mount.stop() }
-    try run(["/bin/cp", folder.path + "/seed/bench.bin", mount.local + "/bench.bin"], timeout: 300)
+    try await run(["/bin/cp", folder.path + "/seed/bench.bin", mount.local + "/bench.bin"], timeout: 300)
     var throughMount: [Double] = [], fromDisk: [Double] = []
     for _ in 0..<(rounds + 1) {
         for (path, into) in [(mount.local + "/bench.bin", 0), (folder.path + "/data-local/local/bench.bin", 1)] {
-            let result = try run(["/usr/bin/python3", timer, path, "--sequential"], timeout: 300)
+            let result = try await run(["/usr/bin/python3", timer, path, "--sequential"], timeout: 300)
             let seconds = (try JSONSerialization.jsonObject(with: result.output) as? [String: Any])?["seconds"] as? Double ?? .nan
             if into == 0 { throughMount.append(Double(size) / seconds / 1e6) } else { fromDisk.append(Double(size) / seconds / 1e6) }
         }

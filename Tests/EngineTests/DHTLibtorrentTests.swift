@@ -26,11 +26,11 @@ import TorrentModel
                                                 extra: ["--dht-bootstrap", bootstrap])
             defer { mount.stop() }
             let magnet = "magnet:?xt=urn:btih:\(metainfo.infoHash.hex)\n"
-            #expect(try run(["/bin/sh", "-c", "cat > '\(mount.shared)/.add'"], timeout: 10, input: Data(magnet.utf8)).status == 0)
+            #expect(try await run(["/bin/sh", "-c", "cat > '\(mount.shared)/.add'"], timeout: 10, input: Data(magnet.utf8)).status == 0)
             var read = Data()
             do {
                 try await eventually("the file read through the DHT", timeout: 120) {
-                    let result = try run(["/bin/cat", mount.shared + "/talk.bin"], timeout: 60)
+                    let result = try await run(["/bin/cat", mount.shared + "/talk.bin"], timeout: 60)
                     read = result.output
                     return result.status == 0 && result.output.count == content.count
                 }
@@ -41,7 +41,7 @@ import TorrentModel
             #expect(Array(read) == content)
             // The status report (rewritten every second) names the DHT and where the peer came from.
             try await eventually("the status report to show the DHT peer") {
-                let status = try run([memofsExecutable, "status", "--data", mount.dataFolder, "--json"], timeout: 10).output
+                let status = try await run([memofsExecutable, "status", "--data", mount.dataFolder, "--json"], timeout: 10).output
                 let report = try JSONSerialization.jsonObject(with: status) as? [String: Any]
                 let item = (report?["items"] as? [[String: Any]])?.first { $0["name"] as? String == "talk.bin" }
                 return report?["dht_nodes"] as? Int ?? 0 >= 1 && (item?["peers_learned"] as? [String: Int])?["dht"] ?? 0 >= 1
@@ -53,16 +53,16 @@ import TorrentModel
     /// only the `xt` of its magnet, finds memofs there and downloads it.
     @Test func libtorrentFindsAMemofsRecordingThroughTheDHT() async throws {
         let folder = try TemporaryFolder()
-        try makeWebM(at: folder.path + "/memo.webm")
+        try await makeWebM(at: folder.path + "/memo.webm")
         try await withSession(dhtConfiguration(folder.path + "/node")) { node in
             let bootstrap = "127.0.0.1:\(node.dht!.port)"
             let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data",
                                                 extra: ["--dht-bootstrap", bootstrap])
             defer { mount.stop() }
-            #expect(try run(["/bin/cp", folder.path + "/memo.webm", mount.local + "/"], timeout: 30).status == 0)
+            #expect(try await run(["/bin/cp", folder.path + "/memo.webm", mount.local + "/"], timeout: 30).status == 0)
             var sidecar = ""
             try await eventually("the sidecar") {
-                let result = try run(["/bin/cat", mount.local + "/memo.webm.magnet"], timeout: 10)
+                let result = try await run(["/bin/cat", mount.local + "/memo.webm.magnet"], timeout: 10)
                 sidecar = result.text
                 return result.status == 0 && sidecar.hasPrefix("magnet:?")
             }
@@ -72,7 +72,7 @@ import TorrentModel
                                                          extra: ["--dht-bootstrap", bootstrap])
             defer { leecher.stop() }
             _ = try await leecher.waitForEvent("done", timeout: 120)
-            #expect(try run(["/usr/bin/cmp", folder.path + "/memo.webm", folder.path + "/lt/memo.webm"], timeout: 30).status == 0)
+            #expect(try await run(["/usr/bin/cmp", folder.path + "/memo.webm", folder.path + "/lt/memo.webm"], timeout: 30).status == 0)
         }
     }
 }

@@ -94,7 +94,7 @@ import TorrentModel
         let folder = try TemporaryFolder()
         try await withSession(dhtConfiguration(folder.path + "/n")) { session in
             let dht = session.dht!
-            let result = try run(["/usr/bin/python3", supportFolder + "/hostile_dht.py", "127.0.0.1", "\(dht.port)"], timeout: 90)
+            let result = try await run(["/usr/bin/python3", supportFolder + "/hostile_dht.py", "127.0.0.1", "\(dht.port)"], timeout: 90)
             let report = try #require(try JSONSerialization.jsonObject(with: result.output) as? [String: Any], "\(result.text)")
             #expect(report["ping_answered"] as? Bool == true)
             #expect((report["errors"] as? [String: Int])?["204"] == 1)

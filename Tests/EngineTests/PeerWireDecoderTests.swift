@@ -9,6 +9,9 @@ import TorrentModel
 /// straight from the socket's bytes), and must come out as the generic decoder makes them,
 /// whichever way the stream is cut into reads.
 @Suite struct PeerWireDecoderTests {
+    let handshake = Handshake(infoHash: InfoHash(bytes: Array(repeating: 7, count: 20))!,
+                              peerID: PeerID(bytes: Array(repeating: 9, count: 20))!)
+
     func events(from stream: [UInt8], cuts: [Int]) throws -> [PeerWireEvent] {
         let channel = EmbeddedChannel(handler: ByteToMessageHandler(PeerWireDecoder()))
         var start = 0
@@ -23,8 +26,6 @@ import TorrentModel
     }
 
     @Test func blocksCutAcrossReadsDecodeLikeAnyMessage() throws {
-        let handshake = Handshake(infoHash: InfoHash(bytes: Array(repeating: 7, count: 20))!,
-                                  peerID: PeerID(bytes: Array(repeating: 9, count: 20))!)
         let block = (0..<16384).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         let messages: [PeerMessage] = [.piece(piece: 3, begin: 16384, block: block), .have(piece: 5),
                                        .piece(piece: 4, begin: 0, block: []), .piece(piece: 1, begin: 32, block: [1, 2, 3])]
@@ -41,8 +42,6 @@ import TorrentModel
 
     /// A piece message too short for its header is refused, as the generic decoder refuses it.
     @Test func aPieceTooShortForItsHeaderIsRefused() throws {
-        let handshake = Handshake(infoHash: InfoHash(bytes: Array(repeating: 7, count: 20))!,
-                                  peerID: PeerID(bytes: Array(repeating: 9, count: 20))!)
         let short: [UInt8] = [0, 0, 0, 5, PeerMessage.ID.piece, 0, 0, 0, 1]
         #expect(throws: (any Error).self) { try events(from: handshake.encoded() + short, cuts: []) }
     }

@@ -6,22 +6,22 @@ import TorrentModel
 /// The product as users touch it: a real FUSE mount served by a `memofs` daemon (a child
 /// process), real peers on loopback, every read through the kernel and bounded in time.
 @Suite(.serialized) struct MountTests {
-    func cat(_ path: String, timeout: TimeInterval = 30) throws -> CommandResult {
-        try run(["/bin/cat", path], timeout: timeout)
+    func cat(_ path: String, timeout: TimeInterval = 30) async throws -> CommandResult {
+        try await run(["/bin/cat", path], timeout: timeout)
     }
 
     @Test func aRecordingCopiedInIsSharedAndLibtorrentDownloadsIt() async throws {
         let folder = try TemporaryFolder()
-        try makeWebM(at: folder.path + "/memo.webm")
+        try await makeWebM(at: folder.path + "/memo.webm")
         let tracker = "http://127.0.0.1:9/announce"
         let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data",
                                             extra: ["--tracker", tracker])
         defer { mount.stop() }
 
-        #expect(try run(["/bin/cp", folder.path + "/memo.webm", mount.local + "/"], timeout: 30).status == 0)
+        #expect(try await run(["/bin/cp", folder.path + "/memo.webm", mount.local + "/"], timeout: 30).status == 0)
         var magnet = ""
         try await eventually("the sidecar") {
-            let result = try cat(mount.local + "/memo.webm.magnet", timeout: 10)
+            let result = try await cat(mount.local + "/memo.webm.magnet", timeout: 10)
             magnet = result.text
             return result.status == 0 && magnet.hasPrefix("magnet:?")
         }
@@ -31,21 +31,21 @@ import TorrentModel
         #expect(!link.peers.isEmpty)
         #expect(link.trackers == [tracker])
         // The sidecar is read-only.
-        #expect(try run(["/bin/sh", "-c", "echo x > '\(mount.local)/memo.webm.magnet'"], timeout: 10).status != 0)
+        #expect(try await run(["/bin/sh", "-c", "echo x > '\(mount.local)/memo.webm.magnet'"], timeout: 10).status != 0)
         // xattrs tell the same.
-        let attributes = try run(["/usr/bin/getfattr", "-d", "-m", "user.memofs", mount.local + "/memo.webm"], timeout: 10).text
+        let attributes = try await run(["/usr/bin/getfattr", "-d", "-m", "user.memofs", mount.local + "/memo.webm"], timeout: 10).text
         #expect(attributes.contains(link.infoHash.hex))
 
         let (leecher, _) = try await startLibtorrent("download", magnet: magnet.trimmingCharacters(in: .whitespacesAndNewlines),
                                                      folder: folder.path + "/lt")
         defer { leecher.stop() }
         _ = try await leecher.waitForEvent("done", timeout: 60)
-        #expect(try run(["/usr/bin/cmp", folder.path + "/memo.webm", folder.path + "/lt/memo.webm"], timeout: 30).status == 0)
+        #expect(try await run(["/usr/bin/cmp", folder.path + "/memo.webm", folder.path + "/lt/memo.webm"], timeout: 30).status == 0)
     }
 
     @Test func sharedFilesStreamSeekAndNeverServeUnverifiedBytes() async throws {
         let folder = try TemporaryFolder()
-        try makeWebM(at: folder.path + "/seed/talk.webm", seconds: 20)
+        try await makeWebM(at: folder.path + "/seed/talk.webm", seconds: 20)
         let random = try folder.write("seed/random.bin", count: 64 << 20, seed: 123)
         var magnets: [String] = []
         for name in ["talk.webm", "random.bin"] {
@@ -65,16 +65,16 @@ import TorrentModel
         }
         let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data")
         defer { mount.stop() }
-        let add = try run(["/bin/sh", "-c", "cat > '\(mount.shared)/.add'"], timeout: 10,
+        let add = try await run(["/bin/sh", "-c", "cat > '\(mount.shared)/.add'"], timeout: 10,
                           input: Data((lines.joined(separator: "\n") + "\n").utf8))
         #expect(add.status == 0, "\(add.errors)")
 
         try await eventually("both files listed with their sizes") {
-            let listing = try run(["/bin/ls", "-l", mount.shared], timeout: 10).text
+            let listing = try await run(["/bin/ls", "-l", mount.shared], timeout: 10).text
             return listing.contains("talk.webm") && listing.contains(" \(64 << 20) ")
         }
         // ffprobe reads the WebM through the mount.
-        let probe = try run(["/usr/bin/ffprobe", "-v", "error", "-show_entries", "format=format_name,duration",
+        let probe = try await run(["/usr/bin/ffprobe", "-v", "error", "-show_entries", "format=format_name,duration",
                              mount.shared + "/talk.webm"], timeout: 60)
         #expect(probe.status == 0, "\(probe.errors)")
         #expect(probe.text.contains("matroska,webm"))
@@ -84,19 +84,19 @@ import TorrentModel
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<12 { offsets.append(Int.random(in: 0..<((64 << 20) / 65536), using: &generator) * 65536) }
         for offset in offsets {
-            let read = try run(["/bin/dd", "if=\(mount.shared)/random.bin", "bs=65536", "skip=\(offset / 65536)", "count=1",
+            let read = try await run(["/bin/dd", "if=\(mount.shared)/random.bin", "bs=65536", "skip=\(offset / 65536)", "count=1",
                                 "status=none"], timeout: 30)
             #expect(read.status == 0)
             #expect(Array(read.output) == Array(random[offset..<(offset + 65536)]), "at offset \(offset)")
         }
         // Random reads alone did not pull the whole file: st_blocks tells how much is there.
-        let blocks = try run(["/usr/bin/stat", "-c", "%b", mount.shared + "/random.bin"], timeout: 10).text
+        let blocks = try await run(["/usr/bin/stat", "-c", "%b", mount.shared + "/random.bin"], timeout: 10).text
         let present = (Int(blocks.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .max) * 512
         #expect(present < (64 << 20) / 2, "\(present) bytes present after 13 random reads")
 
         // Whole files through the mount match the originals.
         for name in ["talk.webm", "random.bin"] {
-            let compare = try run(["/usr/bin/cmp", folder.path + "/seed/" + name, mount.shared + "/" + name], timeout: 120)
+            let compare = try await run(["/usr/bin/cmp", folder.path + "/seed/" + name, mount.shared + "/" + name], timeout: 120)
             #expect(compare.status == 0, "\(name): \(compare.text) \(compare.errors)")
         }
     }
@@ -113,9 +113,9 @@ import TorrentModel
         let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data")
         defer { mount.stop() }
         // Dropping a .torrent into shared/ adds it.
-        #expect(try run(["/bin/cp", torrentFile, mount.shared + "/"], timeout: 10).status == 0)
+        #expect(try await run(["/bin/cp", torrentFile, mount.shared + "/"], timeout: 10).status == 0)
         try await eventually("the dropped torrent's file") {
-            try run(["/bin/ls", mount.shared], timeout: 10).text.contains("lonely.ogg")
+            try await run(["/bin/ls", mount.shared], timeout: 10).text.contains("lonely.ogg")
         }
         // cat as a terminal runs it: SIGINT at its default action and not blocked (the test
         // runner's children inherit its signal mask).
@@ -146,7 +146,7 @@ import TorrentModel
         let timed = try await MountedMemofs(mountpoint: folder.path + "/mnt2", dataFolder: folder.path + "/data",
                                             extra: ["--read-timeout", "1.5"])
         defer { timed.stop() }
-        let failed = try run(["/bin/cat", timed.shared + "/lonely.ogg"], timeout: 20)
+        let failed = try await run(["/bin/cat", timed.shared + "/lonely.ogg"], timeout: 20)
         #expect(failed.status != 0)
         #expect(failed.errors.contains("Input/output error"), "\(failed.errors)")
         #expect(failed.seconds >= 1.4 && failed.seconds < 10)
@@ -158,7 +158,7 @@ import TorrentModel
         defer { mount.stop() }
         let good = String(repeating: "ab", count: 20)
         let text = "magnet:?xt=urn:btih:not-a-hash\nmagnet:?xt=urn:btih:\(good)&dn=later\n"
-        let write = try run(["/usr/bin/python3", "-c", """
+        let write = try await run(["/usr/bin/python3", "-c", """
             import os, sys
             fd = os.open(sys.argv[1], os.O_WRONLY)
             try:
@@ -169,10 +169,10 @@ import TorrentModel
             """, mount.shared + "/.add"], timeout: 10, input: Data(text.utf8))
         #expect(write.text.trimmingCharacters(in: .whitespacesAndNewlines) == "\(EINVAL)")
         try await eventually("the good magnet in memofs status") {
-            let status = try run([memofsExecutable, "status", "--data", mount.dataFolder], timeout: 10).text
+            let status = try await run([memofsExecutable, "status", "--data", mount.dataFolder], timeout: 10).text
             return status.contains("waiting for metadata") && status.contains("not-a-hash")
         }
-        let json = try run([memofsExecutable, "status", "--data", mount.dataFolder, "--json"], timeout: 10).text
+        let json = try await run([memofsExecutable, "status", "--data", mount.dataFolder, "--json"], timeout: 10).text
         #expect(json.contains(good))
     }
 
@@ -180,7 +180,7 @@ import TorrentModel
     /// downloading or hashing anything again.
     @Test func aRestartBringsEverythingBack() async throws {
         let folder = try TemporaryFolder()
-        try makeWebM(at: folder.path + "/memo.webm")
+        try await makeWebM(at: folder.path + "/memo.webm")
         try folder.write("seed/song.opus", count: 3 << 20, seed: 8)
         let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/song.opus")
         try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: folder.path + "/song.torrent"))
@@ -188,26 +188,26 @@ import TorrentModel
 
         let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data")
         defer { mount.stop() }
-        #expect(try run(["/bin/cp", folder.path + "/memo.webm", mount.local + "/"], timeout: 30).status == 0)
-        try run(["/bin/sh", "-c", "cat > '\(mount.shared)/.add'"], timeout: 10,
+        #expect(try await run(["/bin/cp", folder.path + "/memo.webm", mount.local + "/"], timeout: 30).status == 0)
+        try await run(["/bin/sh", "-c", "cat > '\(mount.shared)/.add'"], timeout: 10,
                 input: Data("magnet:?xt=urn:btih:\(metainfo.infoHash.hex)&x.pe=127.0.0.2:\(port)\n".utf8))
         var sidecar = ""
         try await eventually("the sidecar") {
-            sidecar = try cat(mount.local + "/memo.webm.magnet", timeout: 10).text
+            sidecar = try await cat(mount.local + "/memo.webm.magnet", timeout: 10).text
             return sidecar.hasPrefix("magnet:")
         }
-        try await eventually("the shared file") { try run(["/bin/ls", mount.shared], timeout: 10).text.contains("song.opus") }
-        #expect(try run(["/usr/bin/cmp", folder.path + "/seed/song.opus", mount.shared + "/song.opus"], timeout: 60).status == 0)
+        try await eventually("the shared file") { try await run(["/bin/ls", mount.shared], timeout: 10).text.contains("song.opus") }
+        #expect(try await run(["/usr/bin/cmp", folder.path + "/seed/song.opus", mount.shared + "/song.opus"], timeout: 60).status == 0)
         #expect(mount.stop(signal: SIGINT) == 0)  // Ctrl-C on a foreground daemon unmounts cleanly too
         seeder.stop()  // nobody to download from after the restart
 
         try await mount.start()
         // The sidecar names the same torrent (x.pe carries the new port).
-        let again = try cat(mount.local + "/memo.webm.magnet", timeout: 10).text
+        let again = try await cat(mount.local + "/memo.webm.magnet", timeout: 10).text
         #expect(try MagnetLink(parsing: again).infoHash == MagnetLink(parsing: sidecar).infoHash)
         // The downloaded file is whole, with no peer to fetch from.
-        #expect(try run(["/usr/bin/cmp", folder.path + "/seed/song.opus", mount.shared + "/song.opus"], timeout: 30).status == 0)
-        let status = try run([memofsExecutable, "status", "--data", mount.dataFolder, "--json"], timeout: 10).text
+        #expect(try await run(["/usr/bin/cmp", folder.path + "/seed/song.opus", mount.shared + "/song.opus"], timeout: 30).status == 0)
+        let status = try await run([memofsExecutable, "status", "--data", mount.dataFolder, "--json"], timeout: 10).text
         #expect(!status.contains("hashing"))
         #expect(!mount.daemonLog.contains("sharing memo.webm"), "the recording was hashed again")
     }
@@ -219,10 +219,10 @@ import TorrentModel
         try folder.write("memo.ogg", count: 100_000)
         let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data")
         defer { mount.stop() }
-        #expect(try run(["/bin/cp", folder.path + "/memo.ogg", mount.local + "/"], timeout: 30).status == 0)
+        #expect(try await run(["/bin/cp", folder.path + "/memo.ogg", mount.local + "/"], timeout: 30).status == 0)
         let holder = try ChildProcess("/bin/sh", ["-c", "exec 3<'\(mount.local)/memo.ogg'; read line"], label: "holder")
         try await Task.sleep(for: .milliseconds(300))
-        let umount = try run(["/bin/umount", "-l", mount.mountpoint], timeout: 10)
+        let umount = try await run(["/bin/umount", "-l", mount.mountpoint], timeout: 10)
         #expect(umount.status == 0, "\(umount.errors)")
         #expect(!MountedMemofs.isMounted(mount.mountpoint))
         holder.stop()  // closes the file
@@ -236,8 +236,8 @@ import TorrentModel
         let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/nobody/x.ogg")
         try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: folder.path + "/x.torrent"))
         try await mount.start()
-        #expect(try run(["/bin/cp", folder.path + "/x.torrent", mount.shared + "/"], timeout: 10).status == 0)
-        try await eventually("x.ogg") { try run(["/bin/ls", mount.shared], timeout: 10).text.contains("x.ogg") }
+        #expect(try await run(["/bin/cp", folder.path + "/x.torrent", mount.shared + "/"], timeout: 10).status == 0)
+        try await eventually("x.ogg") { try await run(["/bin/ls", mount.shared], timeout: 10).text.contains("x.ogg") }
         let reader = try ChildProcess("/bin/cat", [mount.shared + "/x.ogg"], label: "blocked cat")
         defer { reader.kill9() }
         try await Task.sleep(for: .milliseconds(300))
@@ -261,11 +261,11 @@ import TorrentModel
         defer { seeder.stop() }
         let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data")
         defer { mount.stop() }
-        #expect(try run(["/bin/cp", folder.path + "/memo.ogg", mount.local + "/"], timeout: 30).status == 0)
-        try run(["/bin/sh", "-c", "cat > '\(mount.shared)/.add'"], timeout: 10,
+        #expect(try await run(["/bin/cp", folder.path + "/memo.ogg", mount.local + "/"], timeout: 30).status == 0)
+        try await run(["/bin/sh", "-c", "cat > '\(mount.shared)/.add'"], timeout: 10,
                 input: Data("magnet:?xt=urn:btih:\(metainfo.infoHash.hex)&x.pe=127.0.0.2:\(port)\n".utf8))
-        try await eventually("the shared file") { try run(["/bin/ls", mount.shared], timeout: 10).text.contains("song.opus") }
-        #expect(try run(["/usr/bin/cmp", folder.path + "/seed/song.opus", mount.shared + "/song.opus"], timeout: 60).status == 0)
+        try await eventually("the shared file") { try await run(["/bin/ls", mount.shared], timeout: 10).text.contains("song.opus") }
+        #expect(try await run(["/usr/bin/cmp", folder.path + "/seed/song.opus", mount.shared + "/song.opus"], timeout: 60).status == 0)
 
         var name = utsname()
         uname(&name)
@@ -274,7 +274,7 @@ import TorrentModel
         let kernelHasPassthrough = version.count == 2 && (version[0], version[1]) >= (6, 9)
         var reported: Bool?
         try await eventually("status.json says whether passthrough is on") {
-            let status = try run([memofsExecutable, "status", "--data", mount.dataFolder, "--json"], timeout: 10)
+            let status = try await run([memofsExecutable, "status", "--data", mount.dataFolder, "--json"], timeout: 10)
             let json = try JSONSerialization.jsonObject(with: status.output) as? [String: Any]
             reported = json?["passthrough"] as? Bool
             return reported != nil
@@ -310,21 +310,21 @@ import TorrentModel
             kill $waker
             echo "rc=$rc daemon=$state"
             """
-        let stopped = try run(["/bin/sh", "-c", script], timeout: 30)
+        let stopped = try await run(["/bin/sh", "-c", script], timeout: 30)
         #expect(stopped.text.contains("rc=0 daemon=T"), "\(stopped.text) \(stopped.errors)")
 
         // Writing to a recording while a passthrough reader has it open: allowed, and shared anew.
-        let before = try cat(mount.local + "/memo.ogg.magnet", timeout: 10).text
-        let write = try run(["/bin/sh", "-c", """
+        let before = try await cat(mount.local + "/memo.ogg.magnet", timeout: 10).text
+        let write = try await run(["/bin/sh", "-c", """
             exec 7<'\(mount.local)/memo.ogg'
             printf XYZ | dd of='\(mount.local)/memo.ogg' bs=1 seek=1000 conv=notrunc status=none
             """], timeout: 30)
         #expect(write.status == 0, "\(write.errors)")
         var edited = recording
         edited.replaceSubrange(1000..<1003, with: Array("XYZ".utf8))
-        #expect(try run(["/bin/cat", mount.local + "/memo.ogg"], timeout: 30).output == Data(edited))
+        #expect(try await run(["/bin/cat", mount.local + "/memo.ogg"], timeout: 30).output == Data(edited))
         try await eventually("a new magnet for the edited recording") {
-            let after = try cat(mount.local + "/memo.ogg.magnet", timeout: 10).text
+            let after = try await cat(mount.local + "/memo.ogg.magnet", timeout: 10).text
             return after.hasPrefix("magnet:") && (try? MagnetLink(parsing: after).infoHash) != (try? MagnetLink(parsing: before).infoHash)
         }
     }

@@ -5,8 +5,8 @@ import TorrentModel
 
 /// What `rm`, `mv` and overwriting do in the tree, and how bad options are refused.
 @Suite(.serialized) struct TreeTests {
-    func sidecar(_ path: String) throws -> String? {
-        let result = try run(["/bin/cat", path], timeout: 10)
+    func sidecar(_ path: String) async throws -> String? {
+        let result = try await run(["/bin/cat", path], timeout: 10)
         return result.status == 0 ? result.text : nil
     }
 
@@ -16,38 +16,38 @@ import TorrentModel
         try folder.write("two.ogg", count: 60_000, seed: 2)
         let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data")
         defer { mount.stop() }
-        #expect(try run(["/bin/cp", folder.path + "/one.ogg", mount.local + "/memo.ogg"], timeout: 10).status == 0)
+        #expect(try await run(["/bin/cp", folder.path + "/one.ogg", mount.local + "/memo.ogg"], timeout: 10).status == 0)
         var first: String?
-        try await eventually("the first sidecar") { first = try sidecar(mount.local + "/memo.ogg.magnet"); return first != nil }
+        try await eventually("the first sidecar") { first = try await sidecar(mount.local + "/memo.ogg.magnet"); return first != nil }
 
         // Overwriting shares the new content under a new magnet.
-        #expect(try run(["/bin/cp", folder.path + "/two.ogg", mount.local + "/memo.ogg"], timeout: 10).status == 0)
+        #expect(try await run(["/bin/cp", folder.path + "/two.ogg", mount.local + "/memo.ogg"], timeout: 10).status == 0)
         var second: String?
         try await eventually("the new sidecar") {
-            second = try sidecar(mount.local + "/memo.ogg.magnet")
+            second = try await sidecar(mount.local + "/memo.ogg.magnet")
             return second != nil && second != first
         }
         // A user.description set before copying becomes the torrent's comment.
-        #expect(try run(["/usr/bin/setfattr", "-n", "user.description", "-v", "standup notes", mount.local + "/memo.ogg"],
+        #expect(try await run(["/usr/bin/setfattr", "-n", "user.description", "-v", "standup notes", mount.local + "/memo.ogg"],
                         timeout: 10).status == 0)
-        #expect(try run(["/usr/bin/getfattr", "--only-values", "-n", "user.description", mount.local + "/memo.ogg"],
+        #expect(try await run(["/usr/bin/getfattr", "--only-values", "-n", "user.description", mount.local + "/memo.ogg"],
                         timeout: 10).text == "standup notes")
 
         // mv re-shares under the new name.
-        #expect(try run(["/bin/mv", mount.local + "/memo.ogg", mount.local + "/renamed.ogg"], timeout: 10).status == 0)
+        #expect(try await run(["/bin/mv", mount.local + "/memo.ogg", mount.local + "/renamed.ogg"], timeout: 10).status == 0)
         try await eventually("the renamed sidecar") {
-            try sidecar(mount.local + "/renamed.ogg.magnet").map { try MagnetLink(parsing: $0).displayName == "renamed.ogg" } ?? false
+            try await sidecar(mount.local + "/renamed.ogg.magnet").map { try MagnetLink(parsing: $0).displayName == "renamed.ogg" } ?? false
         }
-        #expect(try sidecar(mount.local + "/memo.ogg.magnet") == nil)
-        #expect(try run(["/usr/bin/cmp", folder.path + "/two.ogg", mount.local + "/renamed.ogg"], timeout: 10).status == 0)
+        #expect(try await sidecar(mount.local + "/memo.ogg.magnet") == nil)
+        #expect(try await run(["/usr/bin/cmp", folder.path + "/two.ogg", mount.local + "/renamed.ogg"], timeout: 10).status == 0)
 
         // rm stops seeding and removes the sidecar; the sidecar itself cannot be removed.
-        #expect(try run(["/bin/rm", mount.local + "/renamed.ogg.magnet"], timeout: 10).status != 0)
-        #expect(try run(["/bin/rm", mount.local + "/renamed.ogg"], timeout: 10).status == 0)
-        let listing = try run(["/bin/ls", "-A", mount.local], timeout: 10).text
+        #expect(try await run(["/bin/rm", mount.local + "/renamed.ogg.magnet"], timeout: 10).status != 0)
+        #expect(try await run(["/bin/rm", mount.local + "/renamed.ogg"], timeout: 10).status == 0)
+        let listing = try await run(["/bin/ls", "-A", mount.local], timeout: 10).text
         #expect(listing.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "\(listing)")
         try await eventually("no recording in the status") {
-            !(try run([memofsExecutable, "status", "--data", mount.dataFolder, "--json"], timeout: 10).text.contains("renamed.ogg"))
+            !(try await run([memofsExecutable, "status", "--data", mount.dataFolder, "--json"], timeout: 10).text.contains("renamed.ogg"))
         }
     }
 
@@ -61,20 +61,20 @@ import TorrentModel
         defer { seeder.stop() }
         let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data")
         defer { mount.stop() }
-        try run(["/bin/sh", "-c", "cat > '\(mount.shared)/.add'"], timeout: 10,
+        try await run(["/bin/sh", "-c", "cat > '\(mount.shared)/.add'"], timeout: 10,
                 input: Data("magnet:?xt=urn:btih:\(metainfo.infoHash.hex)&x.pe=127.0.0.2:\(port)\n".utf8))
         try await eventually("the album folder") {
-            try run(["/usr/bin/cmp", folder.path + "/seed/album/cd2/b.opus", mount.shared + "/album/cd2/b.opus"], timeout: 10).status == 0
+            try await run(["/usr/bin/cmp", folder.path + "/seed/album/cd2/b.opus", mount.shared + "/album/cd2/b.opus"], timeout: 10).status == 0
         }
         let stored = folder.path + "/data/torrents/\(metainfo.infoHash.hex)/album/cd2/b.opus"
         #expect(FileManager.default.fileExists(atPath: stored))
-        let removal = try run(["/bin/rm", "-r", mount.shared + "/album"], timeout: 20)
+        let removal = try await run(["/bin/rm", "-r", mount.shared + "/album"], timeout: 20)
         #expect(removal.status == 0, "\(removal.errors)")
-        #expect(try run(["/bin/ls", "-A", mount.shared], timeout: 10).text.trimmingCharacters(in: .whitespacesAndNewlines) == ".add")
+        #expect(try await run(["/bin/ls", "-A", mount.shared], timeout: 10).text.trimmingCharacters(in: .whitespacesAndNewlines) == ".add")
         #expect(!FileManager.default.fileExists(atPath: stored))
     }
 
-    @Test func badOptionsFailAtOnceWithAReason() throws {
+    @Test func badOptionsFailAtOnceWithAReason() async throws {
         let folder = try TemporaryFolder()
         try FileManager.default.createDirectory(atPath: folder.path + "/mnt", withIntermediateDirectories: true)
         for (arguments, reason) in [
@@ -84,11 +84,11 @@ import TorrentModel
             (["--read-timeout", "0"], "must be more than 0 seconds"),
             (["--tracker", "ftp://x"], "not an http://, https:// or udp:// URL"),
         ] {
-            let result = try run([memofsExecutable, "mount", folder.path + "/mnt", "--data", folder.path + "/data"] + arguments, timeout: 10)
+            let result = try await run([memofsExecutable, "mount", folder.path + "/mnt", "--data", folder.path + "/data"] + arguments, timeout: 10)
             #expect(result.status != 0)
             #expect(result.errors.contains(reason), "\(arguments): \(result.errors)")
         }
-        let missing = try run([memofsExecutable, "mount", folder.path + "/nowhere", "--data", folder.path + "/data"], timeout: 10)
+        let missing = try await run([memofsExecutable, "mount", folder.path + "/nowhere", "--data", folder.path + "/data"], timeout: 10)
         #expect(missing.errors.contains("is not an existing folder"))
         #expect(!MountedMemofs.isMounted(folder.path + "/mnt"))
     }
@@ -102,20 +102,20 @@ import TorrentModel
         let helper = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("mount-scripts/mount.memofs").path
         defer {
-            if MountedMemofs.isMounted(mountpoint) { _ = try? run(["/bin/umount", "-l", mountpoint], timeout: 10) }
+            if MountedMemofs.isMounted(mountpoint) { _ = try? runBlocking(["/bin/umount", "-l", mountpoint], timeout: 10) }
         }
-        let mounted = try run(["/usr/bin/env", "MEMOFS=\(memofsExecutable)", helper, folder.path + "/data", mountpoint,
+        let mounted = try await run(["/usr/bin/env", "MEMOFS=\(memofsExecutable)", helper, folder.path + "/data", mountpoint,
                                "-o", "rw,nosuid,nodev,port=0,listen=127.0.0.1"], timeout: 40)
         #expect(mounted.status == 0, "\(mounted.errors)")
         #expect(MountedMemofs.isMounted(mountpoint))
-        #expect(try run(["/bin/ls", mountpoint], timeout: 10).text.contains("shared"))
+        #expect(try await run(["/bin/ls", mountpoint], timeout: 10).text.contains("shared"))
         let log = try String(contentsOfFile: folder.path + "/data/memofs.log", encoding: .utf8)
         #expect(log.contains("mounted \(mountpoint)"))
-        #expect(try run(["/bin/umount", mountpoint], timeout: 10).status == 0)
+        #expect(try await run(["/bin/umount", mountpoint], timeout: 10).status == 0)
         try await Task.sleep(for: .milliseconds(500))
         #expect(!MountedMemofs.isMounted(mountpoint))
         // The background daemon ended once unmounted.
-        let stillThere = try run(["/usr/bin/pgrep", "-f", "memofs mount \(mountpoint)"], timeout: 10)
+        let stillThere = try await run(["/usr/bin/pgrep", "-f", "memofs mount \(mountpoint)"], timeout: 10)
         #expect(stillThere.status != 0)
     }
 }
