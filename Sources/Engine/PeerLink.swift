@@ -6,13 +6,13 @@ import TorrentModel
 /// One open peer connection: the channel to write to and the stream of what arrives.
 final class PeerLink: Sendable {
     let channel: Channel
-    let items: AsyncStream<PeerEventBridge.Item>
+    let items: PeerEventQueue
     /// The address we dialled, or the remote address of an accepted connection.
     let remote: PeerAddress
 
     private let bridge: PeerEventBridge
 
-    private init(channel: Channel, items: AsyncStream<PeerEventBridge.Item>, remote: PeerAddress, bridge: PeerEventBridge) {
+    private init(channel: Channel, items: PeerEventQueue, remote: PeerAddress, bridge: PeerEventBridge) {
         self.channel = channel
         self.items = items
         self.remote = remote
@@ -24,14 +24,21 @@ final class PeerLink: Sendable {
         PeerEventBridge.consumed(bridge, channel: channel)
     }
 
+    /// Hands this connection's batches and its close to `handler` on the channel's loop from
+    /// now on. Call on that loop, after taking what `items` holds.
+    func deliverDirectly(to handler: @escaping (PeerEventBridge.Item) -> Void) {
+        channel.eventLoop.preconditionInEventLoop()
+        bridge.deliverDirectly(to: handler)
+    }
+
     /// Adds the wire decoder and the bridge to a fresh channel.
     static func attach(to channel: Channel, remote: PeerAddress) -> EventLoopFuture<PeerLink> {
-        let (stream, continuation) = AsyncStream<PeerEventBridge.Item>.makeStream()
+        let queue = PeerEventQueue()
         return channel.eventLoop.submit {
-            let bridge = PeerEventBridge(continuation: continuation)
+            let bridge = PeerEventBridge(queue: queue)
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerWireDecoder()))
             try channel.pipeline.syncOperations.addHandler(bridge)
-            return PeerLink(channel: channel, items: stream, remote: remote, bridge: bridge)
+            return PeerLink(channel: channel, items: queue, remote: remote, bridge: bridge)
         }
     }
 

@@ -71,7 +71,7 @@ public enum PeerConnectionError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Hands decoded events to an AsyncStream in batches, one batch per socket read burst,
+/// Hands decoded events to a `PeerEventQueue` in batches, one batch per socket read burst,
 /// so the torrent actor is entered once per burst rather than once per message.
 ///
 /// Backpressure: when more than `highWater` batches wait for the torrent, the channel
@@ -91,12 +91,22 @@ final class PeerEventBridge: ChannelInboundHandler, @unchecked Sendable {
         case closed((any Error)?)
     }
 
-    let continuation: AsyncStream<Item>.Continuation
+    let queue: PeerEventQueue
     private var pending: [PeerWireEvent] = []
     private var closedReason: (any Error)?
 
-    init(continuation: AsyncStream<Item>.Continuation) {
-        self.continuation = continuation
+    /// Set (on the channel's event loop) once the torrent reading this connection runs on
+    /// the same loop: batches then go to it directly, not through `queue`.
+    private var direct: ((Item) -> Void)?
+
+    init(queue: PeerEventQueue) {
+        self.queue = queue
+    }
+
+    /// From now on hands every batch and the close to `handler`, on the channel's loop;
+    /// whatever `queue` already holds must be taken first (`PeerEventQueue.takeQueued`).
+    func deliverDirectly(to handler: @escaping (Item) -> Void) {
+        direct = handler
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -127,14 +137,18 @@ final class PeerEventBridge: ChannelInboundHandler, @unchecked Sendable {
 
     func channelInactive(context: ChannelHandlerContext) {
         flush()
-        continuation.yield(.closed(closedReason))
-        continuation.finish()
+        if let direct {
+            direct(.closed(closedReason))
+        } else {
+            queue.push(.closed(closedReason))
+            queue.finish()
+        }
         context.fireChannelInactive()
     }
 
     private func flush() {
         guard !pending.isEmpty else { return }
-        continuation.yield(.events(pending))
+        if let direct { direct(.events(pending)) } else { queue.push(.events(pending)) }
         pending = []
         let waiting = backlog.withLockedValue { count -> Int in
             count += 1

@@ -32,7 +32,10 @@ public actor Session {
     public static func start(configuration: SessionConfiguration, logger: Logger = Logger(label: "memofs.engine")) async throws -> Session {
         try FileManager.default.createDirectory(atPath: configuration.dataFolder + "/torrents", withIntermediateDirectories: true)
         let store = try StateStore(path: configuration.dataFolder + "/state.sqlite")
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // NIO's process-wide loops, never shut down: a torrent's actor runs on one of them
+        // (see `Torrent.eventLoop`), so a call made to a torrent after its session stopped
+        // still runs (and finds it stopped) rather than being dropped by a stopped loop.
+        let group = MultiThreadedEventLoopGroup.singleton
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
         var dht: DHTNode?
@@ -140,9 +143,8 @@ public actor Session {
 
     /// Reads an incoming connection's handshake, finds its torrent and hands the connection over.
     private nonisolated func acceptIncoming(_ link: PeerLink) async {
-        var iterator = link.items.makeAsyncIterator()
         let timeout = link.channel.eventLoop.scheduleTask(in: .seconds(20)) { link.close() }
-        guard case .events(let events)? = await iterator.next(), case .handshake(let handshake)? = events.first else {
+        guard case .events(let events)? = await link.items.next(), case .handshake(let handshake)? = events.first else {
             timeout.cancel()
             link.close()
             return
@@ -152,7 +154,7 @@ public actor Session {
             link.close()
             return
         }
-        await Torrent.pump(link: link, iterator: &iterator, torrent: torrent, outgoing: false, source: .incoming,
+        await Torrent.pump(link: link, torrent: torrent, outgoing: false, source: .incoming,
                            firstEvents: events)
     }
 
@@ -336,6 +338,5 @@ public actor Session {
         // Every queued write has run once the pool is down: record the files as they are.
         try? await context.threadPool.shutdownGracefully()
         for torrent in stopped { await settle(torrent) }
-        try? await context.group.shutdownGracefully()
     }
 }

@@ -31,15 +31,14 @@ extension Torrent {
     private func dial(_ address: PeerAddress, source: PeerSource) async {
         let link: PeerLink
         do {
-            link = try await PeerLink.connect(to: address, group: context.group, timeout: context.configuration.connectTimeout)
+            link = try await PeerLink.connect(to: address, group: eventLoop, timeout: context.configuration.connectTimeout)
         } catch {
             connectFailed(address, reason: "\(error)")
             return
         }
         guard !isStopped else { return link.close() }
         link.sendRaw(Handshake(infoHash: infoHash, peerID: context.peerID).encoded())
-        var iterator = link.items.makeAsyncIterator()
-        await Torrent.pump(link: link, iterator: &iterator, torrent: self, outgoing: true, source: source)
+        await Torrent.pump(link: link, torrent: self, outgoing: true, source: source)
     }
 
     func connectFailed(_ address: PeerAddress, reason: String) {
@@ -50,17 +49,19 @@ extension Torrent {
 
     /// Reads a connection's handshake and then its messages until it closes. Used for
     /// both directions; for accepted connections the session has already read the first
-    /// events (to match the torrent) and passes them in.
-    static func pump(link: PeerLink, iterator: inout AsyncStream<PeerEventBridge.Item>.Iterator, torrent: Torrent,
+    /// events (to match the torrent) and passes them in. Runs on the torrent's actor, which
+    /// runs on the torrent's event loop; a connection on that loop is then read without a
+    /// thread switch per batch.
+    static func pump(link: PeerLink, torrent: isolated Torrent,
                      outgoing: Bool, source: PeerSource, firstEvents: [PeerWireEvent]? = nil) async {
         var events: [PeerWireEvent]
         if let firstEvents {
             events = firstEvents
         } else {
             let timeout = link.channel.eventLoop.scheduleTask(in: .seconds(20)) { link.close() }
-            guard case .events(let first)? = await iterator.next() else {
+            guard case .events(let first)? = await link.items.next(isolation: torrent) else {
                 timeout.cancel()
-                await torrent.connectFailed(link.remote, reason: "closed before the handshake")
+                torrent.connectFailed(link.remote, reason: "closed before the handshake")
                 return
             }
             timeout.cancel()
@@ -68,35 +69,55 @@ extension Torrent {
         }
         guard case .handshake(let handshake)? = events.first else {
             link.close()
-            await torrent.connectFailed(link.remote, reason: "no handshake")
+            torrent.connectFailed(link.remote, reason: "no handshake")
             return
         }
-        guard let key = await torrent.attach(link: link, handshake: handshake, outgoing: outgoing, source: source) else {
+        guard let key = torrent.attach(link: link, handshake: handshake, outgoing: outgoing, source: source) else {
             link.close()
             return
         }
-        await torrent.handle(Array(events.dropFirst()), from: key)
+        torrent.handle(Array(events.dropFirst()), from: key)
         link.consumed()
-        var ending: (any Error)?
-        while let item = await iterator.next() {
-            switch item {
-            case .events(let batch):
-                await torrent.handle(batch, from: key)
-                link.consumed()
-            case .closed(let error):
-                ending = error
+        if link.channel.eventLoop === torrent.eventLoop {
+            // The connection and the torrent share a loop: from here on each batch is handled
+            // on that loop in the turn it was read, with no task resumed in between (a resumed
+            // continuation goes through Swift's global executor: two thread switches per batch).
+            // Nothing can be queued between taking the queue and switching: both run here, on the loop.
+            for item in link.items.takeQueued() {
+                guard torrent.received(item, from: key, on: link) else { return }
             }
+            let loop = torrent.eventLoop
+            let target: Torrent = torrent
+            link.deliverDirectly { item in
+                // A later turn, never inside a call the torrent is making (closing a channel
+                // reports its close at once).
+                loop.execute { _ = target.assumeIsolated { $0.received(item, from: key, on: link) } }
+            }
+            return
         }
-        switch ending {
-        case let error as PeerWireError:
-            await torrent.ban(key, reason: "\(error)")
-        case let error as PeerConnectionError:
-            await torrent.ban(key, reason: "\(error)")
-        case let error?:
-            await torrent.detach(key, reason: "\(error)")
-        case nil:
-            await torrent.detach(key, reason: "connection closed")
+        while let item = await link.items.next(isolation: torrent) {
+            guard torrent.received(item, from: key, on: link) else { return }
         }
+    }
+
+    /// One batch from a connection, or its end; false once it ended.
+    @discardableResult
+    func received(_ item: PeerEventBridge.Item, from key: PeerKey, on link: PeerLink) -> Bool {
+        switch item {
+        case .events(let batch):
+            handle(batch, from: key)
+            link.consumed()
+            return true
+        case .closed(let error as PeerWireError):
+            ban(key, reason: "\(error)")
+        case .closed(let error as PeerConnectionError):
+            ban(key, reason: "\(error)")
+        case .closed(let error?):
+            detach(key, reason: "\(error)")
+        case .closed(nil):
+            detach(key, reason: "connection closed")
+        }
+        return false
     }
 
     /// Accepts a handshaken connection as a peer, or refuses it (nil).

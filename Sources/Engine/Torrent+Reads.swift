@@ -4,20 +4,24 @@ import TorrentModel
 /// read returns only verified bytes.
 extension Torrent {
     /// Bytes `[offset, offset + length)` of file `fileIndex`, clipped to the file's end.
-    /// Bytes of one file. `readahead` (a range of the file) is fetched at high priority after
-    /// the bytes read, never before them: the read's pieces get their deadline first.
-    public func read(file fileIndex: Int, offset: Int64, length: Int, readahead: Range<Int64> = 0..<0) async throws -> [UInt8] {
+    /// `readahead` (a range of the file) is fetched at high priority after the bytes read,
+    /// never before them: the read's pieces get their deadline first.
+    public nonisolated func read(file fileIndex: Int, offset: Int64, length: Int, readahead: Range<Int64> = 0..<0) async throws -> [UInt8] {
+        try await assemble(locateVerified(file: fileIndex, offset: offset, length: length, readahead: readahead))
+    }
+
+    private func locateVerified(file fileIndex: Int, offset: Int64, length: Int, readahead: Range<Int64>) async throws -> ([ReadSegment], TorrentStorage?) {
         let info = try await waitForMetadata()
         guard fileIndex >= 0 && fileIndex < info.files.count else {
             throw TorrentError.outOfRange("file \(fileIndex) of \(info.files.count)")
         }
         let file = info.files[fileIndex]
         guard offset >= 0 else { throw TorrentError.outOfRange("negative offset \(offset)") }
-        guard offset < file.length, length > 0 else { return [] }
+        guard offset < file.length, length > 0 else { return ([], nil) }
         let clipped = Int(min(Int64(length), file.length - offset))
         let ahead = min(readahead.lowerBound, file.length)..<min(readahead.upperBound, file.length)
-        return try await read(at: file.offset + offset, length: clipped,
-                              readahead: (file.offset + ahead.lowerBound)..<(file.offset + ahead.upperBound))
+        return try await locateVerified(at: file.offset + offset, length: clipped,
+                                        readahead: (file.offset + ahead.lowerBound)..<(file.offset + ahead.upperBound))
     }
 
     /// Where file `fileIndex` lies on disk, if every piece under it is verified: its bytes
@@ -36,42 +40,76 @@ extension Torrent {
     }
 
     /// Bytes of the torrent's byte stream (all files one after another).
-    public func read(at offset: Int64, length: Int, readahead: Range<Int64> = 0..<0) async throws -> [UInt8] {
+    ///
+    /// The actor only finds where verified bytes are; bytes on disk are read here, on the
+    /// caller's thread. A verified piece on disk is final, and a read of it from the page
+    /// cache takes microseconds: a trip to the thread pool and back to the actor cost a
+    /// read of data already there a few hundred.
+    public nonisolated func read(at offset: Int64, length: Int, readahead: Range<Int64> = 0..<0) async throws -> [UInt8] {
+        try await assemble(locateVerified(at: offset, length: length, readahead: readahead))
+    }
+
+    /// The bytes of located segments, read from disk where they are there.
+    private nonisolated func assemble(_ located: ([ReadSegment], TorrentStorage?)) throws -> [UInt8] {
+        let (segments, storage) = located
+        guard let storage else { return [] }
+        if segments.count == 1 {
+            switch segments[0] {
+            case .memory(let bytes): return bytes
+            case .disk(let from, let count): return try storage.read(at: from, length: count)
+            }
+        }
+        var output = [UInt8]()
+        for segment in segments {
+            switch segment {
+            case .memory(let bytes): output += bytes
+            case .disk(let from, let count): output += try storage.read(at: from, length: count)
+            }
+        }
+        return output
+    }
+
+    /// Part of a read: bytes of a piece still being written, or a span of verified pieces on disk.
+    enum ReadSegment: Sendable {
+        case memory([UInt8])
+        case disk(offset: Int64, length: Int)
+    }
+
+    /// Waits until every piece under the read is verified and says where its bytes are.
+    private func locateVerified(at offset: Int64, length: Int, readahead: Range<Int64>) async throws -> ([ReadSegment], TorrentStorage?) {
         let info = try await waitForMetadata()
         guard offset >= 0, length >= 0, offset + Int64(length) <= info.totalLength else {
             throw TorrentError.outOfRange("\(offset)+\(length) of \(info.totalLength) bytes")
         }
-        guard length > 0 else { return [] }
+        guard length > 0 else { return ([], storage!) }
         while true {
             try await waitForRange(offset..<(offset + Int64(length)), readahead: readahead)
-            if let bytes = try await verifiedBytes(at: offset, length: length, info: info) { return bytes }
+            if let segments = verifiedSegments(at: offset, length: length, info: info) { return (segments, storage!) }
         }
     }
 
-    /// The bytes, from memory for pieces still being written and from disk for the rest;
-    /// nil if a piece is neither any more (its write failed: it is fetched again).
-    private func verifiedBytes(at offset: Int64, length: Int, info: TorrentInfo) async throws -> [UInt8]? {
-        let storage = self.storage!
+    /// Where the bytes are, piece by piece (adjacent pieces on disk in one span); nil if a
+    /// piece is neither in memory nor on disk any more (its write failed: it is fetched again).
+    private func verifiedSegments(at offset: Int64, length: Int, info: TorrentInfo) -> [ReadSegment]? {
         let end = offset + Int64(length)
         let first = Int(offset / Int64(info.pieceLength)), last = Int((end - 1) / Int64(info.pieceLength))
-        guard (first...last).allSatisfy({ picker!.have[$0] || verifiedPieces[$0] != nil }) else { return nil }
-        if (first...last).allSatisfy({ verifiedPieces[$0] == nil }) {
-            return try await context.blocking { try storage.read(at: offset, length: length) }
-        }
-        var output = [UInt8]()
-        output.reserveCapacity(length)
+        var segments: [ReadSegment] = []
         for piece in first...last {
             let pieceStart = Int64(piece) * Int64(info.pieceLength)
             let from = max(offset, pieceStart), to = min(end, pieceStart + Int64(info.length(ofPiece: piece)))
             if let buffer = verifiedPieces[piece] {
-                output += buffer[Int(from - pieceStart)..<Int(to - pieceStart)]
+                segments.append(.memory(Array(buffer[Int(from - pieceStart)..<Int(to - pieceStart)])))
+            } else if picker?.have[piece] == true {
+                if case .disk(let spanStart, let spanLength)? = segments.last, spanStart + Int64(spanLength) == from {
+                    segments[segments.count - 1] = .disk(offset: spanStart, length: spanLength + Int(to - from))
+                } else {
+                    segments.append(.disk(offset: from, length: Int(to - from)))
+                }
             } else {
-                // Checked again after every wait: a write that failed meanwhile leaves nothing verified.
-                guard picker?.have[piece] == true else { return nil }
-                output += try await context.blocking { try storage.read(at: from, length: Int(to - from)) }
+                return nil
             }
         }
-        return output
+        return segments
     }
 
     /// Raises the priority of the pieces under `range`, gives them a deadline, and waits
@@ -82,15 +120,22 @@ extension Torrent {
         let first = Int(range.lowerBound / Int64(info.pieceLength))
         let last = Int((range.upperBound - 1) / Int64(info.pieceLength))
         deadlineOrder += 1
+        // Reads of pieces already here (most of a sequential read's, and any read again)
+        // change nothing, and skip the pass over every peer.
+        var wantsMore = false
         for piece in first...last where !(picker!.have[piece]) {
             picker!.setDeadline(deadlineOrder, for: piece)
+            wantsMore = true
         }
         if !readahead.isEmpty, readahead.upperBound <= info.totalLength {
             let aheadFirst = Int(readahead.lowerBound / Int64(info.pieceLength))
             let aheadLast = Int((readahead.upperBound - 1) / Int64(info.pieceLength))
-            for piece in aheadFirst...aheadLast { picker!.raisePriority(PiecePicker.high, of: piece) }
+            for piece in aheadFirst...aheadLast where !picker!.have[piece] && picker!.priority(of: piece) < PiecePicker.high {
+                picker!.raisePriority(PiecePicker.high, of: piece)
+                wantsMore = true
+            }
         }
-        updateInterestAndRequests()
+        if wantsMore { updateInterestAndRequests() }
         for piece in first...last {
             try await waitForPiece(piece)
         }

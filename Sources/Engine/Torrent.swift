@@ -14,6 +14,15 @@ import TorrentModel
 public actor Torrent {
     public nonisolated let infoHash: InfoHash
     let context: SessionContext
+    /// The event loop the actor runs on, and its peers' connections too: a block read from
+    /// a socket reaches the torrent, and a request the torrent sends reaches the socket,
+    /// without a hand-off between threads (each cost 50 to 250 µs on a busy two-core
+    /// machine, a tenth of a random read's wait).
+    nonisolated let eventLoop: any EventLoop
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        eventLoop.executor.asUnownedSerialExecutor()
+    }
     var logger: Logger
 
     var magnet: MagnetLink
@@ -92,6 +101,7 @@ public actor Torrent {
     init(context: SessionContext, magnet: MagnetLink, metainfo: Metainfo?, root: String, downloadWhole: Bool) async {
         self.infoHash = magnet.infoHash
         self.context = context
+        self.eventLoop = context.group.next()
         self.magnet = magnet
         self.root = root
         self.downloadWhole = downloadWhole

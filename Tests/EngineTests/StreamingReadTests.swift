@@ -60,6 +60,37 @@ import TorrentModel
             #expect(status.verifiedPieces >= 10)
         }
     }
+
+    /// Reads served from pieces on disk (read on the caller's thread, adjacent pieces as
+    /// one span), from pieces just fetched and from a mix of both give the original bytes.
+    @Test func readsOfPiecesOnDiskFetchedAndMixedAreExact() async throws {
+        let folder = try TemporaryFolder()
+        let size = 4 << 20 + 12345
+        let original = try folder.write("seed/talk.webm", count: size, seed: 12)
+        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/talk.webm", options: .init(pieceLength: 64 << 10))
+        let torrentPath = folder.path + "/talk.torrent"
+        try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: torrentPath))
+        let (seeder, port) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed")
+        defer { seeder.stop() }
+
+        try await withSession(testConfiguration(folder.path + "/memofs")) { session in
+            var magnet = MagnetLink(infoHash: metainfo.infoHash)
+            magnet.peers = [PeerAddress("127.0.0.2:\(port)")!]
+            let torrent = try await session.add(magnet: magnet)
+            func check(_ offset: Int, _ length: Int, _ what: String) async throws {
+                let bytes = try await withTimeout(20, what) { try await torrent.read(file: 0, offset: Int64(offset), length: length) }
+                #expect(bytes == Array(original[offset..<min(offset + length, size)]), "\(what) at \(offset)+\(length)")
+            }
+            // Pieces 10 and 12 first, then a read over 9...13: on disk, fetched, on disk, fetched.
+            try await check(10 * 65536 + 100, 1000, "a read in piece 10")
+            try await check(12 * 65536 + 100, 1000, "a read in piece 12")
+            try await check(9 * 65536 + 5, 4 * 65536 + 77, "a read over pieces 9 to 13")
+            // Everything under it is verified now: the same read again, and one clipped at the end.
+            try await check(9 * 65536 + 5, 4 * 65536 + 77, "the same read again")
+            try await check(size - 1000, 4000, "a read past the end")
+            try await check(size - 1000, 4000, "the same read past the end again")
+        }
+    }
 }
 
 @Suite struct CancellationTests {
