@@ -224,6 +224,67 @@ def helper_download(argv):
     say(event="exit")
 
 
+def wire_random(op):
+    """The seeder's own floor for the random reads: a bare peer-wire client on a fresh
+    connection does what a filesystem must at the least. It fetches the pieces under the
+    first byte and 1 MiB after it, then, for each of the same 20 offsets as the random
+    reads, requests every block of the pieces under the read at once and waits for the
+    last one. Nothing is hashed, written or handed to a reader. Acknowledged at once
+    after every receive (TCP_QUICKACK), as memofs does, so no read waits on a delayed ACK."""
+    import socket
+    import struct
+    sock = socket.create_connection((op["host"], op["port"]), timeout=30)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.sendall(b"\x13BitTorrent protocol" + bytes(8) + bytes.fromhex(op["info_hash"]) + b"-CP0001-" + os.urandom(12))
+    buffered = bytearray()
+
+    def take(count):
+        while len(buffered) < count:
+            data = sock.recv(1 << 20)
+            if not data:
+                raise BenchError("the seeder closed the connection")
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+            buffered.extend(data)
+        out = bytes(buffered[:count])
+        del buffered[:count]
+        return out
+
+    def message():
+        length = struct.unpack(">I", take(4))[0]
+        body = take(length) if length else b""
+        return (body[0] if body else None), body[1:]
+
+    take(68)
+    sock.sendall(struct.pack(">IB", 1, 2))  # interested
+    while message()[0] != 1:  # until unchoke
+        pass
+    size, piece_length, block = op["size"], op["piece_length"], 16384
+
+    def fetch(first, last):
+        started = time.monotonic()
+        wanted = 0
+        requests = bytearray()
+        for piece in range(first, last + 1):
+            length = min(piece_length, size - piece * piece_length)
+            for begin in range(0, length, block):
+                requests += struct.pack(">IBIII", 13, 6, piece, begin, min(block, length - begin))
+                wanted += 1
+        sock.sendall(requests)
+        while wanted:
+            if message()[0] == 7:
+                wanted -= 1
+        return time.monotonic() - started
+
+    fetch(0, min((1 << 20) // piece_length, (size - 1) // piece_length))
+    rng = random.Random(op["seed"])
+    latencies = []
+    for _ in range(op["count"]):
+        offset = rng.randrange(0, size - op["read_size"])
+        latencies.append(fetch(offset // piece_length, (offset + op["read_size"] - 1) // piece_length))
+    sock.close()
+    return {"latencies": latencies}
+
+
 def helper_probe(argv):
     """One operation on a mount; prints one JSON object. Times are time.monotonic() values
     (CLOCK_MONOTONIC, the same in every process) or durations."""
@@ -281,6 +342,8 @@ def helper_probe(argv):
                 return
         os.close(fd)
         say(latencies=latencies, at=time.monotonic())
+    elif kind == "wire_random":
+        say(**wire_random(op))
     elif kind == "sequential":
         started = time.monotonic()
         fd = os.open(op["path"], os.O_RDONLY)
@@ -874,6 +937,7 @@ class Bench:
                                  "--dir", self.content, "--listen", SEEDER_IP + ":0"], "seeder")
         ready = self.seeder.wait_for("ready", 60)
         peer = "%s:%d" % (SEEDER_IP, ready["port"])
+        self.seeder_port = ready["port"]
         tr = self.tracker.url.replace(":", "%3A").replace("/", "%2F")
         self.bench_magnet = "magnet:?xt=urn:btih:%s&dn=bench.bin&tr=%s&x.pe=%s" % (self.bench_hash, tr, peer)
         self.webm_magnet = "magnet:?xt=urn:btih:%s&dn=memo.webm&tr=%s&x.pe=%s" % (self.webm_hash, tr, peer)
@@ -915,8 +979,17 @@ class Bench:
             (system, round_, listed, first, statistics.median(latencies), percentile(latencies, 0.95), on_disk * 100.0 / self.size))
 
     def memofs_round(self, round_):
-        """Fresh torrent: listing, first byte, random reads, what is on disk; ffprobe."""
+        """Fresh torrent: listing, first byte, random reads, what is on disk; ffprobe. The
+        seeder's floor for the same reads is measured just before (see `wire_random`)."""
         args = self.args
+        floor = probe({"op": "wire_random", "host": SEEDER_IP, "port": self.seeder_port, "info_hash": self.bench_hash,
+                       "size": self.size, "piece_length": self.piece_length, "count": 20, "read_size": 65536,
+                       "seed": round_}, 120)
+        latencies = [value * 1000 for value in floor["latencies"]]
+        self.figures.add("wire.random_median_ms", statistics.median(latencies),
+                         "same reads, bare client on a fresh connection, median (ms)", "ms", "wire")
+        self.figures.add("wire.random_p95_ms", percentile(latencies, 0.95),
+                         "same reads, bare client on a fresh connection, p95 (ms)", "ms", "wire")
         mnt, data = self.fresh("memofs-mnt-%d" % round_), self.fresh("memofs-data-%d" % round_)
         mount = MemofsMount(args.memofs, mnt, data, [self.tracker.url]).start()
         try:
@@ -941,9 +1014,9 @@ class Bench:
         mnt, data = self.fresh("memofs-mnt-%d" % round_), self.fresh("memofs-data-%d" % round_)
         mount = MemofsMount(args.memofs, mnt, data, [self.tracker.url]).start()
         try:
+            warm_page_cache(self.work, self.warm_mib)
             added = probe({"op": "open", "dir": mount.shared, "magnet": self.bench_magnet, "name": "bench.bin",
                            "timeout": 120}, 130)["started"]
-            warm_page_cache(self.work, self.warm_mib)
             ticks = proc_cpu_ticks(mount.pid) if mount.pid else None
             answer = probe({"op": "sequential", "path": mount.shared + "/bench.bin"}, 900)
             if answer["bytes"] != self.size:
@@ -1239,6 +1312,7 @@ ROWS = [
     ("memofs.first_byte_s", "%.3f"), ("btfs.first_byte_s", "%.3f"),
     ("memofs.random_median_ms", "%.1f"), ("btfs.random_median_ms", "%.1f"),
     ("memofs.random_p95_ms", "%.1f"), ("btfs.random_p95_ms", "%.1f"),
+    ("wire.random_median_ms", "%.2f"), ("wire.random_p95_ms", "%.2f"),
     ("memofs.fetched_pct", "%.1f"), ("btfs.fetched_pct", "%.1f"),
     ("memofs.webm_listed_s", "%.3f"), ("btfs.webm_listed_s", "%.3f"),
     ("memofs.ffprobe_s", "%.3f"), ("btfs.ffprobe_s", "%.3f"), ("disk.ffprobe_s", "%.3f"),
@@ -1273,6 +1347,8 @@ RATIOS = [
     ("sequential read, memofs / native, add → whole file", "memofs.add_to_read_mbs", "native.download_mbs", None, None),
     ("CPU for the whole file, memofs read / native download", "memofs.sequential_cpu_s", "native.download_cpu_s", None, None),
     ("on disk after reads, memofs / btfs", "memofs.fetched_pct", "btfs.fetched_pct", None, None),
+    ("random read median, memofs / bare client (seeder's floor)", "memofs.random_median_ms", "wire.random_median_ms", None, None),
+    ("random read median, floor / btfs", "wire.random_median_ms", "btfs.random_median_ms", None, None),
 ]
 
 # Absolute bars: (name, key, relation, limit).

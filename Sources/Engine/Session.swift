@@ -333,7 +333,7 @@ public actor Session {
         await lsd?.stop()
         try? await server?.close()
         // Closed links end their pumps at once; a dial or handshake under way ends within
-        // its timeout. Nothing may schedule on the event loops once they are stopped.
+        // its timeout, before the pool its writes would use is stopped.
         await context.connectionsEnded(within: .seconds(5))
         // Every queued write has run once the pool is down: record the files as they are.
         try? await context.threadPool.shutdownGracefully()

@@ -35,9 +35,10 @@ final class SessionContext: Sendable {
     }
 
     /// Connections being dialled or read (a dial, a handshake, a pump), so that shutting the
-    /// session down waits for them before it stops the event loops: one that scheduled work
-    /// on a stopped loop left a promise unfulfilled, which NIO's debug builds trap on (a
-    /// test process died of it in CI).
+    /// session down waits for them before it stops the thread pool and settles the files.
+    /// (When each session had loops of its own and stopped them, a dial that scheduled work
+    /// on a stopped loop left a promise unfulfilled, which NIO's debug builds trap on: a
+    /// test process died of it in CI. The loops are NIO's shared ones now, never stopped.)
     private let connectionTasks = NIOLockedValueBox(0)
 
     /// Starts a task for a connection's life, counted in `connectionTasks` from before it

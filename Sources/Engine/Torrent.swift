@@ -25,7 +25,12 @@ public actor Torrent {
     }
     var logger: Logger
 
-    var magnet: MagnetLink
+    var magnet: MagnetLink {
+        didSet { publishedMagnet.withLockedValue { $0 = magnet } }
+    }
+    /// The magnet link, for readers that must not wait on the actor (a sidecar is read
+    /// for every `ls -l local`: a trip to the torrent's event loop for each of 10,000).
+    nonisolated let publishedMagnet: NIOLockedValueBox<MagnetLink>
     var info: TorrentInfo?
     var metainfo: Metainfo?
     var storage: TorrentStorage?
@@ -103,6 +108,7 @@ public actor Torrent {
         self.context = context
         self.eventLoop = context.group.next()
         self.magnet = magnet
+        self.publishedMagnet = NIOLockedValueBox(magnet)
         self.root = root
         self.downloadWhole = downloadWhole
         var logger = context.logger
@@ -188,7 +194,7 @@ public actor Torrent {
 
     public var name: String { info?.name ?? magnet.displayName ?? infoHash.hex }
     public var torrentInfo: TorrentInfo? { info }
-    public var magnetLink: MagnetLink { magnet }
+    public nonisolated var magnetLink: MagnetLink { publishedMagnet.withLockedValue { $0 } }
     public var peerCount: Int { peers.count }
     public var isComplete: Bool { picker?.isComplete ?? false }
     public var verifiedPieceCount: Int { picker?.have.setCount ?? 0 }

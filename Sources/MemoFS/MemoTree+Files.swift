@@ -47,7 +47,7 @@ extension MemoTree {
             // A complete file never changes, so the kernel may cache it across opens.
             let complete = await torrent.isComplete
             await torrent.readerOpened()
-            return OpenedFile(handle: allocateHandle(.torrentFile(torrent, fileIndex: index, head: ReadHead())),
+            return OpenedFile(handle: allocateHandle(.torrentFile(torrent, fileIndex: index, fileLength: file.length, head: ReadHead())),
                               directIO: !complete, keepCache: complete,
                               backingFile: Self.verifiedBacking(await torrent.verifiedFilePath(index), length: file.length))
         case .droppedTorrent:
@@ -87,11 +87,11 @@ extension MemoTree {
         case .text(let bytes):
             guard offset < bytes.count else { return .bytes([]) }
             return .bytes(Array(bytes[Int(offset)..<min(bytes.count, Int(offset) + size)]))
-        case .torrentFile(let torrent, let index, var head):
-            guard let info = await torrent.torrentInfo else { throw FUSEError.io }
-            let file = info.files[index]
-            let ahead = head.advance(offset: offset, length: size, fileLength: file.length)
-            handles[handle] = .torrentFile(torrent, fileIndex: index, head: head)
+        case .torrentFile(let torrent, let index, let length, var head):
+            // The file's length came with the handle: asking the torrent would cost two
+            // thread switches per read (its actor runs on an event loop).
+            let ahead = head.advance(offset: offset, length: size, fileLength: length)
+            handles[handle] = .torrentFile(torrent, fileIndex: index, fileLength: length, head: head)
             return .torrent(torrent, fileIndex: index, readahead: ahead)
         case .add, .dropped:
             throw FUSEError.badHandle
@@ -157,7 +157,7 @@ extension MemoTree {
             if recordings[name]!.writers == 0 && recordings[name]!.dirty { share(name) }
         case .dropped(let name, _):
             droppedNames.remove(name)
-        case .torrentFile(let torrent, _, _):
+        case .torrentFile(let torrent, _, _, _):
             await torrent.readerClosed()
         default:
             break

@@ -61,7 +61,7 @@ extension MemoTree {
     /// The magnet link of a recording: its trackers and, when our address is known, `x.pe`.
     func magnet(of name: String) async -> MagnetLink? {
         guard let torrent = recordings[name]?.torrent else { return nil }
-        var magnet = await torrent.magnetLink
+        var magnet = torrent.magnetLink
         if let address = configuration.advertisedAddress, let peer = PeerAddress("\(address):\(session.listenPort)") {
             magnet.peers = [peer]
         }
@@ -189,7 +189,7 @@ extension MemoTree {
             return Array(torrent.infoHash.hex.utf8)
         case Self.magnetAttribute:
             if case .recording(let name) = node, let magnet = await magnet(of: name) { return Array(magnet.uri.utf8) }
-            return Array(await torrent.magnetLink.uri.utf8)
+            return Array(torrent.magnetLink.uri.utf8)
         case Self.progressAttribute:
             if case .torrentFile(_, let index) = node, let info = await torrent.torrentInfo {
                 let length = info.files[index].length

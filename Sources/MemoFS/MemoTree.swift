@@ -50,7 +50,7 @@ public actor MemoTree {
 
     enum OpenHandle {
         case local(descriptor: Int32, name: String, writable: Bool, wrote: Bool)
-        case torrentFile(Torrent, fileIndex: Int, head: ReadHead)
+        case torrentFile(Torrent, fileIndex: Int, fileLength: Int64, head: ReadHead)
         case text([UInt8])
         case add
         case dropped(name: String, bytes: [UInt8])

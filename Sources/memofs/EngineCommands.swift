@@ -116,7 +116,7 @@ struct Seed: AsyncParsableCommand {
         let session = try await engine.startSession()
         let task = Task {
             let torrent = try await session.seed(path: path, options: .init(trackers: engine.trackers.map { [$0] }))
-            var magnet = await torrent.magnetLink
+            var magnet = torrent.magnetLink
             if engine.listen != "0.0.0.0", let peer = PeerAddress("\(engine.listen):\(session.listenPort)") {
                 magnet.peers = [peer]
             }

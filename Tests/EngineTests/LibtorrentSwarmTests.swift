@@ -82,7 +82,7 @@ import TorrentModel
             let torrent = try await session.seed(path: folder.path + "/local/memo.webm",
                                                  options: .init(trackers: [[tracker.httpURL]]))
             #expect(torrent.infoHash == probe.infoHash)
-            var magnet = await torrent.magnetLink
+            var magnet = torrent.magnetLink
             magnet.peers = [PeerAddress("127.0.0.1:\(session.listenPort)")!]
 
             let (leecher, _) = try await startLibtorrent("download", magnet: magnet.uri, folder: folder.path + "/lt")

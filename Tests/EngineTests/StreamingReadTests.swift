@@ -58,6 +58,8 @@ import TorrentModel
             let status = await torrent.status
             #expect(status.verifiedPieces <= 20, "\(status.verifiedPieces) of \(status.pieceCount) pieces fetched for 10 reads")
             #expect(status.verifiedPieces >= 10)
+            // The magnet had no name; the one read outside the actor has it now, from the metadata.
+            #expect(torrent.magnetLink.displayName == "rec.ogg")
         }
     }
 
