@@ -29,6 +29,12 @@ What it does (as root; stdlib plus Debian's python3-libtorrent, run with /usr/bi
   CPU time (user + system) of the memofs daemon during the sequential read and of the
   native downloader from add to complete, since rates swing on a shared machine.
   memofs mounts add through `shared/.add`; btfs's clock starts when btfs is started.
+  Right before each system downloads the content, a file of twice its size is written
+  and deleted (`warm_page_cache`: on this VM memory freed goes back to the host, and the
+  first write into it costs a host fault per page).
+- The seeder's floor for the random reads: a bare peer-wire client on a fresh connection
+  to the same seeder fetches the same first piece (and 1 MiB after it), then the pieces
+  under the same 20 reads, each read's blocks requested at once (`wire_random`).
 - memofs as a seeder: the file (as `upload.bin`, so its info hash differs) is copied into
   a memofs mount's `local/`; a fresh libtorrent session downloads it from the `.magnet`
   sidecar, against a fresh libtorrent session downloading `bench.bin` from the libtorrent
