@@ -234,29 +234,47 @@ public actor Session {
     /// Brings back every saved torrent. Pieces recorded as verified are trusted when their
     /// files' size and mtime are what was recorded; pieces in changed files are hashed again.
     private func resume() async throws {
-        for record in try await context.store.torrents() {
-            let metainfo = record.metainfo.flatMap { try? Metainfo(bytes: $0) }
-            let magnet = (try? MagnetLink(parsing: record.magnet)) ?? MagnetLink(infoHash: record.infoHash)
-            // Only torrents under <data>/torrents are downloaded into; a seeded file found changed
-            // is never overwritten with what peers have.
-            let ours = record.root.hasPrefix(context.configuration.dataFolder + "/torrents/")
-            let torrent = await Torrent(context: context, magnet: magnet, metainfo: metainfo, root: record.root,
-                                        downloadWhole: ours && record.downloadWhole)
-            if let metainfo {
-                let verified = try await context.store.verifiedPieces(of: record.infoHash)
-                let pending = try await context.store.pendingPieces(of: record.infoHash)
-                let kept = try await recheck(verified, of: metainfo.info, root: record.root, recorded: record.fileStamps,
-                                             pending: pending)
-                try await context.store.clearPending(of: record.infoHash)
-                await torrent.adoptVerified(kept.pieces, stamps: kept.stamps, rechecked: kept.rechecked)
-                if kept.pieces.count != verified.count {
-                    let lost = Set(verified).subtracting(kept.pieces)
-                    try await context.store.forgetPieces(Array(lost), for: record.infoHash, fileStamps: kept.stamps)
-                    context.logger.warning("\(metainfo.info.name): \(lost.count) pieces changed on disk and will be fetched again")
+        // Several at a time: each torrent waits on the database, the thread pool and its
+        // actor's event loop in turn, and 10,000 one after another took seconds longer.
+        let records = try await context.store.torrents()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var running = 0
+            for record in records {
+                if running == Self.resumingAtOnce {
+                    try await group.next()
+                    running -= 1
                 }
+                group.addTask { try await self.resume(record) }
+                running += 1
             }
-            _ = await register(torrent)
+            try await group.waitForAll()
         }
+    }
+
+    static let resumingAtOnce = 8
+
+    private func resume(_ record: TorrentRecord) async throws {
+        let metainfo = record.metainfo.flatMap { try? Metainfo(bytes: $0) }
+        let magnet = (try? MagnetLink(parsing: record.magnet)) ?? MagnetLink(infoHash: record.infoHash)
+        // Only torrents under <data>/torrents are downloaded into; a seeded file found changed
+        // is never overwritten with what peers have.
+        let ours = record.root.hasPrefix(context.configuration.dataFolder + "/torrents/")
+        let torrent = await Torrent(context: context, magnet: magnet, metainfo: metainfo, root: record.root,
+                                    downloadWhole: ours && record.downloadWhole)
+        if let metainfo {
+            let verified = try await context.store.verifiedPieces(of: record.infoHash)
+            let pending = try await context.store.pendingPieces(of: record.infoHash)
+            let kept = try await recheck(verified, of: metainfo.info, root: record.root, recorded: record.fileStamps,
+                                         pending: pending)
+            try await context.store.clearPending(of: record.infoHash)
+            await torrent.adoptVerified(kept.pieces, stamps: kept.stamps, rechecked: kept.rechecked)
+            if kept.pieces.count != verified.count {
+                let lost = Set(verified).subtracting(kept.pieces)
+                try await context.store.forgetPieces(Array(lost), for: record.infoHash, fileStamps: kept.stamps)
+                context.logger.warning("\(metainfo.info.name): \(lost.count) pieces changed on disk and will be fetched again")
+            }
+        }
+        _ = await register(torrent)
     }
 
     /// A file whose size or mtime differs from the record changed behind our back, unless a

@@ -73,4 +73,39 @@ import TorrentModel
             #expect(status.verifiedPieces == metainfo.info.pieceCount - 1)
         }
     }
+
+    /// Many seeded recordings come back together (they are resumed several at a time):
+    /// each exactly once, with its pieces, and the one edited while memofs was stopped is
+    /// checked again.
+    @Test func manyRecordingsComeBackTogether() async throws {
+        let folder = try TemporaryFolder()
+        let count = 40
+        var hashes: [InfoHash] = []
+        let configuration = testConfiguration(folder.path + "/memofs")
+        try await withSession(configuration) { session in
+            for index in 0..<count {
+                try folder.write("local/memo-\(index).ogg", count: 100_000 + index, seed: UInt64(index))
+                let torrent = try await session.seed(path: folder.path + "/local/memo-\(index).ogg")
+                hashes.append(torrent.infoHash)
+            }
+        }
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/local/memo-7.ogg"))
+        bytes[50_000] ^= 0xff
+        try bytes.write(to: URL(fileURLWithPath: folder.path + "/local/memo-7.ogg"))
+        try await withSession(configuration) { session in
+            let resumed = await session.allTorrents
+            #expect(resumed.count == count)
+            #expect(Set(resumed.map(\.infoHash)) == Set(hashes))
+            for (index, hash) in hashes.enumerated() {
+                let status = try #require(await session.torrent(hash)?.status)
+                if index == 7 {
+                    #expect(status.recheckedPieces > 0)
+                    #expect(status.verifiedPieces < status.pieceCount)
+                } else {
+                    #expect(status.verifiedPieces == status.pieceCount, "memo-\(index).ogg")
+                    #expect(status.recheckedPieces == 0, "memo-\(index).ogg")
+                }
+            }
+        }
+    }
 }
