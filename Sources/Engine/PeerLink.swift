@@ -25,7 +25,7 @@ final class PeerLink: Sendable {
     }
 
     /// Hands this connection's batches and its close to `handler` on the channel's loop from
-    /// now on. Call on that loop, after taking what `items` holds.
+    /// now on. Call on that loop, and take what `items` holds in the same turn.
     func deliverDirectly(to handler: @escaping (PeerEventBridge.Item) -> Void) {
         channel.eventLoop.preconditionInEventLoop()
         bridge.deliverDirectly(to: handler)

@@ -104,7 +104,8 @@ final class PeerEventBridge: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// From now on hands every batch and the close to `handler`, on the channel's loop;
-    /// whatever `queue` already holds must be taken first (`PeerEventQueue.takeQueued`).
+    /// the caller then takes what `queue` already holds (`PeerEventQueue.takeQueued`) in
+    /// the same turn, before `handler` can be called.
     func deliverDirectly(to handler: @escaping (Item) -> Void) {
         direct = handler
     }
@@ -138,6 +139,8 @@ final class PeerEventBridge: ChannelInboundHandler, @unchecked Sendable {
     func channelInactive(context: ChannelHandlerContext) {
         flush()
         if let direct {
+            // Dropped before it is called: it holds the link, which holds this bridge.
+            self.direct = nil
             direct(.closed(closedReason))
         } else {
             queue.push(.closed(closedReason))
@@ -167,6 +170,7 @@ final class PeerEventBridge: ChannelInboundHandler, @unchecked Sendable {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        direct = nil
     }
 
     /// The consumer finished a batch; resumes reading once the backlog is small again.

@@ -82,16 +82,18 @@ extension Torrent {
             // The connection and the torrent share a loop: from here on each batch is handled
             // on that loop in the turn it was read, with no task resumed in between (a resumed
             // continuation goes through Swift's global executor: two thread switches per batch).
-            // Nothing can be queued between taking the queue and switching: both run here, on the loop.
-            for item in link.items.takeQueued() {
-                guard torrent.received(item, from: key, on: link) else { return }
-            }
+            // Switched first, then what was queued before is handled: anything read meanwhile
+            // (handling a batch may send, and a failed send reads and closes the channel at
+            // once) goes through `execute`, a later turn, so after what was queued.
             let loop = torrent.eventLoop
             let target: Torrent = torrent
             link.deliverDirectly { item in
                 // A later turn, never inside a call the torrent is making (closing a channel
                 // reports its close at once).
                 loop.execute { _ = target.assumeIsolated { $0.received(item, from: key, on: link) } }
+            }
+            for item in link.items.takeQueued() {
+                guard torrent.received(item, from: key, on: link) else { return }
             }
             return
         }

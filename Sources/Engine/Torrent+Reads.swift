@@ -7,7 +7,7 @@ extension Torrent {
     /// `readahead` (a range of the file) is fetched at high priority after the bytes read,
     /// never before them: the read's pieces get their deadline first.
     public nonisolated func read(file fileIndex: Int, offset: Int64, length: Int, readahead: Range<Int64> = 0..<0) async throws -> [UInt8] {
-        try await assemble(locateVerified(file: fileIndex, offset: offset, length: length, readahead: readahead))
+        try await assemble(await locateVerified(file: fileIndex, offset: offset, length: length, readahead: readahead))
     }
 
     private func locateVerified(file fileIndex: Int, offset: Int64, length: Int, readahead: Range<Int64>) async throws -> ([ReadSegment], TorrentStorage?) {
@@ -41,32 +41,29 @@ extension Torrent {
 
     /// Bytes of the torrent's byte stream (all files one after another).
     ///
-    /// The actor only finds where verified bytes are; bytes on disk are read here, on the
-    /// caller's thread. A verified piece on disk is final, and a read of it from the page
-    /// cache takes microseconds: a trip to the thread pool and back to the actor cost a
-    /// read of data already there a few hundred.
+    /// The actor only finds where verified bytes are; bytes on disk are read on the thread
+    /// pool (a read that misses the page cache must not hold one of Swift's few threads for
+    /// async work), from here, without going back to the actor's loop afterwards: a
+    /// verified piece on disk is final.
     public nonisolated func read(at offset: Int64, length: Int, readahead: Range<Int64> = 0..<0) async throws -> [UInt8] {
-        try await assemble(locateVerified(at: offset, length: length, readahead: readahead))
+        try await assemble(await locateVerified(at: offset, length: length, readahead: readahead))
     }
 
-    /// The bytes of located segments, read from disk where they are there.
-    private nonisolated func assemble(_ located: ([ReadSegment], TorrentStorage?)) throws -> [UInt8] {
+    /// The bytes of located segments, those on disk read on the thread pool.
+    private nonisolated func assemble(_ located: ([ReadSegment], TorrentStorage?)) async throws -> [UInt8] {
         let (segments, storage) = located
-        guard let storage else { return [] }
-        if segments.count == 1 {
-            switch segments[0] {
-            case .memory(let bytes): return bytes
-            case .disk(let from, let count): return try storage.read(at: from, length: count)
+        guard let storage, !segments.isEmpty else { return [] }
+        if segments.count == 1, case .memory(let bytes) = segments[0] { return bytes }
+        return try await context.blocking {
+            var output = [UInt8]()
+            for segment in segments {
+                switch segment {
+                case .memory(let bytes): output += bytes
+                case .disk(let from, let count): output += try storage.read(at: from, length: count)
+                }
             }
+            return output
         }
-        var output = [UInt8]()
-        for segment in segments {
-            switch segment {
-            case .memory(let bytes): output += bytes
-            case .disk(let from, let count): output += try storage.read(at: from, length: count)
-            }
-        }
-        return output
     }
 
     /// Part of a read: bytes of a piece still being written, or a span of verified pieces on disk.

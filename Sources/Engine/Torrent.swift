@@ -5,7 +5,8 @@ import PeerProtocol
 import TorrentModel
 
 /// One torrent: its metadata, pieces, peers and readers. An actor, so all of a torrent's
-/// state changes in one place; blocking work (hashing, disk) runs on the session's pool.
+/// state changes in one place; it runs on an event loop shared with other torrents and
+/// sockets, so blocking work (disk, hashing whole pieces) runs on the session's pool.
 ///
 /// Invariants:
 /// - `picker`, `storage` and `info` are all nil (waiting for metadata) or all set.

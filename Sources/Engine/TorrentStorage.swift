@@ -51,17 +51,18 @@ public final class TorrentStorage: @unchecked Sendable {
         try output.withUnsafeMutableBytes { buffer in
             try forEachSpan(offset: offset, length: length) { file, fileOffset, bufferOffset, count in
                 if file.isPadding { return }  // already zero
-                let descriptor = try openFiles.descriptor(for: path(of: file), writable: false)
-                var done = 0
-                while done < count {
-                    let got = pread(descriptor, buffer.baseAddress! + bufferOffset + done, count - done,
-                                    off_t(fileOffset + Int64(done)))
-                    if got < 0 {
-                        if errno == EINTR { continue }
-                        throw StorageError.errno(path(of: file))
+                try openFiles.withDescriptor(for: path(of: file), writable: false) { descriptor in
+                    var done = 0
+                    while done < count {
+                        let got = pread(descriptor, buffer.baseAddress! + bufferOffset + done, count - done,
+                                        off_t(fileOffset + Int64(done)))
+                        if got < 0 {
+                            if errno == EINTR { continue }
+                            throw StorageError.errno(path(of: file))
+                        }
+                        if got == 0 { throw StorageError(path(of: file), "the file is shorter than the torrent says") }
+                        done += got
                     }
-                    if got == 0 { throw StorageError(path(of: file), "the file is shorter than the torrent says") }
-                    done += got
                 }
             }
         }
@@ -74,16 +75,17 @@ public final class TorrentStorage: @unchecked Sendable {
             try forEachSpan(offset: offset, length: bytes.count) { file, fileOffset, bufferOffset, count in
                 if file.isPadding { return }
                 let filePath = path(of: file)
-                let descriptor = try openFiles.descriptor(for: filePath, writable: true, size: file.length)
-                var done = 0
-                while done < count {
-                    let wrote = pwrite(descriptor, buffer.baseAddress! + bufferOffset + done, count - done,
-                                       off_t(fileOffset + Int64(done)))
-                    if wrote < 0 {
-                        if errno == EINTR { continue }
-                        throw StorageError.errno(filePath)
+                try openFiles.withDescriptor(for: filePath, writable: true, size: file.length) { descriptor in
+                    var done = 0
+                    while done < count {
+                        let wrote = pwrite(descriptor, buffer.baseAddress! + bufferOffset + done, count - done,
+                                           off_t(fileOffset + Int64(done)))
+                        if wrote < 0 {
+                            if errno == EINTR { continue }
+                            throw StorageError.errno(filePath)
+                        }
+                        done += wrote
                     }
-                    done += wrote
                 }
             }
         }
@@ -92,7 +94,7 @@ public final class TorrentStorage: @unchecked Sendable {
     /// Creates the torrent's empty files, which no piece covers and so no write would create.
     public func createEmptyFiles() throws {
         for file in info.files where file.length == 0 && !file.isPadding {
-            _ = try openFiles.descriptor(for: path(of: file), writable: true)
+            try openFiles.withDescriptor(for: path(of: file), writable: true) { _ in }
         }
     }
 
@@ -183,15 +185,40 @@ public struct FileStamp: Equatable, Sendable, Codable {
 }
 
 /// Open file descriptors by path, behind a lock (reads and writes come from pool threads).
+///
+/// A descriptor is closed only when no read or write is using it: one closed under a
+/// `pread` could be reused by another file first, and the read would return its bytes.
 final class OpenFiles: @unchecked Sendable {
     private var readable: [String: Int32] = [:]
     private var writable: [String: Int32] = [:]
     private let mutex = NIOLock()
     private var isClosed = false
+    /// Reads and writes using a descriptor now, and descriptors to close once there are none.
+    private var users = 0
+    private var toClose: [Int32] = []
 
-    func descriptor(for path: String, writable wantWrite: Bool, size: Int64 = 0) throws -> Int32 {
-        mutex.lock()
-        defer { mutex.unlock() }
+    /// Runs `body` with the file's descriptor, kept open until it returns.
+    func withDescriptor<T>(for path: String, writable wantWrite: Bool, size: Int64 = 0,
+                           _ body: (Int32) throws -> T) throws -> T {
+        let descriptor: Int32 = try mutex.withLock {
+            let descriptor = try self.descriptor(for: path, writable: wantWrite, size: size)
+            users += 1
+            return descriptor
+        }
+        defer {
+            let closing: [Int32] = mutex.withLock {
+                users -= 1
+                guard users == 0 else { return [] }
+                defer { toClose = [] }
+                return toClose
+            }
+            for old in closing { Glibc.close(old) }
+        }
+        return try body(descriptor)
+    }
+
+    /// Opens the file if need be; under `mutex`.
+    private func descriptor(for path: String, writable wantWrite: Bool, size: Int64) throws -> Int32 {
         // Closed for good: a verification finishing after its torrent was removed must not
         // recreate the files.
         guard !isClosed else { throw StorageError(path, "the torrent's storage is closed") }
@@ -210,7 +237,7 @@ final class OpenFiles: @unchecked Sendable {
                     throw error
                 }
             }
-            if let old = readable.removeValue(forKey: path) { Glibc.close(old) }
+            if let old = readable.removeValue(forKey: path) { retire(old) }
             writable[path] = descriptor
             return descriptor
         }
@@ -221,13 +248,18 @@ final class OpenFiles: @unchecked Sendable {
     }
 
     func closeAll() {
-        mutex.lock()
-        defer { mutex.unlock() }
-        isClosed = true
-        for descriptor in readable.values { Glibc.close(descriptor) }
-        for descriptor in writable.values { Glibc.close(descriptor) }
-        readable = [:]
-        writable = [:]
+        mutex.withLock {
+            isClosed = true
+            for descriptor in readable.values { retire(descriptor) }
+            for descriptor in writable.values { retire(descriptor) }
+            readable = [:]
+            writable = [:]
+        }
+    }
+
+    /// Closes a descriptor now if nothing uses one, else when the last user is done; under `mutex`.
+    private func retire(_ descriptor: Int32) {
+        if users == 0 { Glibc.close(descriptor) } else { toClose.append(descriptor) }
     }
 
     private func makeParentFolders(of path: String) throws {
