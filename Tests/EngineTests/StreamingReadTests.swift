@@ -63,6 +63,33 @@ import TorrentModel
         }
     }
 
+    /// A removed torrent is freed once its connections closed: a connection handed to its
+    /// torrent directly on the loop must not keep the two alive (it once did, for good).
+    @Test func aRemovedTorrentAndItsConnectionsAreFreed() async throws {
+        let folder = try TemporaryFolder()
+        let original = try folder.write("seed/note.ogg", count: 300_000, seed: 8)
+        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/note.ogg", options: .init(pieceLength: 64 << 10))
+        let torrentPath = folder.path + "/note.torrent"
+        try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: torrentPath))
+        let (seeder, port) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed")
+        defer { seeder.stop() }
+
+        try await withSession(testConfiguration(folder.path + "/memofs")) { session in
+            var magnet = MagnetLink(infoHash: metainfo.infoHash)
+            magnet.peers = [PeerAddress("127.0.0.2:\(port)")!]
+            weak var weakTorrent: Torrent?
+            do {
+                let torrent = try await session.add(magnet: magnet)
+                weakTorrent = torrent
+                let bytes = try await withTimeout(20, "a read") { try await torrent.read(file: 0, offset: 0, length: 1000) }
+                #expect(bytes == Array(original[0..<1000]))
+                #expect(await torrent.status.peers == 1)
+            }
+            try await session.remove(metainfo.infoHash, deleteFiles: true)
+            try await eventually("the removed torrent to be freed", timeout: 10) { weakTorrent == nil }
+        }
+    }
+
     /// Reads served from pieces on disk (read on the caller's thread, adjacent pieces as
     /// one span), from pieces just fetched and from a mix of both give the original bytes.
     @Test func readsOfPiecesOnDiskFetchedAndMixedAreExact() async throws {
