@@ -353,14 +353,17 @@ def helper_probe(argv):
     elif kind == "sequential":
         started = time.monotonic()
         fd = os.open(op["path"], os.O_RDONLY)
+        opened = time.monotonic()
         total = 0
         while True:
             chunk = os.read(fd, 1 << 20)
             if not chunk:
                 break
             total += len(chunk)
+        read_done = time.monotonic()
         os.close(fd)
-        say(seconds=time.monotonic() - started, bytes=total, at=time.monotonic())
+        say(seconds=time.monotonic() - started, bytes=total, at=time.monotonic(), open_s=opened - started,
+            read_s=read_done - opened, close_s=time.monotonic() - read_done)
     elif kind == "ffprobe":
         started = time.monotonic()
         result = subprocess.run(["ffprobe", "-v", "error", "-show_format", "-show_streams", op["path"]],
