@@ -41,11 +41,10 @@ final class PeerEventQueue: Sendable {
 
     /// The next item, waiting for one; nil after `finish`. One reader at a time.
     func next(isolation: isolated (any Actor)? = #isolation) async -> PeerEventBridge.Item? {
-        if let ready = take() { return ready }
+        if let ready = state.withLockedValue({ Self.take(from: &$0) }) { return ready }
         return await withCheckedContinuation(isolation: isolation) { continuation in
             let ready = state.withLockedValue { state -> PeerEventBridge.Item?? in
-                if !state.items.isEmpty { return .some(state.items.removeFirst()) }
-                if state.finished { return .some(nil) }
+                if let ready = Self.take(from: &state) { return ready }
                 state.waiter = continuation
                 return nil
             }
@@ -61,11 +60,9 @@ final class PeerEventQueue: Sendable {
         }
     }
 
-    /// A queued item (`.some`), the end (`.some(nil)`), or nothing yet (nil).
-    private func take() -> PeerEventBridge.Item?? {
-        state.withLockedValue { state in
-            if !state.items.isEmpty { return .some(state.items.removeFirst()) }
-            return state.finished ? .some(nil) : nil
-        }
+    /// A queued item (`.some`), the end (`.some(nil)`), or nothing yet (nil); under the lock.
+    private static func take(from state: inout State) -> PeerEventBridge.Item?? {
+        if !state.items.isEmpty { return .some(state.items.removeFirst()) }
+        return state.finished ? .some(nil) : nil
     }
 }

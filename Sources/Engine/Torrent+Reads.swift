@@ -49,13 +49,14 @@ extension Torrent {
         try await assemble(await locateVerified(at: offset, length: length, readahead: readahead))
     }
 
-    /// The bytes of located segments, those on disk read on the thread pool.
+    /// The bytes of located segments; on the thread pool if any of them is on disk.
     private nonisolated func assemble(_ located: ([ReadSegment], TorrentStorage?)) async throws -> [UInt8] {
         let (segments, storage) = located
         guard let storage, !segments.isEmpty else { return [] }
-        if segments.count == 1, case .memory(let bytes) = segments[0] { return bytes }
-        return try await context.blocking {
+        if segments.count == 1, case .memory(let bytes) = segments[0] { return Array(bytes) }
+        let gather: @Sendable () throws -> [UInt8] = {
             var output = [UInt8]()
+            output.reserveCapacity(segments.reduce(0) { $0 + $1.count })
             for segment in segments {
                 switch segment {
                 case .memory(let bytes): output += bytes
@@ -64,12 +65,25 @@ extension Torrent {
             }
             return output
         }
+        return segments.allSatisfy(\.isInMemory) ? try gather() : try await context.blocking(gather)
     }
 
-    /// Part of a read: bytes of a piece still being written, or a span of verified pieces on disk.
+    /// Part of a read: bytes of a piece still being written (a slice of its buffer, copied
+    /// once, into the read's bytes), or a span of verified pieces on disk.
     enum ReadSegment: Sendable {
-        case memory([UInt8])
+        case memory(ArraySlice<UInt8>)
         case disk(offset: Int64, length: Int)
+
+        var count: Int {
+            switch self {
+            case .memory(let bytes): bytes.count
+            case .disk(_, let length): length
+            }
+        }
+
+        var isInMemory: Bool {
+            if case .memory = self { true } else { false }
+        }
     }
 
     /// Waits until every piece under the read is verified and says where its bytes are.
@@ -95,7 +109,7 @@ extension Torrent {
             let pieceStart = Int64(piece) * Int64(info.pieceLength)
             let from = max(offset, pieceStart), to = min(end, pieceStart + Int64(info.length(ofPiece: piece)))
             if let buffer = verifiedPieces[piece] {
-                segments.append(.memory(Array(buffer[Int(from - pieceStart)..<Int(to - pieceStart)])))
+                segments.append(.memory(buffer[Int(from - pieceStart)..<Int(to - pieceStart)]))
             } else if picker?.have[piece] == true {
                 if case .disk(let spanStart, let spanLength)? = segments.last, spanStart + Int64(spanLength) == from {
                     segments[segments.count - 1] = .disk(offset: spanStart, length: spanLength + Int(to - from))

@@ -77,6 +77,22 @@ public func startLibtorrent(_ mode: String, torrent: String? = nil, magnet: Stri
     return (child, ready["port"] as? Int ?? 0)
 }
 
+/// A torrent seeded by libtorrent on 127.0.0.2: a file of `count` pseudo-random bytes
+/// written as `seed/<name>` in `folder`, its metainfo, the seeder (stop it) and a magnet
+/// naming only the info hash and the seeder's address.
+public func seedWithLibtorrent(_ folder: TemporaryFolder, name: String, count: Int, seed: UInt64, pieceLength: Int,
+                               extra: [String] = []) async throws
+    -> (bytes: [UInt8], metainfo: Metainfo, seeder: ChildProcess, magnet: MagnetLink) {
+    let bytes = try folder.write("seed/" + name, count: count, seed: seed)
+    let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/" + name, options: .init(pieceLength: pieceLength))
+    let torrentPath = folder.path + "/" + name + ".torrent"
+    try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: torrentPath))
+    let (seeder, port) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed", extra: extra)
+    var magnet = MagnetLink(infoHash: metainfo.infoHash)
+    magnet.peers = [PeerAddress("127.0.0.2:\(port)")!]
+    return (bytes, metainfo, seeder, magnet)
+}
+
 public func testConfiguration(_ folder: String, trackers: [String] = []) -> SessionConfiguration {
     SessionConfiguration(dataFolder: folder, listenHost: "127.0.0.1", listenPort: 0,
                          extraTrackers: trackers, connectTimeout: .seconds(5))

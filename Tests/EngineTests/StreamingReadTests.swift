@@ -10,17 +10,13 @@ import TorrentModel
     @Test func aReadInTheMiddleIsServedFirst() async throws {
         let folder = try TemporaryFolder()
         let size = 48 << 20
-        let original = try folder.write("seed/big.bin", count: size, seed: 77)
-        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/big.bin", options: .init(pieceLength: 256 << 10))
-        let torrentPath = folder.path + "/big.torrent"
-        try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: torrentPath))
         // 4 MB/s: the whole torrent needs about 12 s.
-        let (seeder, port) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed",
-                                                       extra: ["--upload-limit", "4000000"])
+        let (original, metainfo, seeder, magnet) = try await seedWithLibtorrent(folder, name: "big.bin", count: size, seed: 77,
+                                                                                 pieceLength: 256 << 10, extra: ["--upload-limit", "4000000"])
         defer { seeder.stop() }
 
         try await withSession(testConfiguration(folder.path + "/memofs")) { session in
-            let torrent = try await session.add(metainfo: metainfo, downloadWhole: true, peers: [PeerAddress("127.0.0.2:\(port)")!])
+            let torrent = try await session.add(metainfo: metainfo, downloadWhole: true, peers: magnet.peers)
             let offset: Int64 = 30 << 20 + 12345
             let bytes = try await withTimeout(30, "the read") { try await torrent.read(file: 0, offset: offset, length: 1 << 20) }
             let status = await torrent.status
@@ -36,16 +32,11 @@ import TorrentModel
     @Test func onlyWhatIsReadIsFetched() async throws {
         let folder = try TemporaryFolder()
         let size = 16 << 20
-        let original = try folder.write("seed/rec.ogg", count: size, seed: 5)
-        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/rec.ogg", options: .init(pieceLength: 64 << 10))
-        let torrentPath = folder.path + "/rec.torrent"
-        try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: torrentPath))
-        let (seeder, port) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed")
+        let (original, _, seeder, magnet) = try await seedWithLibtorrent(folder, name: "rec.ogg", count: size, seed: 5,
+                                                                                 pieceLength: 64 << 10)
         defer { seeder.stop() }
 
         try await withSession(testConfiguration(folder.path + "/memofs")) { session in
-            var magnet = MagnetLink(infoHash: metainfo.infoHash)
-            magnet.peers = [PeerAddress("127.0.0.2:\(port)")!]
             let torrent = try await session.add(magnet: magnet)
             var generator = SystemRandomNumberGenerator()
             for _ in 0..<10 {
@@ -67,16 +58,11 @@ import TorrentModel
     /// torrent directly on the loop must not keep the two alive (it once did, for good).
     @Test func aRemovedTorrentAndItsConnectionsAreFreed() async throws {
         let folder = try TemporaryFolder()
-        let original = try folder.write("seed/note.ogg", count: 300_000, seed: 8)
-        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/note.ogg", options: .init(pieceLength: 64 << 10))
-        let torrentPath = folder.path + "/note.torrent"
-        try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: torrentPath))
-        let (seeder, port) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed")
+        let (original, metainfo, seeder, magnet) = try await seedWithLibtorrent(folder, name: "note.ogg", count: 300_000, seed: 8,
+                                                                                 pieceLength: 64 << 10)
         defer { seeder.stop() }
 
         try await withSession(testConfiguration(folder.path + "/memofs")) { session in
-            var magnet = MagnetLink(infoHash: metainfo.infoHash)
-            magnet.peers = [PeerAddress("127.0.0.2:\(port)")!]
             weak var weakTorrent: Torrent?
             do {
                 let torrent = try await session.add(magnet: magnet)
@@ -90,21 +76,16 @@ import TorrentModel
         }
     }
 
-    /// Reads served from pieces on disk (read on the caller's thread, adjacent pieces as
-    /// one span), from pieces just fetched and from a mix of both give the original bytes.
+    /// Reads served from pieces on disk (adjacent pieces as one span), from pieces just
+    /// fetched and from a mix of both give the original bytes.
     @Test func readsOfPiecesOnDiskFetchedAndMixedAreExact() async throws {
         let folder = try TemporaryFolder()
         let size = 4 << 20 + 12345
-        let original = try folder.write("seed/talk.webm", count: size, seed: 12)
-        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/talk.webm", options: .init(pieceLength: 64 << 10))
-        let torrentPath = folder.path + "/talk.torrent"
-        try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: torrentPath))
-        let (seeder, port) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed")
+        let (original, _, seeder, magnet) = try await seedWithLibtorrent(folder, name: "talk.webm", count: size, seed: 12,
+                                                                                 pieceLength: 64 << 10)
         defer { seeder.stop() }
 
         try await withSession(testConfiguration(folder.path + "/memofs")) { session in
-            var magnet = MagnetLink(infoHash: metainfo.infoHash)
-            magnet.peers = [PeerAddress("127.0.0.2:\(port)")!]
             let torrent = try await session.add(magnet: magnet)
             func check(_ offset: Int, _ length: Int, _ what: String) async throws {
                 let bytes = try await withTimeout(20, what) { try await torrent.read(file: 0, offset: Int64(offset), length: length) }
