@@ -122,7 +122,10 @@ import TorrentModel
         metadata.cancel()
         await #expect(throws: CancellationError.self) { try await read.value }
         await #expect(throws: CancellationError.self) { try await metadata.value }
-        #expect(clock.now - cancelled < .seconds(2))
+        // No peer will ever come: without the cancel both would wait for good. The bound is
+        // loose because this test starts alongside CPU-bound suites that can hold Swift's two
+        // cooperative threads for seconds (in CI once 3.0 s against a 2 s bound).
+        #expect(clock.now - cancelled < .seconds(10))
 
         // Removing the torrent ends a waiting read too.
         let another = Task { try await torrent.read(file: 0, offset: 0, length: 10) }
