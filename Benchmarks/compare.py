@@ -765,11 +765,13 @@ def enter_netns():
     os.execve("/usr/bin/unshare", ["unshare", "--net", "--", PYTHON, SCRIPT] + sys.argv[1:], env)
 
 
-def make_torrent(path, tracker):
+def make_torrent(path, tracker, version):
+    """A torrent of `path`: "hybrid" is libtorrent's default (v1 and v2 hashes, BEP 52), as
+    libtorrent 2, qBittorrent 4.4 and later create; "v1" has v1 hashes only."""
     import libtorrent as lt
     storage = lt.file_storage()
     lt.add_files(storage, path)
-    creator = lt.create_torrent(storage, 0, lt.create_torrent.v1_only)  # BitTorrent v1, as memofs and btfs speak
+    creator = lt.create_torrent(storage, 0, lt.create_torrent.v1_only if version == "v1" else 0)
     creator.add_tracker(tracker)
     lt.set_piece_hashes(creator, os.path.dirname(path))
     data = lt.bencode(creator.generate())
@@ -777,7 +779,8 @@ def make_torrent(path, tracker):
     with open(torrent_path, "wb") as handle:
         handle.write(data)
     info = lt.torrent_info(torrent_path)
-    return torrent_path, str(info.info_hashes().v1), info.piece_length(), info.num_pieces()
+    hashes = info.info_hashes()
+    return torrent_path, str(hashes.v1), info.piece_length(), info.num_pieces(), (str(hashes.v2) if hashes.has_v2() else None)
 
 
 def write_random(path, size, seed):
@@ -936,10 +939,10 @@ class Bench:
         # the port, then hash, then start it. memofs's own torrent of upload.bin is predicted
         # with `memofs create` and checked against the sidecar later.
         self.tracker = Tracker(work + "/tracker", [])
-        bench = make_torrent(self.content + "/bench.bin", self.tracker.url)
-        webm = make_torrent(self.content + "/memo.webm", self.tracker.url)
-        self.bench_torrent, self.bench_hash, piece_length, pieces = bench
-        self.webm_torrent, self.webm_hash, _, webm_pieces = webm
+        bench = make_torrent(self.content + "/bench.bin", self.tracker.url, args.torrent_version)
+        webm = make_torrent(self.content + "/memo.webm", self.tracker.url, args.torrent_version)
+        self.bench_torrent, self.bench_hash, piece_length, pieces, bench_v2 = bench
+        self.webm_torrent, self.webm_hash, _, webm_pieces, webm_v2 = webm
         created = run([args.memofs, "create", self.upload_source, "-o", work + "/upload.torrent"], timeout=300)
         text = created.stdout.decode(errors="replace")
         predicted = [part[len("xt=urn:btih:"):] for part in text.replace("?", "&").split("&") if part.startswith("xt=urn:btih:")]
@@ -954,10 +957,14 @@ class Bench:
         peer = "%s:%d" % (SEEDER_IP, ready["port"])
         self.seeder_port = ready["port"]
         tr = self.tracker.url.replace(":", "%3A").replace("/", "%2F")
-        self.bench_magnet = "magnet:?xt=urn:btih:%s&dn=bench.bin&tr=%s&x.pe=%s" % (self.bench_hash, tr, peer)
-        self.webm_magnet = "magnet:?xt=urn:btih:%s&dn=memo.webm&tr=%s&x.pe=%s" % (self.webm_hash, tr, peer)
+        # As libtorrent writes them: a hybrid torrent's link names both hashes.
+        def magnet(v1, v2, name):
+            v2_part = "&xt=urn:btmh:1220%s" % v2 if v2 else ""
+            return "magnet:?xt=urn:btih:%s%s&dn=%s&tr=%s&x.pe=%s" % (v1, v2_part, name, tr, peer)
+        self.bench_magnet = magnet(self.bench_hash, bench_v2, "bench.bin")
+        self.webm_magnet = magnet(self.webm_hash, webm_v2, "memo.webm")
         log("seeder on %s, tracker %s" % (peer, self.tracker.url))
-        self.meta = {"size_mib": args.size, "piece_length": piece_length, "pieces": pieces, "webm_bytes": self.webm_size,
+        self.meta = {"size_mib": args.size, "torrent_version": args.torrent_version, "piece_length": piece_length, "pieces": pieces, "webm_bytes": self.webm_size,
                      "webm_seconds": args.webm_seconds, "rounds": args.rounds, "seeder": peer, "tracker": self.tracker.url,
                      "magnet_bench": self.bench_magnet, "magnet_webm": self.webm_magnet}
 
@@ -1453,6 +1460,8 @@ def main():
     parser.add_argument("--btfs", default=os.environ.get("BTFS"))
     parser.add_argument("--work", default=None, help="scratch folder (default: a new one under /tmp, removed at the end)")
     parser.add_argument("--webm-seconds", type=int, default=600)
+    parser.add_argument("--torrent-version", choices=["hybrid", "v1"], default="hybrid",
+                        help="how the seeder's torrents are made: hybrid (v1+v2, libtorrent's default) or v1 only")
     parser.add_argument("--scale-count", type=int, default=10000)
     parser.add_argument("--scale-kib", type=int, default=16)
     parser.add_argument("--idle-seconds", type=float, default=10.0)

@@ -51,6 +51,8 @@ struct PeerState {
     var rejectsInARow = 0
     var unrequestedBlocks = 0
     var hashFailures = 0
+    /// It answered a BEP 52 hash request with a reject: not asked for hashes again.
+    var refusesHashes = false
     /// Peer exchange (BEP 11): what we told this peer, and when we last sent and heard.
     var pexSent: Set<PeerAddress> = []
     var lastPexSentAt: ContinuousClock.Instant?
@@ -79,6 +81,9 @@ struct PeerState {
     }
 
     var supportsFast: Bool { handshake.supportsFastExtension }
+    /// BEP 52: the peer answers hash requests. It set the v2 bit, or named the torrent by
+    /// its v2 hash (libtorrent answers a v2 handshake so, without the bit).
+    var supportsV2 = false
 
     /// The message id the peer wants for an extension, nil if it does not support it.
     func extensionID(_ name: String) -> UInt8? {

@@ -63,6 +63,13 @@ public struct PiecePicker: Sendable {
     private var availability: [Int32]
     private var priorities: [UInt8]
     private var deadlines: [Int: UInt64] = [:]
+    /// For a piece under a random read whose blocks are checked one by one (BEP 52): the
+    /// blocks the read needs. While any piece has some, only those are asked for: a
+    /// seeder serves requests in order, and anything asked before them delays the read.
+    private var neededBlocks: [Int: Range<Int>] = [:]
+    /// Pieces whose readers were served from verified blocks: the rest of them waits until
+    /// random reads pause (``unparkAll()``), so it does not queue in front of the next one.
+    private var parked: Set<Int> = []
     private var partial: [Int: PartialPiece] = [:]
     private var verifying: Set<Int> = []
     private let tieBreak: [UInt32]
@@ -152,16 +159,29 @@ public struct PiecePicker: Sendable {
     }
 
     /// Marks a piece as needed by a reader; a smaller `order` is more urgent.
-    public mutating func setDeadline(_ order: UInt64, for piece: Int) {
+    public mutating func setDeadline(_ order: UInt64, for piece: Int, needing blocks: Range<Int>? = nil) {
         guard !have[piece] else { return }
         deadlines[piece] = min(deadlines[piece] ?? .max, order)
         priorities[piece] = Self.top
+        parked.remove(piece)
+        if let blocks {
+            let known = neededBlocks[piece] ?? blocks
+            neededBlocks[piece] = min(known.lowerBound, blocks.lowerBound)..<max(known.upperBound, blocks.upperBound)
+        }
     }
+
+    /// The piece's reader waits for the whole piece after all (its block hashes cannot be had).
+    public mutating func dropNeededBlocks(of piece: Int) { neededBlocks[piece] = nil }
+
+    public mutating func park(_ piece: Int) { parked.insert(piece) }
+    public mutating func unparkAll() { parked = [] }
+    public var hasParkedPieces: Bool { !parked.isEmpty }
 
     public func hasDeadline(_ piece: Int) -> Bool { deadlines[piece] != nil }
 
     public mutating func clearDeadline(for piece: Int) {
         deadlines[piece] = nil
+        neededBlocks[piece] = nil
     }
 
     public var isComplete: Bool { have.isComplete }
@@ -184,13 +204,14 @@ public struct PiecePicker: Sendable {
         guard count > 0 else { return [] }
         var picked: [Block] = []
 
-        func takeFree(from piece: Int) {
+        func takeFree(from piece: Int, only wanted: Range<Int>? = nil) {
             if partial[piece] == nil {
                 guard !have[piece], !verifying.contains(piece) else { return }
                 partial[piece] = PartialPiece(blockCount: blockCount(ofPiece: piece))
             }
             guard var state = partial[piece] else { return }
-            for index in 0..<state.received.count where picked.count < count {
+            let blocks = wanted.map { $0.clamped(to: 0..<state.received.count) } ?? 0..<state.received.count
+            for index in blocks where picked.count < count {
                 if !state.received[index] && state.requestedFrom[index].isEmpty {
                     state.requestedFrom[index].append(peer)
                     picked.append(Block(piece: piece, index: index))
@@ -201,6 +222,16 @@ public struct PiecePicker: Sendable {
 
         func usable(_ piece: Int) -> Bool {
             peerHas[piece] && !have[piece] && !verifying.contains(piece) && priorities[piece] > Self.skip
+                && !parked.contains(piece)
+        }
+
+        // 0. A random read's own blocks, and nothing else while some are still to come.
+        if neededBlocks.contains(where: { stillToCome($1, of: $0) }) {
+            for (piece, _) in deadlines.sorted(by: { ($0.value, $0.key) < ($1.value, $1.key) }) where picked.count < count && usable(piece) {
+                if let wanted = neededBlocks[piece] { takeFree(from: piece, only: wanted) }
+            }
+            requestsByPeer[peer, default: []].formUnion(picked)
+            return picked
         }
 
         // 1. Deadlines, earliest first.
@@ -312,18 +343,35 @@ public struct PiecePicker: Sendable {
 
     public func outstandingRequests(of peer: PeerKey) -> Set<Block> { requestsByPeer[peer] ?? [] }
 
+    /// Whether some of `blocks` of `piece` have not arrived.
+    private func stillToCome(_ blocks: Range<Int>, of piece: Int) -> Bool {
+        guard !have[piece], !verifying.contains(piece) else { return false }
+        guard let state = partial[piece] else { return true }
+        return blocks.clamped(to: 0..<state.received.count).contains { !state.received[$0] }
+    }
+
+    /// Blocks of a piece being downloaded that arrived.
+    public func receivedBlocks(of piece: Int) -> [Int] {
+        guard let state = partial[piece] else { return [] }
+        return state.received.indices.filter { state.received[$0] }
+    }
+
     /// The piece passed its hash and is on disk.
     public mutating func pieceVerified(_ piece: Int) {
         verifying.remove(piece)
         contributorsOfVerifying[piece] = nil
         partial[piece] = nil
         deadlines[piece] = nil
+        neededBlocks[piece] = nil
+        parked.remove(piece)
         have[piece] = true
     }
 
     /// The piece failed its hash: it is fetched again; returns who sent parts of it.
     public mutating func pieceFailed(_ piece: Int) -> Set<PeerKey> {
         verifying.remove(piece)
+        neededBlocks[piece] = nil
+        parked.remove(piece)
         partial[piece] = nil
         return contributorsOfVerifying.removeValue(forKey: piece) ?? []
     }

@@ -150,7 +150,9 @@ public actor Session {
             return
         }
         timeout.cancel()
-        guard let torrent = await torrent(handshake.infoHash) else {
+        var named = await torrent(handshake.infoHash)
+        if named == nil { named = await torrent(namedByV2: handshake.infoHash) }
+        guard let torrent = named else {
             link.close()
             return
         }
@@ -322,6 +324,11 @@ public actor Session {
     // MARK: finding and removing
 
     public func torrent(_ infoHash: InfoHash) -> Torrent? { torrents[infoHash] }
+
+    /// The hybrid torrent whose v2 hash begins with `hash` (BEP 52 peers may name it so).
+    func torrent(namedByV2 hash: InfoHash) -> Torrent? {
+        torrents.values.first { $0.magnetLink.v2InfoHash != nil && $0.names(hash) }
+    }
 
     public var allTorrents: [Torrent] { Array(torrents.values) }
 

@@ -37,7 +37,7 @@ extension Torrent {
             return
         }
         guard !isStopped else { return link.close() }
-        link.sendRaw(Handshake(infoHash: infoHash, peerID: context.peerID).encoded())
+        link.sendRaw(ownHandshake().encoded())
         await Torrent.pump(link: link, torrent: self, outgoing: true, source: source)
     }
 
@@ -127,7 +127,7 @@ extension Torrent {
         wake()
         if outgoing { connecting.remove(link.remote) }
         guard !isStopped else { return nil }
-        guard handshake.infoHash == infoHash else {
+        guard names(handshake.infoHash) else {
             logger.info("\(link.remote) answered for another torrent")
             return nil
         }
@@ -147,7 +147,8 @@ extension Torrent {
         let key = PeerKey(nextPeerNumber)
         var peer = PeerState(key: key, link: link, address: link.remote, outgoing: outgoing, source: source,
                              handshake: handshake, now: .now)
-        if !outgoing { link.sendRaw(Handshake(infoHash: infoHash, peerID: context.peerID).encoded()) }
+        peer.supportsV2 = advertisesV2 && (handshake.supportsV2 || handshake.infoHash != infoHash)
+        if !outgoing { link.sendRaw(ownHandshake(naming: handshake.infoHash).encoded()) }
 
         var greeting: [PeerMessage] = []
         if handshake.supportsExtensionProtocol {
@@ -190,6 +191,7 @@ extension Torrent {
         failedAddresses[peer.address] = .now
         picker?.peerLeft(key, had: peer.bitfield)
         for (piece, owner) in metadataRequests where owner == key { metadataRequests[piece] = nil }
+        merkle.forget(key)
         if optimisticPeer == key { optimisticPeer = nil }
         logger.debug("disconnected \(peer.address): \(reason)")
         if info == nil { requestMetadataFromAnyone() }

@@ -60,6 +60,13 @@ extension Torrent {
             if peers[key]!.allowedFast.count < 32 { peers[key]!.allowedFast.insert(Int(piece)) }
         case .extended(let id, let payload):
             receivedExtended(id: id, payload: payload, from: key)
+        case .hashRequest(let request):
+            // memofs keeps no merkle trees to serve; a reject is the answer BEP 52 allows.
+            send(.hashReject(request), to: key)
+        case .hashes(let request, let hashes):
+            receivedHashes(request, hashes, from: key)
+        case .hashReject(let request):
+            hashesRejected(request, by: key)
         }
     }
 
@@ -158,6 +165,7 @@ extension Torrent {
             setInterested(wantsSomething(from: bitfield), in: key)
             requestMore(from: key)
         }
+        requestWantedHashes()
     }
 
     /// Tops up the requests in flight to a peer, in batches so picking stays cheap.
@@ -241,6 +249,7 @@ extension Torrent {
                 }
             }
             hashProgress[piece]?.arrived(begin: begin, length: data.count, in: pieceBuffers[piece]!)
+            blockArrived(block.index, of: piece)
             let request = BlockRequest(piece: UInt32(piece), begin: UInt32(begin), length: UInt32(data.count))
             for other in cancelFrom { send(.cancel(request), to: other) }
             if complete { verify(piece) }

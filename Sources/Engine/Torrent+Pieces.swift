@@ -6,6 +6,7 @@ extension Torrent {
     /// Hashes a complete piece off the actor; keeps it only if it matches.
     func verify(_ piece: Int) {
         guard let buffer = pieceBuffers.removeValue(forKey: piece), let info, let storage else { return }
+        forgetBlocks(of: piece)
         let expected = info.pieceHashes[piece]
         let context = self.context
         let files = storage.files(ofPiece: piece)
@@ -63,6 +64,8 @@ extension Torrent {
     private func verifiedInMemory(_ piece: Int, _ buffer: [UInt8]) {
         guard !isStopped else { return }
         verifiedPieces[piece] = buffer
+        forgetHashes(of: piece)
+        blockWaiters[piece] = nil
         if let waiters = pieceWaiters.removeValue(forKey: piece) {
             for waiter in waiters.values { waiter.resume() }
         }
@@ -142,6 +145,8 @@ extension Torrent {
             }
             picker!.pieceVerified(piece)
             for key in peers.keys where peers[key]?.bitfield?[piece] != true { send(.have(piece: UInt32(piece)), to: key) }
+            forgetHashes(of: piece)
+            blockWaiters[piece] = nil
             if let waiters = pieceWaiters.removeValue(forKey: piece) {
                 for waiter in waiters.values { waiter.resume() }
             }
@@ -168,6 +173,7 @@ extension Torrent {
             _ = picker!.pieceFailed(piece)
             for waiters in pieceWaiters.values { for waiter in waiters.values { waiter.resume(throwing: TorrentError.storage(reason)) } }
             pieceWaiters = [:]
+            blockWaiters = [:]
         }
     }
 

@@ -108,8 +108,13 @@ extension Torrent {
         for piece in first...last {
             let pieceStart = Int64(piece) * Int64(info.pieceLength)
             let from = max(offset, pieceStart), to = min(end, pieceStart + Int64(info.length(ofPiece: piece)))
+            let bytes = Int(from - pieceStart)..<Int(to - pieceStart)
             if let buffer = verifiedPieces[piece] {
-                segments.append(.memory(buffer[Int(from - pieceStart)..<Int(to - pieceStart)]))
+                segments.append(.memory(buffer[bytes]))
+            } else if let buffer = pieceBuffers[piece], blocksVerified(of: piece, bytes: bytes) {
+                // Copied now: the buffer still takes blocks, and a slice would make the next
+                // one copy the whole piece.
+                segments.append(.memory(ArraySlice(Array(buffer[bytes]))))
             } else if picker?.have[piece] == true {
                 if case .disk(let spanStart, let spanLength)? = segments.last, spanStart + Int64(spanLength) == from {
                     segments[segments.count - 1] = .disk(offset: spanStart, length: spanLength + Int(to - from))
@@ -134,8 +139,15 @@ extension Torrent {
         // Reads of pieces already here (most of a sequential read's, and any read again)
         // change nothing, and skip the pass over every peer.
         var wantsMore = false
+        var neededBlocks: [Int: Range<Int>] = [:]
         for piece in first...last where !(picker!.have[piece]) {
-            picker!.setDeadline(deadlineOrder, for: piece)
+            let pieceStart = Int64(piece) * Int64(info.pieceLength)
+            let pieceEnd = pieceStart + Int64(info.length(ofPiece: piece))
+            let bytes = Int(max(range.lowerBound, pieceStart) - pieceStart)..<Int(min(range.upperBound, pieceEnd) - pieceStart)
+            // A random read (no readahead) of a hybrid torrent waits only for its own blocks.
+            let blocks = readahead.isEmpty ? blocksToVerify(in: piece, bytes: bytes) : nil
+            neededBlocks[piece] = blocks
+            picker!.setDeadline(deadlineOrder, for: piece, needing: blocks)
             wantsMore = true
         }
         if !readahead.isEmpty, readahead.upperBound <= info.totalLength {
@@ -146,9 +158,12 @@ extension Torrent {
                 wantsMore = true
             }
         }
+        // A random read (no readahead) of blocks checked one by one must not queue behind
+        // requests nobody waits for.
+        if wantsMore && !neededBlocks.isEmpty { cancelRequestsNobodyWaitsFor() }
         if wantsMore { updateInterestAndRequests() }
         for piece in first...last {
-            try await waitForPiece(piece)
+            try await waitForPiece(piece, blocks: neededBlocks[piece])
         }
     }
 
@@ -165,8 +180,16 @@ extension Torrent {
 
     public func hasPiece(_ piece: Int) -> Bool { picker?.have[piece] ?? false }
 
-    private func waitForPiece(_ piece: Int) async throws {
+    /// Waits until `piece` is verified, or only its `blocks` when they can be checked one by one.
+    private func waitForPiece(_ piece: Int, blocks: Range<Int>? = nil) async throws {
         if picker?.have[piece] == true || verifiedPieces[piece] != nil { return }
+        if let blocks, pieceBuffers[piece] != nil {
+            verifyReceivedBlocks(of: piece)
+            if let verified = merkle.verified[piece], blocks.allSatisfy(verified.contains) {
+                if pieceWaiters[piece] == nil { servedFromBlocks(piece) }
+                return
+            }
+        }
         if isStopped { throw TorrentError.removed("the torrent was removed") }
         let id = nextWaiter()
         try await withTaskCancellationHandler {
@@ -176,6 +199,7 @@ extension Torrent {
                     return
                 }
                 pieceWaiters[piece, default: [:]][id] = continuation
+                if let blocks { blockWaiters[piece, default: [:]][id] = blocks }
             }
         } onCancel: {
             Task { await self.cancelPieceWaiter(piece: piece, id: id) }
@@ -183,6 +207,8 @@ extension Torrent {
     }
 
     private func cancelPieceWaiter(piece: Int, id: Int) {
+        blockWaiters[piece]?[id] = nil
+        if blockWaiters[piece]?.isEmpty == true { blockWaiters[piece] = nil }
         guard let waiter = pieceWaiters[piece]?.removeValue(forKey: id) else { return }
         if pieceWaiters[piece]?.isEmpty == true {
             pieceWaiters[piece] = nil

@@ -22,6 +22,7 @@ extension Torrent {
         guard !isStopped else { return }
         defer { scheduleNextTick() }
         let now = ContinuousClock.now
+        expireHashRequests(now: now)
         for key in Array(peers.keys) {
             guard var peer = peers[key] else { continue }
             // Smoothed rates: a quarter of the new second, three quarters of the past.

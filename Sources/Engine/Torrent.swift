@@ -76,6 +76,14 @@ public actor Torrent {
     /// Pieces with a reader's deadline, hashed as their blocks arrive.
     var hashProgress: [Int: PieceHashProgress] = [:]
     var pieceWaiters: [Int: [Int: CheckedContinuation<Void, Error>]] = [:]
+    /// Waiters of `pieceWaiters` that need only some blocks of the piece (a hybrid torrent's
+    /// blocks are verified one by one): by piece, waiter id → the piece's blocks they need.
+    var blockWaiters: [Int: [Int: Range<Int>]] = [:]
+    /// BEP 52 hashes: what was asked, of whom, and what is verified. See Torrent+BlockHashes.
+    var merkle = MerkleHashes()
+    /// Waits for a piece that ended when the read's own blocks were verified (BEP 52),
+    /// before the whole piece was in.
+    public internal(set) var readsFromVerifiedBlocks = 0
     var metadataWaiters: [Int: CheckedContinuation<TorrentInfo, Error>] = [:]
     var completionWaiters: [Int: CheckedContinuation<Void, Error>] = [:]
     var nextWaiterID = 0
@@ -137,6 +145,7 @@ public actor Torrent {
         let error = TorrentError.removed(reason)
         for waiters in pieceWaiters.values { for waiter in waiters.values { waiter.resume(throwing: error) } }
         pieceWaiters = [:]
+        blockWaiters = [:]
         for waiter in metadataWaiters.values { waiter.resume(throwing: error) }
         metadataWaiters = [:]
         for waiter in completionWaiters.values { waiter.resume(throwing: error) }
@@ -160,6 +169,10 @@ public actor Torrent {
         picker = PiecePicker(info: info, defaultPriority: downloadWhole ? PiecePicker.normal : PiecePicker.skip,
                              seed: UInt64(truncatingIfNeeded: infoHash.bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }))
         fileStamps = Array(repeating: nil, count: info.files.count)
+        if let v2 = info.v2InfoHash, magnet.v2InfoHash != v2 {
+            if magnet.v2InfoHash != nil { logger.warning("the magnet link's v2 hash is not the metadata's; using the metadata's") }
+            magnet.v2InfoHash = v2
+        }
         assembler = nil
         metadataRequests = [:]
         for waiter in metadataWaiters.values { waiter.resume(returning: info) }

@@ -93,6 +93,22 @@ public func seedWithLibtorrent(_ folder: TemporaryFolder, name: String, count: I
     return (bytes, metainfo, seeder, magnet)
 }
 
+/// Like ``seedWithLibtorrent(_:name:count:seed:pieceLength:extra:)``, but the torrent is
+/// libtorrent's own hybrid v1+v2 torrent (BEP 52), checked rather than in seed mode so the
+/// seeder answers hash requests; the magnet names both hashes, as libtorrent writes it.
+public func seedHybridWithLibtorrent(_ folder: TemporaryFolder, name: String, count: Int, seed: UInt64, pieceLength: Int) async throws
+    -> (bytes: [UInt8], metainfo: Metainfo, seeder: ChildProcess, magnet: MagnetLink) {
+    let bytes = try folder.write("seed/" + name, count: count, seed: seed)
+    let torrentPath = folder.path + "/" + name + ".torrent"
+    let (seeder, port) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed",
+                                                   extra: ["--make-hybrid", name, "--piece-length", "\(pieceLength)"])
+    let metainfo = try Metainfo(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: torrentPath))))
+    var magnet = MagnetLink(metainfo: metainfo)
+    magnet.trackers = []
+    magnet.peers = [PeerAddress("127.0.0.2:\(port)")!]
+    return (bytes, metainfo, seeder, magnet)
+}
+
 public func testConfiguration(_ folder: String, trackers: [String] = []) -> SessionConfiguration {
     SessionConfiguration(dataFolder: folder, listenHost: "127.0.0.1", listenPort: 0,
                          extraTrackers: trackers, connectTimeout: .seconds(5))

@@ -52,6 +52,14 @@ public struct Handshake: Equatable, Sendable {
         set { setBit(7, 0x01, newValue) }
     }
 
+    /// BEP 52: reserved byte 7, bit 0x10: the peer speaks v2 and answers hash requests.
+    /// Set only for a torrent known to have v2 hashes: libtorrent drops a peer that sets
+    /// it for a v1-only torrent.
+    public var supportsV2: Bool {
+        get { bit(7, 0x10) }
+        set { setBit(7, 0x10, newValue) }
+    }
+
     public func encoded() -> [UInt8] {
         precondition(reserved.count == 8, "a handshake's reserved field has 8 bytes, not \(reserved.count)")
         var output: [UInt8] = []

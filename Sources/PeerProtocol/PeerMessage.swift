@@ -34,6 +34,12 @@ public enum PeerMessage: Equatable, Sendable {
     /// BEP 10: `id` 0 is the extension handshake, others are the ids the
     /// receiver chose in its handshake's "m" dictionary.
     case extended(id: UInt8, payload: [UInt8])
+    /// BEP 52: asks for nodes of a file's merkle tree.
+    case hashRequest(HashRequest)
+    /// BEP 52: the nodes asked for, then the uncle hashes, 32 bytes each, one after another.
+    case hashes(HashRequest, [UInt8])
+    /// BEP 52: the peer will not send those hashes.
+    case hashReject(HashRequest)
     /// An id this module does not know. BEP 3 lets clients ignore such
     /// messages, so decoding keeps them instead of failing the connection.
     case unknown(id: UInt8, payload: [UInt8])
@@ -56,6 +62,9 @@ public enum PeerMessage: Equatable, Sendable {
         public static let rejectRequest: UInt8 = 0x10
         public static let allowedFast: UInt8 = 0x11
         public static let extended: UInt8 = 20
+        public static let hashRequest: UInt8 = 21
+        public static let hashes: UInt8 = 22
+        public static let hashReject: UInt8 = 23
     }
 
     /// The message's id on the wire; nil for `keepAlive`, which has none.
@@ -78,6 +87,9 @@ public enum PeerMessage: Equatable, Sendable {
         case .rejectRequest: ID.rejectRequest
         case .allowedFast: ID.allowedFast
         case .extended: ID.extended
+        case .hashRequest: ID.hashRequest
+        case .hashes: ID.hashes
+        case .hashReject: ID.hashReject
         case .unknown(let id, _): id
         }
     }
@@ -101,6 +113,9 @@ public enum PeerMessage: Equatable, Sendable {
         case ID.rejectRequest: "reject request"
         case ID.allowedFast: "allowed fast"
         case ID.extended: "extended"
+        case ID.hashRequest: "hash request"
+        case ID.hashes: "hashes"
+        case ID.hashReject: "hash reject"
         default: "unknown (id \(id))"
         }
     }

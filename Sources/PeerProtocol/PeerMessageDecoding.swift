@@ -52,6 +52,18 @@ extension PeerMessage {
         case ID.port:
             try require(2)
             self = .port(BigEndian.uint16(payload, at: start))
+        case ID.hashRequest:
+            try require(HashRequest.wireLength)
+            self = .hashRequest(HashRequest(payload: payload))
+        case ID.hashReject:
+            try require(HashRequest.wireLength)
+            self = .hashReject(HashRequest(payload: payload))
+        case ID.hashes:
+            try requireAtLeast(HashRequest.wireLength)
+            guard (payload.count - HashRequest.wireLength) % 32 == 0 else {
+                throw .payloadLength(message: "hashes", actual: payload.count, expected: "48 plus a multiple of 32")
+            }
+            self = .hashes(HashRequest(payload: payload), Array(payload[(start + HashRequest.wireLength)...]))
         case ID.extended:
             try requireAtLeast(1)
             self = .extended(id: payload[start], payload: Array(payload[(start + 1)...]))

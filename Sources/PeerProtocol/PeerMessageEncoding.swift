@@ -33,6 +33,11 @@ extension PeerMessage {
         case .extended(let extendedID, let payload):
             output.append(extendedID)
             output.append(contentsOf: payload)
+        case .hashRequest(let request), .hashReject(let request):
+            request.append(to: &output)
+        case .hashes(let request, let hashes):
+            request.append(to: &output)
+            output.append(contentsOf: hashes)
         }
     }
 
@@ -70,6 +75,8 @@ extension PeerMessage {
         case .piece(_, _, let block): 9 + block.count
         case .port: 3
         case .extended(_, let payload): 2 + payload.count
+        case .hashRequest, .hashReject: 1 + HashRequest.wireLength
+        case .hashes(_, let hashes): 1 + HashRequest.wireLength + hashes.count
         }
     }
 }

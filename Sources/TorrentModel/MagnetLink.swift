@@ -16,6 +16,9 @@ public struct MagnetLink: Hashable, Sendable, CustomStringConvertible {
     public var peers: [PeerAddress]
     /// `xl`: the torrent's total length in bytes.
     public var exactLength: Int64?
+    /// BEP 52's `urn:btmh:` hash (SHA-256 of the info dictionary), when the link names a
+    /// hybrid torrent: its peers may then be asked for v2 hashes from the first connection.
+    public var v2InfoHash: [UInt8]?
 
     public init(infoHash: InfoHash, displayName: String? = nil, trackers: [String] = [], webSeeds: [String] = [],
                 peers: [PeerAddress] = [], exactLength: Int64? = nil) {
@@ -33,6 +36,7 @@ public struct MagnetLink: Hashable, Sendable, CustomStringConvertible {
         for url in metainfo.trackerTiers.joined() where !trackers.contains(url) { trackers.append(url) }
         self.init(infoHash: metainfo.infoHash, displayName: metainfo.info.name, trackers: trackers,
                   webSeeds: metainfo.urlList, peers: peers, exactLength: nil)
+        self.v2InfoHash = metainfo.info.v2InfoHash
     }
 
     public init(parsing text: some StringProtocol) throws(MagnetError) {
@@ -49,6 +53,7 @@ public struct MagnetLink: Hashable, Sendable, CustomStringConvertible {
         var webSeeds: [String] = []
         var peers: [PeerAddress] = []
         var exactLength: Int64?
+        var v2InfoHash: [UInt8]?
 
         for parameter in query.split(separator: "&") {
             let (rawKey, rawValue) = parameter.splitOnce("=")
@@ -72,6 +77,12 @@ public struct MagnetLink: Hashable, Sendable, CustomStringConvertible {
                     infoHash = hash
                 } else if lowered.hasPrefix("urn:btmh:") {
                     sawV2Only = true
+                    // A multihash: 0x12 (SHA-256), 0x20 (32 bytes), the digest. Any other is
+                    // ignored: the v1 hash alone names the torrent.
+                    let multihash = lowered.dropFirst("urn:btmh:".count)
+                    if multihash.hasPrefix("1220"), let digest = Hex.decode(multihash.dropFirst(4)), digest.count == SHA256.byteCount {
+                        v2InfoHash = digest
+                    }
                 }
             case "dn":
                 if !value.isEmpty { displayName = value }
@@ -103,12 +114,14 @@ public struct MagnetLink: Hashable, Sendable, CustomStringConvertible {
         }
         self.init(infoHash: infoHash, displayName: displayName, trackers: trackers, webSeeds: webSeeds,
                   peers: peers, exactLength: exactLength)
+        self.v2InfoHash = v2InfoHash
     }
 
     /// The link as text: `xt` first with the hash in lowercase hex, then `dn`, `xl`,
     /// each `tr`, `ws` and `x.pe`; `dn`, `tr` and `ws` percent-encoded as libtorrent writes them.
     public var uri: String {
         var parts = ["xt=urn:btih:" + infoHash.hex]
+        if let v2InfoHash { parts.append("xt=urn:btmh:1220" + Hex.encode(v2InfoHash)) }
         if let displayName { parts.append("dn=" + PercentEncoding.encode(displayName)) }
         if let exactLength { parts.append("xl=\(exactLength)") }
         parts += trackers.map { "tr=" + PercentEncoding.encode($0) }

@@ -24,6 +24,12 @@ public struct TorrentInfo: Sendable {
     /// BEP 27: peers come only from the torrent's trackers.
     public let isPrivate: Bool
     public let totalLength: Int64
+    /// BEP 52, for a hybrid torrent (`meta version` 2 with a `file tree` that matches the
+    /// v1 file list): each file's `pieces root`, by index into `files`; nil for padding and
+    /// empty files, and for every file of a v1-only torrent.
+    public let piecesRoots: [[UInt8]?]
+    /// SHA-256 of the info dictionary, for a hybrid torrent: its v2 info hash.
+    public let v2InfoHash: [UInt8]?
 
     public var pieceCount: Int { pieceHashes.count }
 
@@ -108,6 +114,33 @@ public struct TorrentInfo: Sendable {
             throw .inconsistent("\(totalLength) bytes in pieces of \(pieceLength) make \(expectedPieces) pieces, "
                                 + "but 'pieces' holds \(pieceHashes.count) hashes")
         }
+        if let roots = Self.hybridRoots(info, files: files, pieceLength: pieceLength, singleFile: isSingleFile) {
+            self.piecesRoots = roots
+            self.v2InfoHash = SHA256.hash(rawBytes)
+        } else {
+            self.piecesRoots = Array(repeating: nil, count: files.count)
+            self.v2InfoHash = nil
+        }
+    }
+
+    /// The v2 roots of a hybrid torrent's files, or nil when the torrent is v1 only or its
+    /// `file tree` does not describe the same files (then only the v1 hashes are used,
+    /// which every byte written to disk must pass anyway).
+    private static func hybridRoots(_ info: BencodeValue, files: [TorrentFile], pieceLength: Int64,
+                                    singleFile: Bool) -> [[UInt8]?]? {
+        guard info["meta version"]?.integer == 2, let tree = info["file tree"], tree.dictionary != nil,
+              pieceLength >= Int64(MerkleTree.blockSize), pieceLength & (pieceLength - 1) == 0 else { return nil }
+        var roots: [[UInt8]?] = []
+        for file in files {
+            if file.isPadding { roots.append(nil); continue }
+            var node: BencodeValue? = tree
+            for component in singleFile ? file.path : Array(file.path.dropFirst()) { node = node?[component] }
+            guard let leaf = node?[""], leaf["length"]?.integer == file.length else { return nil }
+            if file.length == 0 { roots.append(nil); continue }
+            guard let root = leaf["pieces root"]?.bytes, root.count == SHA256.byteCount else { return nil }
+            roots.append(root)
+        }
+        return roots
     }
 
     private static func parseFiles(_ list: [BencodeValue], root: String) throws(MetainfoError) -> ([TorrentFile], Int64) {

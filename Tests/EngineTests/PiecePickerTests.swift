@@ -32,6 +32,31 @@ import TorrentModel
         #expect(blocks.map(\.piece) == [4, 4, 6, 6])
     }
 
+    /// A random read whose blocks are checked one by one gets its own blocks, and nothing is
+    /// asked before them; once they are in, the rest of the piece follows. A served piece
+    /// waits while parked, and comes back when unparked.
+    @Test func aRandomReadsOwnBlocksComeAloneFirst() {
+        var picker = picker(pieces: 4, pieceLength: 8 * 16384)
+        let all = Bitfield(count: 4, allSet: true)
+        picker.peerHas(all)
+        picker.setDeadline(1, for: 2, needing: 5..<7)
+        let first = picker.pick(for: a, peerHas: all, count: 10)
+        #expect(first == [Block(piece: 2, index: 5), Block(piece: 2, index: 6)])
+        // Still in flight: nothing else is asked.
+        #expect(picker.pick(for: a, peerHas: all, count: 10).isEmpty)
+        for block in first { _ = picker.received(block, from: a) }
+        let rest = picker.pick(for: a, peerHas: all, count: 6)
+        #expect(rest.map(\.piece) == [2, 2, 2, 2, 2, 2])
+        #expect(Set(rest.map(\.index)) == [0, 1, 2, 3, 4, 7])
+        // The reader was served: the piece is parked, and other pieces come first.
+        picker.clearDeadline(for: 2)
+        picker.park(2)
+        for block in rest { picker.requestFailed(block, peer: a) }
+        #expect(!picker.pick(for: a, peerHas: all, count: 16).contains { $0.piece == 2 })
+        picker.unparkAll()
+        #expect(picker.pick(for: a, peerHas: all, count: 64).contains { $0.piece == 2 })
+    }
+
     /// Readahead is fetched nearest first, whatever the rarity or the shuffle says, so a
     /// streaming reader finds its next piece ready; pieces at normal priority stay rarest first.
     @Test func readaheadComesInFileOrder() {

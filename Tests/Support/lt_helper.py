@@ -14,7 +14,7 @@ import libtorrent as lt
 def torrent_facts(ti):
     files = ti.files()
     return {
-        "info_hash": str(ti.info_hash()),
+        "info_hash": str(ti.info_hashes().v1),
         "name": ti.name(),
         "piece_length": ti.piece_length(),
         "num_pieces": ti.num_pieces(),
@@ -36,16 +36,27 @@ def make(spec):
     root = spec["root"]
     for rel in spec["files"]:
         fs.add_file(rel, os.path.getsize(os.path.join(root, rel)))
-    ct = lt.create_torrent(fs, spec.get("piece_size", 0), flags=lt.create_torrent.v1_only)
+    hybrid = spec.get("hybrid", False)
+    ct = lt.create_torrent(fs, spec.get("piece_size", 0), flags=0 if hybrid else lt.create_torrent.v1_only)
     for tier, url in enumerate(spec.get("trackers", [])):
         ct.add_tracker(url, tier)
     if spec.get("comment"):
         ct.set_comment(spec["comment"])
     lt.set_piece_hashes(ct, root)
-    data = lt.bencode(ct.generate())
+    generated = ct.generate()
+    data = lt.bencode(generated)
     with open(spec["out"], "wb") as f:
         f.write(data)
-    return torrent_facts(lt.torrent_info(lt.bdecode(data)))
+    info = lt.torrent_info(lt.bdecode(data))
+    facts = torrent_facts(info)
+    if hybrid:
+        # BEP 52: each file's merkle root (None for pads and empty files) and piece layers.
+        files = info.files()
+        facts["v2_info_hash"] = str(info.info_hashes().v2)
+        facts["roots"] = [None if files.file_flags(i) & files.flag_pad_file or files.file_size(i) == 0
+                          else files.root(i).to_bytes().hex() for i in range(files.num_files())]
+        facts["piece_layers"] = {root.hex(): layer.hex() for root, layer in generated.get(b"piece layers", {}).items()}
+    return facts
 
 
 def piece_sizes(sizes):

@@ -66,6 +66,11 @@ def main():
     parser.add_argument("--lifetime", type=float, default=300)
     parser.add_argument("--peer", action="append", default=[], help="host:port to connect to")
     parser.add_argument("--upload-limit", type=int, default=0)
+    parser.add_argument("--make-hybrid", metavar="FILE",
+                        help="first make --torrent of FILE (in --dir) as libtorrent does by default: "
+                             "a hybrid v1+v2 torrent (BEP 52); then seed it after checking it, not in "
+                             "seed mode, so libtorrent knows every block's hash and answers hash requests")
+    parser.add_argument("--piece-length", type=int, default=0)
     parser.add_argument("--dht-bootstrap", help="host:port of the one DHT node to join through (DHT off without it)")
     args = parser.parse_args()
 
@@ -81,13 +86,20 @@ def main():
             session.wait_for_alert(100)
             bootstrapped = any(isinstance(alert, lt.dht_bootstrap_alert) for alert in session.pop_alerts())
         say(event="dht", nodes=session.status().dht_nodes)
+    if args.make_hybrid:
+        storage = lt.file_storage()
+        lt.add_files(storage, os.path.join(args.dir, args.make_hybrid))
+        creator = lt.create_torrent(storage, args.piece_length)
+        lt.set_piece_hashes(creator, args.dir)
+        with open(args.torrent, "wb") as handle:
+            handle.write(lt.bencode(creator.generate()))
     params = lt.add_torrent_params()
     if args.torrent:
         params.ti = lt.torrent_info(args.torrent)
     else:
         params = lt.parse_magnet_uri(args.magnet)
     params.save_path = args.dir
-    if args.mode == "seed":
+    if args.mode == "seed" and not args.make_hybrid:
         params.flags |= lt.torrent_flags.seed_mode
     params.flags &= ~lt.torrent_flags.auto_managed
     params.flags &= ~lt.torrent_flags.paused
@@ -100,6 +112,12 @@ def main():
     for peer in args.peer:
         host, port = peer.rsplit(":", 1)
         handle.connect_peer((host.strip("[]"), int(port)))
+    if args.make_hybrid:
+        # Checked, not in seed mode: ready only once the check is done, or libtorrent turns
+        # peers away meanwhile (and they wait before dialling again).
+        until = time.monotonic() + 60
+        while not handle.status().is_seeding and time.monotonic() < until:
+            time.sleep(0.01)
     say(event="ready", port=session.listen_port(), pid=os.getpid())
 
     done_reported = False

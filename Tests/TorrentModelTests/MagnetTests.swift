@@ -111,3 +111,23 @@ private let hashHex = "00443214c74254b635cf84653a56d7c675be77df"
         #expect(PeerAddress("host:+5") == nil)
     }
 }
+
+@Suite struct HybridMagnetTests {
+    static let v2 = String(repeating: "ab", count: 32)
+
+    @Test func readsAndWritesTheV2Hash() throws {
+        let link = try MagnetLink(parsing: "magnet:?xt=urn:btih:\(hashHex)&xt=urn:btmh:1220\(Self.v2)&dn=x")
+        #expect(link.v2InfoHash.map(Hex.encode) == Self.v2)
+        #expect(link.uri.hasPrefix("magnet:?xt=urn:btih:\(hashHex)&xt=urn:btmh:1220\(Self.v2)&dn=x"))
+        #expect(try MagnetLink(parsing: link.uri) == link)
+    }
+
+    /// A v2 hash that is not SHA-256 is ignored: the v1 hash alone names the torrent.
+    @Test func ignoresAV2HashItCannotUse() throws {
+        for bad in ["1220abcd", "1114" + Self.v2, "1220" + Self.v2 + "00", "1220" + String(repeating: "zz", count: 32)] {
+            let link = try MagnetLink(parsing: "magnet:?xt=urn:btih:\(hashHex)&xt=urn:btmh:\(bad)")
+            #expect(link.v2InfoHash == nil)
+            #expect(!link.uri.contains("btmh"))
+        }
+    }
+}
