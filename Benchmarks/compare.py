@@ -34,7 +34,10 @@ What it does (as root; stdlib plus Debian's python3-libtorrent, run with /usr/bi
   first write into it costs a host fault per page).
 - The seeder's floor for the random reads: a bare peer-wire client on a fresh connection
   to the same seeder fetches the same first piece (and 1 MiB after it), then the pieces
-  under the same 20 reads, each read's blocks requested at once (`wire_random`).
+  under the same 20 reads, each read's blocks requested at once (`wire_random`). For a
+  hybrid torrent (the default; `--torrent-version v1` for v1 only) a second bare client
+  does what memofs does for such a read: after the file's piece layer, it asks only for
+  the blocks under each read and the piece's block hashes (BEP 52), and waits for those.
 - memofs as a seeder: the file (as `upload.bin`, so its info hash differs) is copied into
   a memofs mount's `local/`; a fresh libtorrent session downloads it from the `.magnet`
   sidecar, against a fresh libtorrent session downloading `bench.bin` from the libtorrent
@@ -237,12 +240,20 @@ def wire_random(op):
     first byte and 1 MiB after it, then, for each of the same 20 offsets as the random
     reads, requests every block of the pieces under the read at once and waits for the
     last one. Nothing is hashed, written or handed to a reader. Acknowledged at once
-    after every receive (TCP_QUICKACK), as memofs does, so no read waits on a delayed ACK."""
+    after every receive (TCP_QUICKACK), as memofs does, so no read waits on a delayed ACK.
+
+    With `root` (a hybrid torrent's file root), the client speaks BEP 52 as memofs does
+    for a random read: it asks for the file's piece layer once, then for each read only
+    the blocks under it plus the piece's block hashes, and waits for those."""
     import socket
     import struct
     sock = socket.create_connection((op["host"], op["port"]), timeout=30)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.sendall(b"\x13BitTorrent protocol" + bytes(8) + bytes.fromhex(op["info_hash"]) + b"-CP0001-" + os.urandom(12))
+    root = bytes.fromhex(op["root"]) if op.get("root") else None
+    reserved = bytearray(8)
+    if root:
+        reserved[7] |= 0x10
+    sock.sendall(b"\x13BitTorrent protocol" + bytes(reserved) + bytes.fromhex(op["info_hash"]) + b"-CP0001-" + os.urandom(12))
     buffered = bytearray()
 
     def take(count):
@@ -282,12 +293,47 @@ def wire_random(op):
                 wanted -= 1
         return time.monotonic() - started
 
+    per_piece = piece_length // block
+
+    def hash_request(base, index, count):
+        return struct.pack(">IB", 49, 21) + root + struct.pack(">IIII", base, index, count, 0)
+
+    def fetch_blocks(offset, length):
+        """A random read of a hybrid torrent: each piece's block hashes and the read's blocks."""
+        started = time.monotonic()
+        first, last = offset // block, (offset + length - 1) // block
+        pieces = sorted({index // per_piece for index in range(first, last + 1)})
+        out = b"".join(hash_request(0, piece * per_piece, per_piece) for piece in pieces)
+        for index in range(first, last + 1):
+            piece, begin = divmod(index * block, piece_length)
+            out += struct.pack(">IBIII", 13, 6, piece, begin, min(block, size - index * block))
+        sock.sendall(out)
+        wanted = len(pieces) + last - first + 1
+        while wanted:
+            kind = message()[0]
+            if kind == 23:
+                raise BenchError("the seeder refused a hash request")
+            if kind in (7, 22):
+                wanted -= 1
+        return time.monotonic() - started
+
     fetch(0, min((1 << 20) // piece_length, (size - 1) // piece_length))
+    if root:
+        pieces = (size - 1) // piece_length + 1
+        width = 1
+        while width < pieces:
+            width *= 2
+        sock.sendall(hash_request(per_piece.bit_length() - 1, 0, width))
+        while message()[0] not in (22, 23):
+            pass
     rng = random.Random(op["seed"])
     latencies = []
     for _ in range(op["count"]):
         offset = rng.randrange(0, size - op["read_size"])
-        latencies.append(fetch(offset // piece_length, (offset + op["read_size"] - 1) // piece_length))
+        if root:
+            latencies.append(fetch_blocks(offset, op["read_size"]))
+        else:
+            latencies.append(fetch(offset // piece_length, (offset + op["read_size"] - 1) // piece_length))
     sock.close()
     return {"latencies": latencies}
 
@@ -780,7 +826,10 @@ def make_torrent(path, tracker, version):
         handle.write(data)
     info = lt.torrent_info(torrent_path)
     hashes = info.info_hashes()
-    return torrent_path, str(hashes.v1), info.piece_length(), info.num_pieces(), (str(hashes.v2) if hashes.has_v2() else None)
+    v2 = None
+    if hashes.has_v2():
+        v2 = {"info_hash": str(hashes.v2), "root": info.files().root(0).to_bytes().hex()}
+    return torrent_path, str(hashes.v1), info.piece_length(), info.num_pieces(), v2
 
 
 def write_random(path, size, seed):
@@ -942,6 +991,7 @@ class Bench:
         bench = make_torrent(self.content + "/bench.bin", self.tracker.url, args.torrent_version)
         webm = make_torrent(self.content + "/memo.webm", self.tracker.url, args.torrent_version)
         self.bench_torrent, self.bench_hash, piece_length, pieces, bench_v2 = bench
+        self.bench_root = bench_v2["root"] if bench_v2 else None
         self.webm_torrent, self.webm_hash, _, webm_pieces, webm_v2 = webm
         created = run([args.memofs, "create", self.upload_source, "-o", work + "/upload.torrent"], timeout=300)
         text = created.stdout.decode(errors="replace")
@@ -959,7 +1009,7 @@ class Bench:
         tr = self.tracker.url.replace(":", "%3A").replace("/", "%2F")
         # As libtorrent writes them: a hybrid torrent's link names both hashes.
         def magnet(v1, v2, name):
-            v2_part = "&xt=urn:btmh:1220%s" % v2 if v2 else ""
+            v2_part = "&xt=urn:btmh:1220%s" % v2["info_hash"] if v2 else ""
             return "magnet:?xt=urn:btih:%s%s&dn=%s&tr=%s&x.pe=%s" % (v1, v2_part, name, tr, peer)
         self.bench_magnet = magnet(self.bench_hash, bench_v2, "bench.bin")
         self.webm_magnet = magnet(self.webm_hash, webm_v2, "memo.webm")
@@ -1012,6 +1062,15 @@ class Bench:
                          "same reads, bare client on a fresh connection, median (ms)", "ms", "wire")
         self.figures.add("wire.random_p95_ms", percentile(latencies, 0.95),
                          "same reads, bare client on a fresh connection, p95 (ms)", "ms", "wire")
+        if self.bench_root:
+            floor = probe({"op": "wire_random", "host": SEEDER_IP, "port": self.seeder_port, "info_hash": self.bench_hash,
+                           "size": self.size, "piece_length": self.piece_length, "count": 20, "read_size": 65536,
+                           "seed": round_, "root": self.bench_root}, 120)
+            latencies = [value * 1000 for value in floor["latencies"]]
+            self.figures.add("wire2.random_median_ms", statistics.median(latencies),
+                             "same reads, bare client asking for blocks and hashes (BEP 52), median (ms)", "ms", "wire2")
+            self.figures.add("wire2.random_p95_ms", percentile(latencies, 0.95),
+                             "same reads, bare client asking for blocks and hashes (BEP 52), p95 (ms)", "ms", "wire2")
         mnt, data = self.fresh("memofs-mnt-%d" % round_), self.fresh("memofs-data-%d" % round_)
         mount = MemofsMount(args.memofs, mnt, data, [self.tracker.url]).start()
         try:
@@ -1336,6 +1395,7 @@ ROWS = [
     ("memofs.random_median_ms", "%.1f"), ("btfs.random_median_ms", "%.1f"),
     ("memofs.random_p95_ms", "%.1f"), ("btfs.random_p95_ms", "%.1f"),
     ("wire.random_median_ms", "%.2f"), ("wire.random_p95_ms", "%.2f"),
+    ("wire2.random_median_ms", "%.2f"), ("wire2.random_p95_ms", "%.2f"),
     ("memofs.fetched_pct", "%.1f"), ("btfs.fetched_pct", "%.1f"),
     ("memofs.webm_listed_s", "%.3f"), ("btfs.webm_listed_s", "%.3f"),
     ("memofs.ffprobe_s", "%.3f"), ("btfs.ffprobe_s", "%.3f"), ("disk.ffprobe_s", "%.3f"),
@@ -1372,6 +1432,7 @@ RATIOS = [
     ("on disk after reads, memofs / btfs", "memofs.fetched_pct", "btfs.fetched_pct", None, None),
     ("random read median, memofs / bare client (seeder's floor)", "memofs.random_median_ms", "wire.random_median_ms", None, None),
     ("random read median, floor / btfs", "wire.random_median_ms", "btfs.random_median_ms", None, None),
+    ("random read median, memofs / bare client asking for blocks", "memofs.random_median_ms", "wire2.random_median_ms", None, None),
 ]
 
 # Absolute bars: (name, key, relation, limit).

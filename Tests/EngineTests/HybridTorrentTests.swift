@@ -93,4 +93,61 @@ import TorrentModel
             #expect(Array(copy) == original)
         }
     }
+
+    /// Hostile v2 peers. One answers hash requests with forged hashes: it is banned, and no
+    /// block is checked against them. One sends the true hashes but forged blocks: they
+    /// fail their leaf hashes and reach no reader, their pieces fail the v1 check, and it
+    /// is banned. The reads get the right bytes once an honest peer comes.
+    @Test func forgedHashesAndBlocksNeverReachAReader() async throws {
+        let folder = try TemporaryFolder()
+        let (original, metainfo, seeder, honest) = try await seedHybridWithLibtorrent(folder, name: "talk.opus", count: 2 << 20, seed: 68,
+                                                                                       pieceLength: 64 << 10)
+        defer { seeder.stop() }
+        var hostile: [ChildProcess] = []
+        defer { hostile.forEach { $0.stop() } }
+        var addresses: [PeerAddress] = []
+        for (host, mode) in [("127.0.0.3", "bad-hashes"), ("127.0.0.4", "corrupt-v2")] {
+            let child = try ChildProcess("/usr/bin/python3", [supportFolder + "/hostile_peer.py", "--torrent", folder.path + "/talk.opus.torrent",
+                                                             "--mode", mode, "--listen", "\(host):0", "--content", folder.path + "/seed/talk.opus"],
+                                         label: "hostile \(mode)")
+            hostile.append(child)
+            let ready = try await child.waitForEvent("ready", timeout: 30)
+            addresses.append(PeerAddress("\(host):\(ready["port"] as? Int ?? 0)")!)
+        }
+
+        // Forged hashes: the peer is banned for them.
+        try await withSession(testConfiguration(folder.path + "/memofs-a")) { session in
+            let torrent = try await session.add(metainfo: metainfo, downloadWhole: false, peers: [addresses[0]])
+            try await eventually("the first hostile peer to connect", timeout: 10) { await torrent.status.peers == 1 }
+            try await Task.sleep(for: .milliseconds(300))  // its bitfield
+            let read = Task { try await torrent.read(file: 0, offset: 300_000, length: 50_000) }
+            defer { read.cancel() }
+            try await withTimeout(30, "banning the peer with forged hashes") {
+                while await !torrent.bannedPeerHosts.contains("127.0.0.3") { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            let reason = await torrent.lastError ?? ""
+            #expect(reason.contains("hashes of talk.opus that do not lead to its root"), "\(reason)")
+            #expect(await torrent.readsFromVerifiedBlocks == 0)
+            await torrent.addPeers(honest.peers)
+            let bytes = try await withTimeout(30, "the read") { try await read.value }
+            #expect(bytes == Array(original[300_000..<350_000]))
+        }
+        // True hashes, forged blocks: no block passes, and the peer is banned for its pieces.
+        try await withSession(testConfiguration(folder.path + "/memofs-b")) { session in
+            let torrent = try await session.add(metainfo: metainfo, downloadWhole: false, peers: [addresses[1]])
+            try await eventually("the second hostile peer to connect", timeout: 10) { await torrent.status.peers == 1 }
+            try await Task.sleep(for: .milliseconds(300))
+            let read = Task { try await torrent.read(file: 0, offset: 1_500_000, length: 50_000) }
+            defer { read.cancel() }
+            try await withTimeout(30, "banning the peer with forged blocks") {
+                while await !torrent.bannedPeerHosts.contains("127.0.0.4") { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(await torrent.status.hashFailures >= 2)
+            #expect(await torrent.readsFromVerifiedBlocks == 0)
+            #expect(await torrent.verifiedPieceCount == 0)
+            await torrent.addPeers(honest.peers)
+            let bytes = try await withTimeout(30, "the read") { try await read.value }
+            #expect(bytes == Array(original[1_500_000..<1_550_000]))
+        }
+    }
 }

@@ -6,11 +6,16 @@ then misbehaves in one of several ways (--mode):
   lie-length  sends a `have` message whose length prefix says 9 bytes
   lie-block   answers requests with blocks longer than asked, past the piece's end
   huge        sends a length prefix of 2^31 - 1
+  bad-hashes  speaks BEP 52 (v2) and answers hash requests with random hashes
+  corrupt-v2  speaks BEP 52 and answers hash requests with the true hashes of
+              --content (a single-file hybrid torrent's file), but every block
+              request with random bytes
 
 Listens on --listen (host:port, port 0 picks one), prints {"event":"ready","port":N},
 serves connections until stdin closes or --lifetime passes. Loopback only.
 """
 import argparse
+import hashlib
 import json
 import os
 import select
@@ -38,13 +43,36 @@ def read_exact(conn, count):
     return data
 
 
-def serve(conn, info_hash, num_pieces, mode):
+BLOCK = 16384
+
+
+def tree_node(leaves, layer, index):
+    """Node `index` of the merkle tree `layer` levels above `leaves` (zeros past the end)."""
+    if layer == 0:
+        return leaves[index] if index < len(leaves) else bytes(32)
+    return hashlib.sha256(tree_node(leaves, layer - 1, 2 * index) + tree_node(leaves, layer - 1, 2 * index + 1)).digest()
+
+
+def answer_hashes(conn, body, mode, leaves):
+    header = body[1:49]
+    base, index, count, proofs = struct.unpack(">IIII", body[33:49])
+    if mode == "bad-hashes":
+        hashes = os.urandom(32 * count)
+    else:
+        hashes = b"".join(tree_node(leaves, base, index + i) for i in range(count))
+    conn.sendall(struct.pack(">IB", 1 + 48 + len(hashes), 22) + header + hashes)
+
+
+def serve(conn, info_hash, num_pieces, mode, leaves):
     try:
         conn.settimeout(30)
         theirs = read_exact(conn, 68)
         if theirs[28:48] != info_hash:
             return
-        conn.sendall(b"\x13BitTorrent protocol" + b"\x00" * 8 + info_hash + b"-XX0001-" + os.urandom(6).hex().encode())
+        reserved = bytearray(8)
+        if mode in ("bad-hashes", "corrupt-v2"):
+            reserved[7] |= 0x10
+        conn.sendall(b"\x13BitTorrent protocol" + bytes(reserved) + info_hash + b"-XX0001-" + os.urandom(6).hex().encode())
         bitfield = bytearray(b"\xff" * ((num_pieces + 7) // 8))
         spare = len(bitfield) * 8 - num_pieces
         if spare:
@@ -60,10 +88,13 @@ def serve(conn, info_hash, num_pieces, mode):
             if length == 0:
                 continue
             body = read_exact(conn, length)
+            if body[0] == 21 and mode in ("bad-hashes", "corrupt-v2"):
+                answer_hashes(conn, body, mode, leaves)
+                continue
             if body[0] != 6:  # only requests matter
                 continue
             piece, begin, size = struct.unpack(">III", body[1:13])
-            if mode == "corrupt":
+            if mode in ("corrupt", "bad-hashes", "corrupt-v2"):
                 block = os.urandom(size)
             elif mode == "lie-block":
                 block = os.urandom(size + 100)
@@ -79,13 +110,19 @@ def serve(conn, info_hash, num_pieces, mode):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--torrent", required=True)
-    parser.add_argument("--mode", required=True, choices=["corrupt", "lie-length", "lie-block", "huge"])
+    parser.add_argument("--mode", required=True, choices=["corrupt", "lie-length", "lie-block", "huge", "bad-hashes", "corrupt-v2"])
+    parser.add_argument("--content", help="the torrent's one file, for corrupt-v2's true hashes")
     parser.add_argument("--listen", default="127.0.0.3:0")
     parser.add_argument("--lifetime", type=float, default=240)
     args = parser.parse_args()
 
     info = lt.torrent_info(args.torrent)
-    info_hash = bytes.fromhex(str(info.info_hash()))
+    info_hash = bytes.fromhex(str(info.info_hashes().v1))
+    leaves = []
+    if args.content:
+        with open(args.content, "rb") as handle:
+            data = handle.read()
+        leaves = [hashlib.sha256(data[at:at + BLOCK]).digest() for at in range(0, len(data), BLOCK)]
     host, port = args.listen.rsplit(":", 1)
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -105,7 +142,7 @@ def main():
             continue
         connections += 1
         say(event="connection", count=connections)
-        threading.Thread(target=serve, args=(conn, info_hash, info.num_pieces(), args.mode), daemon=True).start()
+        threading.Thread(target=serve, args=(conn, info_hash, info.num_pieces(), args.mode, leaves), daemon=True).start()
     say(event="exit")
 
 
