@@ -24,6 +24,9 @@ struct MerkleHashes {
     var blockHashes: [Int: [[UInt8]]] = [:]
     /// Pieces under a read whose leaf hashes are still to be had.
     var wanted: Set<Int> = []
+    /// Files being read whose piece layer is still to be had, each with one of its pieces:
+    /// asked for at a file's first read, so its first seek does not wait for it.
+    var layersWanted: [Int: Int] = [:]
     /// Blocks of pieces under a read that passed their leaf hash.
     var verified: [Int: Set<Int>] = [:]
     /// When a random read last asked for blocks: the rest of the pieces it was served from
@@ -79,7 +82,16 @@ extension Torrent {
     /// Asks v2 peers for the hashes that readers' pieces still need. Called whenever that
     /// may have become possible: a read, a peer's bitfield or departure, an answer.
     func requestWantedHashes() {
-        guard !merkle.wanted.isEmpty, let info else { return }
+        guard !merkle.wanted.isEmpty || !merkle.layersWanted.isEmpty, let info else { return }
+        for (file, piece) in merkle.layersWanted {
+            guard merkle.pieceLayers[file] == nil, let place = info.treePlace(ofPiece: piece),
+                  let layer = place.pieceLayerRequest else {
+                merkle.layersWanted[file] = nil
+                continue
+            }
+            guard !merkle.pending.contains(.pieceLayer(file: file)), let key = hashSource(for: piece) else { continue }
+            ask(HashRequest(piecesRoot: place.root, range: layer), for: .pieceLayer(file: file), of: key)
+        }
         for piece in merkle.wanted.sorted() {
             guard merkle.blockHashes[piece] == nil, picker?.have[piece] == false,
                   let place = info.treePlace(ofPiece: piece) else {
@@ -103,11 +115,22 @@ extension Torrent {
                 picker?.dropNeededBlocks(of: piece)
                 continue
             }
-            let request = HashRequest(piecesRoot: place.root, range: range)
-            merkle.asked[request] = (key, purpose, .now)
-            merkle.pending.insert(purpose)
-            send(.hashRequest(request), to: key)
+            ask(HashRequest(piecesRoot: place.root, range: range), for: purpose, of: key)
         }
+    }
+
+    private func ask(_ request: HashRequest, for purpose: MerkleHashes.Purpose, of key: PeerKey) {
+        merkle.asked[request] = (key, purpose, .now)
+        merkle.pending.insert(purpose)
+        send(.hashRequest(request), to: key)
+    }
+
+    /// A read of a hybrid torrent's file: its piece layer is asked for now, if it is not
+    /// here, so the file's first seek waits only for its blocks' hashes.
+    func wantPieceLayer(under piece: Int) {
+        guard info?.v2InfoHash != nil, let place = info?.treePlace(ofPiece: piece), place.pieceLayerRequest != nil,
+              merkle.pieceLayers[place.file] == nil, merkle.layersWanted[place.file] == nil else { return }
+        merkle.layersWanted[place.file] = piece
     }
 
     /// A peer to ask for hashes of `piece`'s file: it speaks v2, has not refused before, and
@@ -129,12 +152,13 @@ extension Torrent {
         let hashes = stride(from: 0, to: data.count, by: SHA256.byteCount).map { Array(data[$0..<($0 + SHA256.byteCount)]) }
         switch ask.purpose {
         case .pieceLayer(let file):
-            guard let piece = merkle.wanted.first(where: { info.treePlace(ofPiece: $0)?.file == file }),
+            guard let piece = merkle.layersWanted[file] ?? merkle.wanted.first(where: { info.treePlace(ofPiece: $0)?.file == file }),
                   let place = info.treePlace(ofPiece: piece) else { break }
             guard let layer = place.pieceLayer(from: hashes) else {
                 return ban(key, reason: "sent piece hashes of \(info.files[file].pathString) that do not lead to its root")
             }
             merkle.pieceLayers[file] = layer
+            merkle.layersWanted[file] = nil
         case .blocks(let piece):
             guard let place = info.treePlace(ofPiece: piece),
                   let node = place.expectedPieceNode(pieceLayer: merkle.pieceLayers[place.file]) else { break }

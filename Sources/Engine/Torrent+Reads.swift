@@ -161,6 +161,9 @@ extension Torrent {
         // A random read (no readahead) of blocks checked one by one must not queue behind
         // requests nobody waits for.
         if wantsMore && !neededBlocks.isEmpty { cancelRequestsNobodyWaitsFor() }
+        wantPieceLayer(under: first)
+        // Hashes first: they come back before the blocks a seeder reads from disk.
+        requestWantedHashes()
         if wantsMore { updateInterestAndRequests() }
         for piece in first...last {
             try await waitForPiece(piece, blocks: neededBlocks[piece])
