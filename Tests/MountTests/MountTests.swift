@@ -101,6 +101,52 @@ import TorrentModel
         }
     }
 
+    /// A multi-file hybrid torrent (v1+v2, libtorrent's default, with BEP 47 padding
+    /// files between its files): its files are listed without the padding, and seeks
+    /// through the mount, served from blocks checked against the v2 merkle trees, give
+    /// the original bytes.
+    @Test func aHybridTorrentsFilesSeekThroughTheMount() async throws {
+        let folder = try TemporaryFolder()
+        let sizes = [("album/a.webm", 3_000_001), ("album/b.bin", 1_500_000), ("album/c.txt", 5000)]
+        var contents: [String: [UInt8]] = [:]
+        for (index, (path, size)) in sizes.enumerated() {
+            contents[path] = try folder.write("seed/" + path, count: size, seed: UInt64(40 + index))
+        }
+        let torrentPath = folder.path + "/album.torrent"
+        let (seeder, port) = try await startLibtorrent("seed", torrent: torrentPath, folder: folder.path + "/seed",
+                                                       extra: ["--make-hybrid", "album", "--piece-length", "\(64 << 10)"])
+        defer { seeder.stop() }
+        let metainfo = try Metainfo(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: torrentPath))))
+        #expect(metainfo.info.files.contains { $0.isPadding })
+        var magnet = MagnetLink(metainfo: metainfo)
+        magnet.peers = [PeerAddress("127.0.0.2:\(port)")!]
+
+        let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data")
+        defer { mount.stop() }
+        let add = try await run(["/bin/sh", "-c", "cat > '\(mount.shared)/.add'"], timeout: 10, input: Data((magnet.uri + "\n").utf8))
+        #expect(add.status == 0, "\(add.errors)")
+        try await eventually("the album listed") {
+            try await run(["/bin/ls", "-l", mount.shared + "/album"], timeout: 10).text.contains("c.txt")
+        }
+        let names = try await run(["/bin/ls", "-A", mount.shared + "/album"], timeout: 10).text
+        #expect(names.split(separator: "\n") == ["a.webm", "b.bin", "c.txt"])
+
+        // Seeks in each file, aligned and not, each checked byte for byte.
+        let reads: [(String, Int, Int)] = [("album/a.webm", 65536, 17), ("album/a.webm", 40000, 61), ("album/b.bin", 65536, 20),
+                                           ("album/b.bin", 40000, 37), ("album/c.txt", 1000, 3), ("album/a.webm", 65536, 45)]
+        for (path, size, skip) in reads {
+            let read = try await run(["/bin/dd", "if=\(mount.shared)/\(path)", "bs=\(size)", "skip=\(skip)", "count=1", "status=none"],
+                                     timeout: 30)
+            #expect(read.status == 0, "\(read.errors)")
+            let expected = contents[path]![(size * skip)..<min(size * (skip + 1), contents[path]!.count)]
+            #expect(Array(read.output) == Array(expected), "\(path) at \(size * skip)")
+        }
+        for (path, _) in sizes {
+            let compare = try await run(["/usr/bin/cmp", folder.path + "/seed/" + path, mount.shared + "/" + path], timeout: 60)
+            #expect(compare.status == 0, "\(path): \(compare.text) \(compare.errors)")
+        }
+    }
+
     /// A read on a torrent nobody seeds blocks; Ctrl-C ends it at once, and with
     /// --read-timeout it fails with EIO.
     @Test func aBlockedReadEndsOnInterruptAndTimesOut() async throws {
