@@ -49,6 +49,9 @@ struct PeerState {
     var isServing = false
     var allowedFast: Set<Int> = []
     var rejectsInARow = 0
+    /// Requests we cancelled: the rejects a fast-extension peer answers them with are not
+    /// refusals (see `Torrent.cancelRequestsNobodyWaitsFor`).
+    var cancelledRequests: Set<BlockRequest> = []
     var unrequestedBlocks = 0
     var hashFailures = 0
     /// It answered a BEP 52 hash request with a reject: not asked for hashes again.

@@ -175,7 +175,8 @@ public struct PiecePicker: Sendable {
 
     public mutating func park(_ piece: Int) { parked.insert(piece) }
     public mutating func unparkAll() { parked = [] }
-    public var hasParkedPieces: Bool { !parked.isEmpty }
+    public var parkedCount: Int { parked.count }
+    public func isParked(_ piece: Int) -> Bool { parked.contains(piece) }
 
     public func hasDeadline(_ piece: Int) -> Bool { deadlines[piece] != nil }
 
@@ -225,8 +226,9 @@ public struct PiecePicker: Sendable {
                 && !parked.contains(piece)
         }
 
-        // 0. A random read's own blocks, and nothing else while some are still to come.
-        if neededBlocks.contains(where: { stillToCome($1, of: $0) }) {
+        // 0. A random read's own blocks, and nothing else from a peer that has some of them
+        // still to come (a peer without them goes on as usual).
+        if neededBlocks.contains(where: { usable($0) && stillToCome($1, of: $0) }) {
             for (piece, _) in deadlines.sorted(by: { ($0.value, $0.key) < ($1.value, $1.key) }) where picked.count < count && usable(piece) {
                 if let wanted = neededBlocks[piece] { takeFree(from: piece, only: wanted) }
             }

@@ -18,8 +18,8 @@ struct MerkleHashes {
     /// Hash requests in flight: whom we asked, what for, and when.
     var asked: [HashRequest: (peer: PeerKey, purpose: Purpose, at: ContinuousClock.Instant)] = [:]
     var pending: Set<Purpose> = []
-    /// Verified piece layers, by file.
-    var pieceLayers: [Int: [[UInt8]]] = [:]
+    /// Verified piece layers, by file root (identical files share a root and a tree).
+    var pieceLayers: [[UInt8]: [[UInt8]]] = [:]
     /// Verified leaf hashes of pieces under a read, by piece.
     var blockHashes: [Int: [[UInt8]]] = [:]
     /// Pieces under a read whose leaf hashes are still to be had.
@@ -33,6 +33,11 @@ struct MerkleHashes {
     /// waits until reads pause this long (see `PiecePicker.park`).
     var lastRandomReadAt: ContinuousClock.Instant = .now
     static let quietBeforeUnparking: Duration = .milliseconds(50)
+    /// Parked pieces wait at most this long, and hold at most this many bytes, however
+    /// busy the reads: each holds its buffer in memory until it is whole.
+    static let longestParking: Duration = .seconds(1)
+    static let mostParkedBytes = 64 << 20
+    var firstParkedAt: ContinuousClock.Instant?
     var unparkScheduled = false
 
     /// Forgets what `peer` was asked, so it is asked of someone else.
@@ -84,13 +89,15 @@ extension Torrent {
     func requestWantedHashes() {
         guard !merkle.wanted.isEmpty || !merkle.layersWanted.isEmpty, let info else { return }
         for (file, piece) in merkle.layersWanted {
-            guard merkle.pieceLayers[file] == nil, let place = info.treePlace(ofPiece: piece),
+            guard let place = info.treePlace(ofPiece: piece), merkle.pieceLayers[place.root] == nil,
                   let layer = place.pieceLayerRequest else {
                 merkle.layersWanted[file] = nil
                 continue
             }
-            guard !merkle.pending.contains(.pieceLayer(file: file)), let key = hashSource(for: piece) else { continue }
-            ask(HashRequest(piecesRoot: place.root, range: layer), for: .pieceLayer(file: file), of: key)
+            let request = HashRequest(piecesRoot: place.root, range: layer)
+            guard !merkle.pending.contains(.pieceLayer(file: file)), merkle.asked[request] == nil,
+                  let key = hashSource(for: piece) else { continue }
+            ask(request, for: .pieceLayer(file: file), of: key)
         }
         for piece in merkle.wanted.sorted() {
             guard merkle.blockHashes[piece] == nil, picker?.have[piece] == false,
@@ -100,7 +107,7 @@ extension Torrent {
             }
             let purpose: MerkleHashes.Purpose
             let range: HashRange
-            if place.piecesInFile > 1 && merkle.pieceLayers[place.file] == nil {
+            if place.piecesInFile > 1 && merkle.pieceLayers[place.root] == nil {
                 guard let layer = place.pieceLayerRequest else { merkle.wanted.remove(piece); continue }
                 purpose = .pieceLayer(file: place.file)
                 range = layer
@@ -108,14 +115,16 @@ extension Torrent {
                 purpose = .blocks(piece: piece)
                 range = place.blockHashesRequest
             }
-            guard !merkle.pending.contains(purpose) else { continue }
+            let request = HashRequest(piecesRoot: place.root, range: range)
+            // The same request for another purpose (identical files share a root): after it.
+            guard !merkle.pending.contains(purpose), merkle.asked[request] == nil else { continue }
             guard let key = hashSource(for: piece) else {
                 // Nobody to ask: the reader waits for the whole piece.
                 merkle.wanted.remove(piece)
                 picker?.dropNeededBlocks(of: piece)
                 continue
             }
-            ask(HashRequest(piecesRoot: place.root, range: range), for: purpose, of: key)
+            ask(request, for: purpose, of: key)
         }
     }
 
@@ -129,7 +138,7 @@ extension Torrent {
     /// here, so the file's first seek waits only for its blocks' hashes.
     func wantPieceLayer(under piece: Int) {
         guard info?.v2InfoHash != nil, let place = info?.treePlace(ofPiece: piece), place.pieceLayerRequest != nil,
-              merkle.pieceLayers[place.file] == nil, merkle.layersWanted[place.file] == nil else { return }
+              merkle.pieceLayers[place.root] == nil, merkle.layersWanted[place.file] == nil else { return }
         merkle.layersWanted[place.file] = piece
     }
 
@@ -157,11 +166,11 @@ extension Torrent {
             guard let layer = place.pieceLayer(from: hashes) else {
                 return ban(key, reason: "sent piece hashes of \(info.files[file].pathString) that do not lead to its root")
             }
-            merkle.pieceLayers[file] = layer
+            merkle.pieceLayers[place.root] = layer
             merkle.layersWanted[file] = nil
         case .blocks(let piece):
-            guard let place = info.treePlace(ofPiece: piece),
-                  let node = place.expectedPieceNode(pieceLayer: merkle.pieceLayers[place.file]) else { break }
+            guard picker?.have[piece] == false, let place = info.treePlace(ofPiece: piece),
+                  let node = place.expectedPieceNode(pieceLayer: merkle.pieceLayers[place.root]) else { break }
             guard let leaves = place.blockHashes(from: hashes, node: node) else {
                 return ban(key, reason: "sent block hashes of piece \(piece) that do not lead to its file's root")
             }
@@ -239,8 +248,14 @@ extension Torrent {
     /// reads pause.
     func servedFromBlocks(_ piece: Int) {
         picker?.clearDeadline(for: piece)
-        picker?.park(piece)
-        scheduleUnparking()
+        guard let picker, let info else { return }
+        if picker.parkedCount == 0 { merkle.firstParkedAt = .now }
+        self.picker!.park(piece)
+        if (picker.parkedCount + 1) * info.pieceLength > MerkleHashes.mostParkedBytes {
+            unparkAll()
+        } else {
+            scheduleUnparking()
+        }
     }
 
     private func scheduleUnparking() {
@@ -254,11 +269,18 @@ extension Torrent {
 
     private func unparkIfQuiet() {
         merkle.unparkScheduled = false
-        guard !isStopped, picker?.hasParkedPieces == true else { return }
-        guard ContinuousClock.now - merkle.lastRandomReadAt >= MerkleHashes.quietBeforeUnparking else {
+        guard !isStopped, let picker, picker.parkedCount > 0 else { return }
+        let now = ContinuousClock.now
+        guard now - merkle.lastRandomReadAt >= MerkleHashes.quietBeforeUnparking
+                || now - (merkle.firstParkedAt ?? now) >= MerkleHashes.longestParking else {
             return scheduleUnparking()
         }
+        unparkAll()
+    }
+
+    private func unparkAll() {
         picker?.unparkAll()
+        merkle.firstParkedAt = nil
         updateInterestAndRequests()
     }
 
@@ -272,10 +294,13 @@ extension Torrent {
             let stale = picker!.outstandingRequests(of: key).filter { !picker!.hasDeadline($0.piece) }
             guard !stale.isEmpty else { continue }
             var cancels: [PeerMessage] = []
+            if peers[key]!.cancelledRequests.count > 4096 { peers[key]!.cancelledRequests = [] }
             for block in stale {
                 picker!.requestFailed(block, peer: key)
                 let spec = picker!.request(for: block)
-                cancels.append(.cancel(BlockRequest(piece: UInt32(spec.piece), begin: UInt32(spec.begin), length: UInt32(spec.length))))
+                let request = BlockRequest(piece: UInt32(spec.piece), begin: UInt32(spec.begin), length: UInt32(spec.length))
+                peers[key]!.cancelledRequests.insert(request)
+                cancels.append(.cancel(request))
             }
             peers[key]!.link.send(cancels)
         }
@@ -283,7 +308,8 @@ extension Torrent {
 
     /// Whether the blocks holding `bytes` (offsets in the piece) are verified.
     func blocksVerified(of piece: Int, bytes: Range<Int>) -> Bool {
-        guard let verified = merkle.verified[piece], !bytes.isEmpty else { return false }
+        guard let verified = merkle.verified[piece], !bytes.isEmpty,
+              let place = info?.treePlace(ofPiece: piece), bytes.upperBound <= place.fileBytesInPiece else { return false }
         return (bytes.lowerBound / MerkleTree.blockSize...(bytes.upperBound - 1) / MerkleTree.blockSize).allSatisfy(verified.contains)
     }
 

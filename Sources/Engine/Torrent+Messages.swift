@@ -49,8 +49,10 @@ extension Torrent {
             receivedBlock(piece: Int(piece), begin: Int(begin), data: block, from: key)
         case .rejectRequest(let request):
             guard peers[key]!.supportsFast else { return ban(key, reason: "reject_request without the fast extension") }
-            peers[key]!.rejectsInARow += 1
-            if peers[key]!.rejectsInARow > 200 { return detach(key, reason: "rejects every request") }
+            if peers[key]!.cancelledRequests.remove(request) == nil {
+                peers[key]!.rejectsInARow += 1
+                if peers[key]!.rejectsInARow > 200 { return detach(key, reason: "rejects every request") }
+            }
             if let block = picker?.block(piece: Int(request.piece), begin: Int(request.begin), length: Int(request.length)) {
                 picker?.requestFailed(block, peer: key)
             }
@@ -217,6 +219,9 @@ extension Torrent {
         }
         let outcome = picker!.received(block, from: key)
         peers[key]!.rejectsInARow = 0
+        if !peers[key]!.cancelledRequests.isEmpty {
+            peers[key]!.cancelledRequests.remove(BlockRequest(piece: UInt32(piece), begin: UInt32(begin), length: UInt32(data.count)))
+        }
         switch outcome {
         case .ignored:
             wastedBytes += Int64(data.count)

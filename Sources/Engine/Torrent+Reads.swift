@@ -165,8 +165,15 @@ extension Torrent {
         // Hashes first: they come back before the blocks a seeder reads from disk.
         requestWantedHashes()
         if wantsMore { updateInterestAndRequests() }
-        for piece in first...last {
-            try await waitForPiece(piece, blocks: neededBlocks[piece])
+        let order = deadlineOrder
+        do {
+            for piece in first...last {
+                try await waitForPiece(piece, blocks: neededBlocks[piece], order: order)
+            }
+        } catch {
+            // The read is over: its other pieces' own blocks are no longer urgent.
+            for piece in neededBlocks.keys where pieceWaiters[piece] == nil { picker?.dropNeededBlocks(of: piece) }
+            throw error
         }
     }
 
@@ -184,8 +191,14 @@ extension Torrent {
     public func hasPiece(_ piece: Int) -> Bool { picker?.have[piece] ?? false }
 
     /// Waits until `piece` is verified, or only its `blocks` when they can be checked one by one.
-    private func waitForPiece(_ piece: Int, blocks: Range<Int>? = nil) async throws {
+    private func waitForPiece(_ piece: Int, blocks: Range<Int>?, order: UInt64) async throws {
         if picker?.have[piece] == true || verifiedPieces[piece] != nil { return }
+        // Another reader, served from its blocks meanwhile, may have parked the piece or
+        // cleared its deadline: this reader still needs it.
+        if picker?.isParked(piece) == true || picker?.hasDeadline(piece) == false {
+            picker?.setDeadline(order, for: piece, needing: blocks)
+            updateInterestAndRequests()
+        }
         if let blocks, pieceBuffers[piece] != nil {
             verifyReceivedBlocks(of: piece)
             if let verified = merkle.verified[piece], blocks.allSatisfy(verified.contains) {

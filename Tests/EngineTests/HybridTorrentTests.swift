@@ -39,6 +39,30 @@ import TorrentModel
         }
     }
 
+    /// Seeks during a background download of the whole torrent: each one cancels the
+    /// requests queued at the seeder for pieces nobody waits for, and the seeder answers
+    /// every cancel with a reject (BEP 6). Those rejects are not refusals: the seeder stays,
+    /// the reads are exact and the download completes.
+    @Test func seeksDuringADownloadKeepTheSeeder() async throws {
+        let folder = try TemporaryFolder()
+        let size = 96 << 20
+        let (original, _, seeder, magnet) = try await seedHybridWithLibtorrent(folder, name: "long.webm", count: size, seed: 90,
+                                                                                pieceLength: 256 << 10)
+        defer { seeder.stop() }
+        try await withSession(testConfiguration(folder.path + "/memofs")) { session in
+            let torrent = try await session.add(magnet: magnet, downloadWhole: true)
+            _ = try await withTimeout(20, "the first read") { try await torrent.read(file: 0, offset: 0, length: 1000) }
+            for step in 0..<16 {
+                let offset = Int64((step * 5_876_543 + 4321) % (size - 65536))
+                let bytes = try await withTimeout(20, "a seek") { try await torrent.read(file: 0, offset: offset, length: 65536) }
+                #expect(bytes == Array(original[Int(offset)..<(Int(offset) + 65536)]))
+                #expect(await torrent.status.peers == 1, "the seeder was dropped after seek \(step)")
+            }
+            try await withTimeout(60, "the download") { try await torrent.waitUntilComplete() }
+            #expect(await torrent.bannedPeerHosts.isEmpty)
+        }
+    }
+
     /// A peer that refuses hash requests (memofs itself: it keeps no merkle trees) leaves
     /// reads to wait for whole pieces: they still get the right bytes, and the peer stays.
     @Test func aPeerThatRefusesHashesServesWholePieces() async throws {

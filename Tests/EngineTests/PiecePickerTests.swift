@@ -57,6 +57,19 @@ import TorrentModel
         #expect(picker.pick(for: a, peerHas: all, count: 64).contains { $0.piece == 2 })
     }
 
+    /// A peer that does not have a random read's piece goes on with other pieces meanwhile.
+    @Test func aPeerWithoutTheReadsPieceIsNotHeldBack() {
+        var picker = picker(pieces: 4, pieceLength: 8 * 16384)
+        var withoutTwo = Bitfield(count: 4, allSet: true)
+        withoutTwo[2] = false
+        picker.peerHas(Bitfield(count: 4, allSet: true))
+        picker.peerHas(withoutTwo)
+        picker.setDeadline(1, for: 2, needing: 5..<7)
+        #expect(picker.pick(for: b, peerHas: Bitfield(count: 4, allSet: true), count: 10).map(\.piece) == [2, 2])
+        let others = picker.pick(for: a, peerHas: withoutTwo, count: 4)
+        #expect(others.count == 4 && !others.contains { $0.piece == 2 })
+    }
+
     /// Readahead is fetched nearest first, whatever the rarity or the shuffle says, so a
     /// streaming reader finds its next piece ready; pieces at normal priority stay rarest first.
     @Test func readaheadComesInFileOrder() {
