@@ -11,22 +11,27 @@ import TorrentModel
 /// against its v1 hash before it is written.
 struct MerkleHashes {
     enum Purpose: Hashable {
-        case pieceLayer(file: Int)
+        /// The part of the piece layer that holds this piece (see `PieceTreePlace.pieceLayerRequest`).
+        case pieceLayer(piece: Int)
         case blocks(piece: Int)
     }
 
     /// Hash requests in flight: whom we asked, what for, and when.
     var asked: [HashRequest: (peer: PeerKey, purpose: Purpose, at: ContinuousClock.Instant)] = [:]
     var pending: Set<Purpose> = []
-    /// Verified piece layers, by file root (identical files share a root and a tree).
-    var pieceLayers: [[UInt8]: [[UInt8]]] = [:]
+    /// Verified piece-layer hashes by file root (identical files share a root and a
+    /// tree), then by piece of the file.
+    var pieceLayers: [[UInt8]: [Int: [UInt8]]] = [:]
     /// Verified leaf hashes of pieces under a read, by piece.
     var blockHashes: [Int: [[UInt8]]] = [:]
     /// Pieces under a read whose leaf hashes are still to be had.
     var wanted: Set<Int> = []
-    /// Files being read whose piece layer is still to be had, each with one of its pieces:
-    /// asked for at a file's first read, so its first seek does not wait for it.
-    var layersWanted: [Int: Int] = [:]
+    /// Pieces whose part of the piece layer is to be asked for: every part of a file (up to
+    /// 16 of 512 hashes) at its first read, so no seek in it waits for them.
+    var layersWanted: Set<Int> = []
+    /// Files whose piece layer was asked for that way.
+    var layersPrefetched: Set<Int> = []
+    static let mostLayerPartsPrefetched = 16
     /// Blocks of pieces under a read that passed their leaf hash.
     var verified: [Int: Set<Int>] = [:]
     /// When a random read last asked for blocks: the rest of the pieces it was served from
@@ -88,16 +93,16 @@ extension Torrent {
     /// may have become possible: a read, a peer's bitfield or departure, an answer.
     func requestWantedHashes() {
         guard !merkle.wanted.isEmpty || !merkle.layersWanted.isEmpty, let info else { return }
-        for (file, piece) in merkle.layersWanted {
-            guard let place = info.treePlace(ofPiece: piece), merkle.pieceLayers[place.root] == nil,
+        for piece in merkle.layersWanted {
+            guard let place = info.treePlace(ofPiece: piece), !hasPieceLayerHash(place),
                   let layer = place.pieceLayerRequest else {
-                merkle.layersWanted[file] = nil
+                merkle.layersWanted.remove(piece)
                 continue
             }
             let request = HashRequest(piecesRoot: place.root, range: layer)
-            guard !merkle.pending.contains(.pieceLayer(file: file)), merkle.asked[request] == nil,
+            guard !merkle.pending.contains(.pieceLayer(piece: piece)), merkle.asked[request] == nil,
                   let key = hashSource(for: piece) else { continue }
-            ask(request, for: .pieceLayer(file: file), of: key)
+            ask(request, for: .pieceLayer(piece: piece), of: key)
         }
         for piece in merkle.wanted.sorted() {
             guard merkle.blockHashes[piece] == nil, picker?.have[piece] == false,
@@ -107,9 +112,9 @@ extension Torrent {
             }
             let purpose: MerkleHashes.Purpose
             let range: HashRange
-            if place.piecesInFile > 1 && merkle.pieceLayers[place.root] == nil {
+            if !hasPieceLayerHash(place) {
                 guard let layer = place.pieceLayerRequest else { merkle.wanted.remove(piece); continue }
-                purpose = .pieceLayer(file: place.file)
+                purpose = .pieceLayer(piece: piece)
                 range = layer
             } else {
                 purpose = .blocks(piece: piece)
@@ -137,9 +142,19 @@ extension Torrent {
     /// A read of a hybrid torrent's file: its piece layer is asked for now, if it is not
     /// here, so the file's first seek waits only for its blocks' hashes.
     func wantPieceLayer(under piece: Int) {
-        guard info?.v2InfoHash != nil, let place = info?.treePlace(ofPiece: piece), place.pieceLayerRequest != nil,
-              merkle.pieceLayers[place.root] == nil, merkle.layersWanted[place.file] == nil else { return }
-        merkle.layersWanted[place.file] = piece
+        guard info?.v2InfoHash != nil, let place = info?.treePlace(ofPiece: piece), place.isVerifiableByBlock,
+              place.piecesInFile > 1, !merkle.layersPrefetched.contains(place.file) else { return }
+        merkle.layersPrefetched.insert(place.file)
+        let parts = (place.piecesInFile + PieceTreePlace.maxHashesPerRequest - 1) / PieceTreePlace.maxHashesPerRequest
+        for part in 0..<min(parts, MerkleHashes.mostLayerPartsPrefetched) {
+            merkle.layersWanted.insert(piece - place.pieceInFile + part * PieceTreePlace.maxHashesPerRequest)
+        }
+    }
+
+    /// Whether the node the piece's block hashes lead to is known (a file of one piece has
+    /// its root).
+    func hasPieceLayerHash(_ place: PieceTreePlace) -> Bool {
+        place.piecesInFile == 1 || merkle.pieceLayers[place.root]?[place.pieceInFile] != nil
     }
 
     /// A peer to ask for hashes of `piece`'s file: it speaks v2, has not refused before, and
@@ -160,14 +175,13 @@ extension Torrent {
         merkle.pending.remove(ask.purpose)
         let hashes = stride(from: 0, to: data.count, by: SHA256.byteCount).map { Array(data[$0..<($0 + SHA256.byteCount)]) }
         switch ask.purpose {
-        case .pieceLayer(let file):
-            guard let piece = merkle.layersWanted[file] ?? merkle.wanted.first(where: { info.treePlace(ofPiece: $0)?.file == file }),
-                  let place = info.treePlace(ofPiece: piece) else { break }
+        case .pieceLayer(let piece):
+            guard let place = info.treePlace(ofPiece: piece) else { break }
             guard let layer = place.pieceLayer(from: hashes) else {
-                return ban(key, reason: "sent piece hashes of \(info.files[file].pathString) that do not lead to its root")
+                return ban(key, reason: "sent piece hashes of \(info.files[place.file].pathString) that do not lead to its root")
             }
-            merkle.pieceLayers[place.root] = layer
-            merkle.layersWanted[file] = nil
+            merkle.pieceLayers[place.root, default: [:]].merge(layer) { old, _ in old }
+            merkle.layersWanted.remove(piece)
         case .blocks(let piece):
             guard picker?.have[piece] == false, let place = info.treePlace(ofPiece: piece),
                   let node = place.expectedPieceNode(pieceLayer: merkle.pieceLayers[place.root]) else { break }

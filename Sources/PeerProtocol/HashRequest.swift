@@ -22,13 +22,8 @@ public struct HashRequest: Hashable, Sendable {
     }
 
     public init(piecesRoot: [UInt8], range: HashRange) {
-        self.init(piecesRoot: piecesRoot, base: UInt32(range.base), index: UInt32(range.index), count: UInt32(range.count))
-    }
-
-    /// The nodes it names, if it asks for no proof (memofs never does).
-    public var range: HashRange? {
-        guard proofLayers == 0 else { return nil }
-        return HashRange(base: Int(base), index: Int(index), count: Int(count))
+        self.init(piecesRoot: piecesRoot, base: UInt32(range.base), index: UInt32(range.index), count: UInt32(range.count),
+                  proofLayers: UInt32(range.proofLayers))
     }
 
     init(payload: ArraySlice<UInt8>) {

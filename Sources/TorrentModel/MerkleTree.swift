@@ -36,6 +36,17 @@ public enum MerkleTree {
         return level.first ?? pad
     }
 
+    /// The node that `node`, at `position` in its layer, leads to with `uncles`: its
+    /// sibling, then its parent's sibling, and so on up.
+    public static func fold(_ node: [UInt8], position: Int, uncles: [[UInt8]]) -> [UInt8] {
+        var node = node, position = position
+        for uncle in uncles {
+            node = position % 2 == 0 ? SHA256.parent(node, uncle) : SHA256.parent(uncle, node)
+            position /= 2
+        }
+        return node
+    }
+
     /// The smallest power of two at least `count` (and at least 1).
     public static func width(covering count: Int) -> Int {
         var width = 1

@@ -1,15 +1,22 @@
 /// A span of one layer of a file's merkle tree, as BEP 52's hash request names it:
-/// `count` nodes from `index`, `base` layers above the 16 KiB blocks.
+/// `count` nodes from `index`, `base` layers above the 16 KiB blocks, and `proofLayers`
+/// ancestor layers whose uncle hashes come with them.
 public struct HashRange: Hashable, Sendable {
     public let base: Int
     public let index: Int
     public let count: Int
+    public let proofLayers: Int
 
-    public init(base: Int, index: Int, count: Int) {
+    public init(base: Int, index: Int, count: Int, proofLayers: Int = 0) {
         self.base = base
         self.index = index
         self.count = count
+        self.proofLayers = proofLayers
     }
+
+    /// Uncle hashes an answer carries after the nodes: BEP 52 omits the first
+    /// log2(count) - 1 proof layers, which the nodes themselves give.
+    public var uncleCount: Int { max(0, proofLayers - max(0, count.trailingZeroBitCount - 1)) }
 }
 
 /// Where a v1 piece of a hybrid torrent lies in its file's v2 merkle tree (BEP 52), and how
@@ -33,20 +40,29 @@ public struct PieceTreePlace: Hashable, Sendable {
     /// Layers from the blocks up to a piece's node: log2(blocks per piece).
     public var pieceLayer: Int { blocksPerPiece.trailingZeroBitCount }
 
-    /// The most piece-layer hashes asked for at once (libtorrent refuses more than 8192).
-    public static let maxPieceLayerCount = 8192
+    /// The most hashes asked for at once: BEP 52 says a request SHOULD NOT ask for more.
+    public static let maxHashesPerRequest = 512
 
-    /// The file's piece layer, padded to a power of two; nil for a file of one piece (its
-    /// root is that piece's node) and for a file too large to ask for in one request.
+    /// Layers from the blocks up to the file's root.
+    public var treeHeight: Int { MerkleTree.width(covering: blocksInFile).trailingZeroBitCount }
+
+    /// The part of the file's piece layer that holds this piece: the whole layer (padded to
+    /// a power of two) when it has at most 512 nodes, else the 512 around the piece with
+    /// the uncle hashes up to the root. Nil for a file of one piece: its root is that
+    /// piece's node.
     public var pieceLayerRequest: HashRange? {
         guard piecesInFile > 1 else { return nil }
         let width = MerkleTree.width(covering: piecesInFile)
-        guard width <= Self.maxPieceLayerCount else { return nil }
-        return HashRange(base: pieceLayer, index: 0, count: width)
+        guard width > Self.maxHashesPerRequest else { return HashRange(base: pieceLayer, index: 0, count: width) }
+        let count = Self.maxHashesPerRequest
+        return HashRange(base: pieceLayer, index: pieceInFile / count * count, count: count,
+                         proofLayers: treeHeight - pieceLayer - 1)
     }
 
-    /// Whether block hashes can be had for this piece at all.
-    public var isVerifiableByBlock: Bool { piecesInFile == 1 || pieceLayerRequest != nil }
+    /// Whether the piece's blocks can be checked one by one: it has 2 to 512 blocks (a
+    /// piece of one block is checked whole anyway; more than 512 would need a request
+    /// larger than BEP 52 allows).
+    public var isVerifiableByBlock: Bool { (2...Self.maxHashesPerRequest).contains(blocksPerPiece) }
 
     /// The piece's block hashes: a whole piece's worth, or for a file of one piece the
     /// file's leaves padded to a power of two.
@@ -58,20 +74,23 @@ public struct PieceTreePlace: Hashable, Sendable {
     /// Blocks of the file in this piece, each with a leaf hash.
     public var blockCount: Int { (fileBytesInPiece + MerkleTree.blockSize - 1) / MerkleTree.blockSize }
 
-    /// The file's piece hashes (one per piece of the file), if `hashes`, the answer to
-    /// ``pieceLayerRequest``, lead to the file's root.
-    public func pieceLayer(from hashes: [[UInt8]]) -> [[UInt8]]? {
-        guard let request = pieceLayerRequest, hashes.count == request.count,
-              MerkleTree.root(of: hashes, width: request.count, layer: pieceLayer) == root else { return nil }
-        return Array(hashes.prefix(piecesInFile))
+    /// Piece hashes of the file by piece (the piece's file index), if `hashes`, the answer
+    /// to ``pieceLayerRequest``, lead to the file's root.
+    public func pieceLayer(from hashes: [[UInt8]]) -> [Int: [UInt8]]? {
+        guard let request = pieceLayerRequest, hashes.count == request.count + request.uncleCount,
+              let top = MerkleTree.root(of: Array(hashes.prefix(request.count)), width: request.count, layer: pieceLayer),
+              MerkleTree.fold(top, position: request.index / request.count, uncles: Array(hashes.dropFirst(request.count))) == root
+        else { return nil }
+        var layer: [Int: [UInt8]] = [:]
+        for offset in 0..<min(request.count, piecesInFile - request.index) { layer[request.index + offset] = hashes[offset] }
+        return layer
     }
 
     /// The node the piece's block hashes must lead to: its piece-layer hash, or the file's
     /// root for a file of one piece.
-    public func expectedPieceNode(pieceLayer: [[UInt8]]?) -> [UInt8]? {
+    public func expectedPieceNode(pieceLayer: [Int: [UInt8]]?) -> [UInt8]? {
         if piecesInFile == 1 { return root }
-        guard let pieceLayer, pieceInFile < pieceLayer.count else { return nil }
-        return pieceLayer[pieceInFile]
+        return pieceLayer?[pieceInFile]
     }
 
     /// The leaf hash of each of the piece's blocks, if `hashes`, the answer to

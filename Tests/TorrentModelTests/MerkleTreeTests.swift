@@ -59,13 +59,14 @@ import Testing
         for piece in 0..<info.pieceCount {
             let place = try #require(info.treePlace(ofPiece: piece), "piece \(piece)")
             let file = info.files[place.file]
-            var pieceLayer: [[UInt8]]?
+            var pieceLayer: [Int: [UInt8]]?
             if let request = place.pieceLayerRequest {
+                #expect(request.proofLayers == 0)
                 let text = try #require(layers[Hex.encode(place.root)])
                 let hashes = stride(from: 0, to: text.count / 2, by: 32).map { Array(Hex.decode(text)![$0..<($0 + 32)]) }
                 let padded = hashes + Array(repeating: MerkleTree.padHash(layer: place.pieceLayer), count: request.count - hashes.count)
                 pieceLayer = place.pieceLayer(from: padded)
-                #expect(pieceLayer == hashes)
+                #expect(pieceLayer == Dictionary(uniqueKeysWithValues: hashes.enumerated().map { ($0.offset, $0.element) }))
                 var forged = padded
                 forged[0][0] ^= 1
                 #expect(place.pieceLayer(from: forged) == nil)
@@ -85,6 +86,51 @@ import Testing
             checked += 1
         }
         #expect(checked == info.pieceCount)
+    }
+
+    /// A file of more than 512 pieces: its piece layer comes 512 hashes at a time (BEP 52
+    /// says a request SHOULD NOT ask for more), each part with the uncle hashes that lead
+    /// from it to the root libtorrent wrote.
+    @Test func aLargeFilesPieceLayerComesInPartsWithProofs() throws {
+        let folder = try TemporaryFolder()
+        let pieces = 1100
+        _ = try folder.write("big/long.opus", count: pieces * 16384 - 1000, seed: 77)
+        let torrentPath = folder.path + "/lt.torrent"
+        let lt = try Libtorrent.run("make", try Libtorrent.json([
+            "root": folder.path, "files": ["big/long.opus"], "out": torrentPath, "piece_size": 16384, "hybrid": true,
+        ] as [String: Any]))
+        let info = try Metainfo(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: torrentPath)))).info
+        let text = try #require((lt["piece_layers"] as? [String: String])?.values.first)
+        let layer = stride(from: 0, to: text.count / 2, by: 32).map { Array(Hex.decode(text)![$0..<($0 + 32)]) }
+        #expect(layer.count == pieces)
+        // Every level of the tree above the piece layer, padded to 2048 nodes.
+        var levels = [layer + Array(repeating: MerkleTree.padHash(layer: 0), count: 2048 - pieces)]
+        while levels.last!.count > 1 {
+            let below = levels.last!
+            levels.append(stride(from: 0, to: below.count, by: 2).map { SHA256.parent(below[$0], below[$0 + 1]) })
+        }
+        #expect(levels.last!.first == info.piecesRoots[0])
+
+        for piece in [0, 511, 512, 700, pieces - 1] {
+            let place = try #require(info.treePlace(ofPiece: piece))
+            let request = try #require(place.pieceLayerRequest)
+            #expect(request.count == 512 && request.index == piece / 512 * 512)
+            #expect(request.uncleCount == 2)
+            var position = request.index / 512
+            var uncles: [[UInt8]] = []
+            for level in 9..<11 {
+                uncles.append(levels[level][position ^ 1])
+                position /= 2
+            }
+            let answer = Array(levels[0][request.index..<(request.index + 512)]) + uncles
+            let verified = try #require(place.pieceLayer(from: answer), "piece \(piece)")
+            #expect(verified[piece] == layer[piece])
+            #expect(verified.count == min(512, pieces - request.index))
+            var forged = answer
+            forged[forged.count - 1][0] ^= 1
+            #expect(place.pieceLayer(from: forged) == nil)
+            #expect(place.pieceLayer(from: Array(answer.dropLast())) == nil)
+        }
     }
 
     @Test func aV1TorrentHasNoTree() throws {
