@@ -49,9 +49,17 @@ struct PeerState {
     var isServing = false
     var allowedFast: Set<Int> = []
     var rejectsInARow = 0
-    /// Requests we cancelled: the rejects a fast-extension peer answers them with are not
-    /// refusals (see `Torrent.cancelRequestsNobodyWaitsFor`).
-    var cancelledRequests: Set<BlockRequest> = []
+    /// Requests we cancelled and how many times (a block may be asked for and cancelled
+    /// again before the first answer comes): the rejects a fast-extension peer answers
+    /// them with are not refusals (see `Torrent.cancelRequestsNobodyWaitsFor`).
+    var cancelledRequests: [BlockRequest: Int] = [:]
+
+    /// Takes one cancel of `request` off the books; whether there was one.
+    mutating func settleCancel(of request: BlockRequest) -> Bool {
+        guard let count = cancelledRequests[request] else { return false }
+        cancelledRequests[request] = count > 1 ? count - 1 : nil
+        return true
+    }
     var unrequestedBlocks = 0
     var hashFailures = 0
     /// It answered a BEP 52 hash request with a reject: not asked for hashes again.

@@ -49,7 +49,9 @@ extension Torrent {
             receivedBlock(piece: Int(piece), begin: Int(begin), data: block, from: key)
         case .rejectRequest(let request):
             guard peers[key]!.supportsFast else { return ban(key, reason: "reject_request without the fast extension") }
-            if peers[key]!.cancelledRequests.remove(request) == nil {
+            // While cancels are unanswered, rejects are their answers, in whatever order
+            // the peer sends them: none counts as a refusal.
+            if !peers[key]!.settleCancel(of: request) && peers[key]!.cancelledRequests.isEmpty {
                 peers[key]!.rejectsInARow += 1
                 if peers[key]!.rejectsInARow > 200 { return detach(key, reason: "rejects every request") }
             }
@@ -220,7 +222,7 @@ extension Torrent {
         let outcome = picker!.received(block, from: key)
         peers[key]!.rejectsInARow = 0
         if !peers[key]!.cancelledRequests.isEmpty {
-            peers[key]!.cancelledRequests.remove(BlockRequest(piece: UInt32(piece), begin: UInt32(begin), length: UInt32(data.count)))
+            _ = peers[key]!.settleCancel(of: BlockRequest(piece: UInt32(piece), begin: UInt32(begin), length: UInt32(data.count)))
         }
         switch outcome {
         case .ignored:

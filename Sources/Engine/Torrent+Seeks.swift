@@ -1,0 +1,69 @@
+import PeerProtocol
+import TorrentModel
+
+/// Seeks in a hybrid torrent: a seek's own blocks go to the front of the seeder's queue,
+/// and the rest of the pieces seeks were served from waits until seeks pause.
+extension Torrent {
+    /// Every reader of `piece` has its blocks: the rest of the piece waits until random
+    /// reads pause.
+    func servedFromBlocks(_ piece: Int) {
+        picker?.clearDeadline(for: piece)
+        guard let picker, let info else { return }
+        if picker.parkedCount == 0 { merkle.firstParkedAt = .now }
+        self.picker!.park(piece)
+        if (picker.parkedCount + 1) * info.pieceLength > MerkleHashes.mostParkedBytes {
+            unparkAll()
+        } else {
+            scheduleUnparking()
+        }
+    }
+
+    private func scheduleUnparking() {
+        guard !merkle.unparkScheduled else { return }
+        merkle.unparkScheduled = true
+        Task {
+            try? await Task.sleep(for: MerkleHashes.quietBeforeUnparking)
+            await self.unparkIfQuiet()
+        }
+    }
+
+    private func unparkIfQuiet() {
+        merkle.unparkScheduled = false
+        guard !isStopped, let picker, picker.parkedCount > 0 else { return }
+        let now = ContinuousClock.now
+        guard now - merkle.lastRandomReadAt >= MerkleHashes.quietBeforeUnparking
+                || now - (merkle.firstParkedAt ?? now) >= MerkleHashes.longestParking else {
+            return scheduleUnparking()
+        }
+        unparkAll()
+    }
+
+    private func unparkAll() {
+        picker?.unparkAll()
+        merkle.firstParkedAt = nil
+        updateInterestAndRequests()
+    }
+
+    /// A seek whose blocks are not asked for yet jumps the queue: requests still queued at
+    /// each peer for pieces no reader waits on (the rest of the last read's piece, say) are
+    /// cancelled, and asked for again after the read's own. A seeder serves requests in
+    /// order, so otherwise the read waits for them first.
+    func cancelRequestsNobodyWaitsFor() {
+        guard picker != nil else { return }
+        for key in Array(peers.keys) {
+            let stale = picker!.outstandingRequests(of: key).filter { !picker!.hasDeadline($0.piece) }
+            guard !stale.isEmpty else { continue }
+            var cancels: [PeerMessage] = []
+            if peers[key]!.cancelledRequests.count > 4096 { peers[key]!.cancelledRequests = [:] }
+            for block in stale {
+                picker!.requestFailed(block, peer: key)
+                let spec = picker!.request(for: block)
+                let request = BlockRequest(piece: UInt32(spec.piece), begin: UInt32(spec.begin), length: UInt32(spec.length))
+                peers[key]!.cancelledRequests[request, default: 0] += 1
+                cancels.append(.cancel(request))
+            }
+            peers[key]!.link.send(cancels)
+            peers[key]!.rejectsInARow = 0
+        }
+    }
+}
