@@ -1,3 +1,4 @@
+import PeerProtocol
 import TorrentModel
 
 /// A peer, as the picker and the torrent know it: a number unique within a session.
@@ -391,4 +392,7 @@ public struct BlockRequestSpec: Hashable, Sendable {
     public let piece: Int
     public let begin: Int
     public let length: Int
+
+    /// The same request as the wire writes it.
+    var wire: BlockRequest { BlockRequest(piece: UInt32(piece), begin: UInt32(begin), length: UInt32(length)) }
 }

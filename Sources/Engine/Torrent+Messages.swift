@@ -197,10 +197,7 @@ extension Torrent {
         // The snub clock starts when there is something to wait for, not at the last block.
         if outstanding == 0 { peers[key]!.lastBlockAt = .now }
         let picker = self.picker!
-        peers[key]!.link.send(blocks.map { block in
-            let spec = picker.request(for: block)
-            return .request(BlockRequest(piece: UInt32(spec.piece), begin: UInt32(spec.begin), length: UInt32(spec.length)))
-        })
+        peers[key]!.link.send(blocks.map { .request(picker.request(for: $0).wire) })
         peers[key]!.lastSentAt = .now
     }
 

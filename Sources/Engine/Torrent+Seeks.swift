@@ -7,11 +7,11 @@ extension Torrent {
     /// Every reader of `piece` has its blocks: the rest of the piece waits until random
     /// reads pause.
     func servedFromBlocks(_ piece: Int) {
-        picker?.clearDeadline(for: piece)
-        guard let picker, let info else { return }
-        if picker.parkedCount == 0 { merkle.firstParkedAt = .now }
-        self.picker!.park(piece)
-        if (picker.parkedCount + 1) * info.pieceLength > MerkleHashes.mostParkedBytes {
+        guard picker != nil, let info else { return }
+        picker!.clearDeadline(for: piece)
+        if picker!.parkedCount == 0 { merkle.firstParkedAt = .now }
+        picker!.park(piece)
+        if picker!.parkedCount * info.pieceLength > MerkleHashes.mostParkedBytes {
             unparkAll()
         } else {
             scheduleUnparking()
@@ -29,7 +29,7 @@ extension Torrent {
 
     private func unparkIfQuiet() {
         merkle.unparkScheduled = false
-        guard !isStopped, let picker, picker.parkedCount > 0 else { return }
+        guard !isStopped, (picker?.parkedCount ?? 0) > 0 else { return }
         let now = ContinuousClock.now
         guard now - merkle.lastRandomReadAt >= MerkleHashes.quietBeforeUnparking
                 || now - (merkle.firstParkedAt ?? now) >= MerkleHashes.longestParking else {
@@ -57,8 +57,7 @@ extension Torrent {
             if peers[key]!.cancelledRequests.count > 4096 { peers[key]!.cancelledRequests = [:] }
             for block in stale {
                 picker!.requestFailed(block, peer: key)
-                let spec = picker!.request(for: block)
-                let request = BlockRequest(piece: UInt32(spec.piece), begin: UInt32(spec.begin), length: UInt32(spec.length))
+                let request = picker!.request(for: block).wire
                 peers[key]!.cancelledRequests[request, default: 0] += 1
                 cancels.append(.cancel(request))
             }

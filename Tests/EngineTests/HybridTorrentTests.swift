@@ -22,8 +22,7 @@ import TorrentModel
             // Offsets spread over the file, none on a block boundary.
             for step in 0..<12 {
                 let offset = Int64((step * 1_337_777 + 12_345) % (size - 65536))
-                let bytes = try await withTimeout(20, "a random read") { try await torrent.read(file: 0, offset: offset, length: 65536) }
-                #expect(bytes == Array(original[Int(offset)..<(Int(offset) + 65536)]))
+                try await expectRead(torrent, original, at: offset, length: 65536)
             }
             // Reads end when their own blocks are verified, before their pieces are whole
             // (the first one too: the file's piece layer is asked for with its blocks).
@@ -54,8 +53,7 @@ import TorrentModel
             _ = try await withTimeout(20, "the first read") { try await torrent.read(file: 0, offset: 0, length: 1000) }
             for step in 0..<16 {
                 let offset = Int64((step * 5_876_543 + 4321) % (size - 65536))
-                let bytes = try await withTimeout(20, "a seek") { try await torrent.read(file: 0, offset: offset, length: 65536) }
-                #expect(bytes == Array(original[Int(offset)..<(Int(offset) + 65536)]))
+                try await expectRead(torrent, original, at: offset, length: 65536)
                 #expect(await torrent.status.peers == 1, "the seeder was dropped after seek \(step)")
             }
             try await withTimeout(60, "the download") { try await torrent.waitUntilComplete() }
@@ -83,8 +81,7 @@ import TorrentModel
                 let torrent = try await session.add(magnet: fromMemofs)
                 for step in 0..<6 {
                     let offset = Int64((step * 654_321 + 999) % (size - 40000))
-                    let bytes = try await withTimeout(20, "a random read") { try await torrent.read(file: 0, offset: offset, length: 40000) }
-                    #expect(bytes == Array(original[Int(offset)..<(Int(offset) + 40000)]))
+                    try await expectRead(torrent, original, at: offset, length: 40000)
                 }
                 #expect(await torrent.readsFromVerifiedBlocks == 0)
                 #expect(await torrent.bannedPeerHosts.isEmpty)
@@ -174,4 +171,10 @@ import TorrentModel
             #expect(bytes == Array(original[1_500_000..<1_550_000]))
         }
     }
+}
+
+/// Reads `length` bytes of file 0 at `offset` (within 20 s) and checks them against the original.
+private func expectRead(_ torrent: Torrent, _ original: [UInt8], at offset: Int64, length: Int) async throws {
+    let bytes = try await withTimeout(20, "a read at \(offset)") { try await torrent.read(file: 0, offset: offset, length: length) }
+    #expect(bytes == Array(original[Int(offset)..<(Int(offset) + length)]), "at \(offset)")
 }
