@@ -325,6 +325,18 @@ public actor Session {
 
     public func torrent(_ infoHash: InfoHash) -> Torrent? { torrents[infoHash] }
 
+    /// Pins a torrent (every piece is downloaded in the background and kept) or unpins it
+    /// (only what is read is fetched); kept across restarts. Recordings, seeded where they
+    /// are, are complete already and cannot be pinned.
+    public func setPinned(_ infoHash: InfoHash, _ pinned: Bool) async throws {
+        guard let torrent = torrents[infoHash] else { throw TorrentError.removed("no torrent \(infoHash.hex)") }
+        guard torrent.root.hasPrefix(context.configuration.dataFolder + "/torrents/") else {
+            throw TorrentError.outOfRange("a torrent seeded where it is cannot be pinned")
+        }
+        try await context.store.setDownloadWhole(pinned, for: infoHash)
+        await torrent.setDownloadWhole(pinned)
+    }
+
     /// The hybrid torrent whose v2 hash begins with `hash` (BEP 52 peers may name it so).
     func torrent(namedByV2 hash: InfoHash) -> Torrent? {
         torrents.values.first { $0.magnetLink.v2InfoHash != nil && $0.names(hash) }

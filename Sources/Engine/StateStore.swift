@@ -139,6 +139,13 @@ public final class StateStore: Sendable {
         }
     }
 
+    /// Whether the torrent is downloaded whole (pinned) or only as read.
+    public func setDownloadWhole(_ whole: Bool, for infoHash: InfoHash) async throws {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE torrent SET download_whole = ? WHERE info_hash = ?", arguments: [whole, infoHash.hex])
+        }
+    }
+
     public func setMetainfo(_ metainfo: [UInt8], for infoHash: InfoHash) async throws {
         try await database.write { db in
             try db.execute(sql: "UPDATE torrent SET metainfo = ? WHERE info_hash = ?",

@@ -15,7 +15,7 @@ extension Torrent {
             guard peers.count + connecting.count < context.configuration.maxPeersPerTorrent, connecting.count < 8 else { return }
             if connecting.contains(address) || connectedAddresses.contains(address) { continue }
             if bannedHosts.contains(address.hostText) { continue }
-            if let failed = failedAddresses[address], now - failed < .seconds(30) { continue }
+            guard redial.mayDial(address, now: now) else { continue }
             connecting.insert(address)
             context.connectionTask { await self.dial(address, source: source) }
         }
@@ -43,8 +43,10 @@ extension Torrent {
 
     func connectFailed(_ address: PeerAddress, reason: String) {
         connecting.remove(address)
-        failedAddresses[address] = .now
-        logger.debug("could not connect to \(address): \(reason)")
+        let now = ContinuousClock.now
+        redial.dialFailed(address, now: now)
+        let retry = redial.retryTime(of: address, now: now).map { " (again in \(($0 - now).components.seconds) s)" } ?? ""
+        logger.debug("could not connect to \(address): \(reason)\(retry)")
     }
 
     /// Reads a connection's handshake and then its messages until it closes. Used for
@@ -132,14 +134,14 @@ extension Torrent {
             return nil
         }
         guard handshake.peerID != context.peerID else {
-            failedAddresses[link.remote] = .now
+            redial.hold(link.remote, for: RedialBackoff.longestWait, now: .now)
             candidates[link.remote] = nil
             return nil
         }
         guard !bannedHosts.contains(link.remote.hostText) else { return nil }
         guard peers.count < context.configuration.maxPeersPerTorrent else { return nil }
         guard !peers.values.contains(where: { $0.handshake.peerID == handshake.peerID }) else {
-            failedAddresses[link.remote] = .now
+            redial.hold(link.remote, for: RedialBackoff.afterDrop, now: .now)
             return nil
         }
 
@@ -178,6 +180,7 @@ extension Torrent {
         link.send(greeting)
         peer.lastSentAt = .now
         peers[key] = peer
+        if outgoing { redial.connected(link.remote) }
         everConnected[link.remote] = source
         logger.debug("connected to \(link.remote) (\(outgoing ? "out" : "in"), \(handshake.peerID))")
         return key
@@ -188,7 +191,7 @@ extension Torrent {
         guard let peer = peers.removeValue(forKey: key) else { return }
         peer.link.close()
         // Not dialled again for a while: a peer that drops us must not be redialled in a loop.
-        failedAddresses[peer.address] = .now
+        redial.dropped(peer.address, now: .now)
         picker?.peerLeft(key, had: peer.bitfield)
         for (piece, owner) in metadataRequests where owner == key { metadataRequests[piece] = nil }
         merkle.forget(key)

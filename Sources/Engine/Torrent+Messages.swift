@@ -24,10 +24,12 @@ extension Torrent {
             break
         case .choke:
             peers[key]!.peerChoking = true
+            logChoke(by: key)
             // Without the fast extension a choke drops every request; with it, the peer rejects them one by one.
             if !peers[key]!.supportsFast { picker?.dropRequests(of: key) }
         case .unchoke:
             peers[key]!.peerChoking = false
+            logger.debug("unchoked by \(peers[key]!.address)")
         case .interested:
             peers[key]!.peerInterested = true
             unchokeIfSlotFree(key)
@@ -87,7 +89,7 @@ extension Torrent {
         guard !peers[key]!.bitfield![piece] else { return }
         peers[key]!.bitfield![piece] = true
         picker?.peerHas(piece: piece)
-        if picker?.wants(piece) == true || (openReaders > 0 && picker?.have[piece] == false) { setInterested(true, in: key) }
+        if picker?.wants(piece) == true || (picker?.have[piece] == false && keepsInterest) { setInterested(true, in: key) }
     }
 
     private func receivedBitfield(_ bytes: [UInt8], from key: PeerKey) {
@@ -138,13 +140,13 @@ extension Torrent {
     // MARK: interest and requests
 
     /// Whether to be interested in a peer with `bitfield`: it has a piece the picker wants,
-    /// or, while a reader has one of our files open, any piece we lack. Staying interested
-    /// between a reader's reads keeps us unchoked, so the next random read does not first
-    /// wait a round trip for `interested` and `unchoke`.
+    /// or, while readers are about (``keepsInterest``), any piece we lack. Staying interested
+    /// between a reader's reads keeps us unchoked, so the next random read, or the next open
+    /// of the file, does not first wait for `interested` and an `unchoke`.
     func wantsSomething(from bitfield: Bitfield) -> Bool {
         guard let picker else { return false }
         if picker.isInterested(in: bitfield) { return true }
-        guard openReaders > 0 else { return false }
+        guard keepsInterest else { return false }
         for piece in 0..<min(bitfield.count, picker.pieceCount) where bitfield[piece] && !picker.have[piece] { return true }
         return false
     }
@@ -152,6 +154,7 @@ extension Torrent {
     func setInterested(_ interested: Bool, in key: PeerKey) {
         guard let peer = peers[key], peer.amInterested != interested else { return }
         peers[key]!.amInterested = interested
+        logger.debug("\(interested ? "interested in" : "not interested in") \(peer.address)")
         send(interested ? .interested : .notInterested, to: key)
     }
 
@@ -284,5 +287,37 @@ extension Torrent {
         } else if id == LocalExtension.pex {
             receivedPex(payload, from: key)
         }
+    }
+}
+
+extension Torrent {
+    /// A choke is what stalls a reader when the peer is slow to unchoke again (rtorrent
+    /// unchokes every 30 s): said at debug level (`memofs mount -v`), with the reads it holds up.
+    func logChoke(by key: PeerKey) {
+        guard let peer = peers[key] else { return }
+        var line = "choked by \(peer.address)" + (peer.amInterested ? "" : " (we were not interested)")
+        if !pieceWaiters.isEmpty {
+            let unchoking = peers.values.filter { !$0.peerChoking }.count
+            line += "; reads wait for \(pieceWaiters.count) piece(s), \(unchoking) of \(peers.count) peer(s) unchoke us"
+        }
+        logger.debug("\(line)")
+    }
+
+    /// Once a tick: when reads have waited 2, 4, 8, … ticks without a block arriving, says
+    /// why at debug level (`memofs mount -v`), so a stall is visible in the log.
+    func noteStalledReads(blocksArrived: Bool) {
+        guard !pieceWaiters.isEmpty, !blocksArrived else {
+            stalledTicks = 0
+            return
+        }
+        stalledTicks += 1
+        guard stalledTicks >= 2, stalledTicks & (stalledTicks - 1) == 0 else { return }
+        let pieces = pieceWaiters.keys.sorted()
+        let holders = peers.values.filter { peer in pieces.contains { peer.bitfield?[$0] == true } }
+        let why = peers.isEmpty ? "no peer is connected (\(candidates.count) address(es) known, \(connecting.count) being dialled)"
+            : holders.isEmpty ? "none of \(peers.count) peer(s) has them"
+            : holders.allSatisfy(\.peerChoking) ? "all \(holders.count) peer(s) that have them choke us"
+            : "\(holders.filter { !$0.peerChoking }.count) peer(s) that have them unchoke us but send nothing"
+        logger.debug("reads have waited \(stalledTicks) s for piece(s) \(pieces.prefix(4).map(String.init).joined(separator: ", "))\(pieces.count > 4 ? ", …" : ""): \(why)")
     }
 }

@@ -23,6 +23,7 @@ extension Torrent {
         defer { scheduleNextTick() }
         let now = ContinuousClock.now
         expireHashRequests(now: now)
+        noteStalledReads(blocksArrived: peers.values.contains { $0.downloadedThisTick > 0 })
         for key in Array(peers.keys) {
             guard var peer = peers[key] else { continue }
             // Smoothed rates: a quarter of the new second, three quarters of the past.

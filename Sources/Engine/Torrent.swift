@@ -49,12 +49,17 @@ public actor Torrent {
     var peers: [PeerKey: PeerState] = [:]
     var candidates: [PeerAddress: PeerSource] = [:]
     var connecting: Set<PeerAddress> = []
-    var failedAddresses: [PeerAddress: ContinuousClock.Instant] = [:]
+    /// When addresses that failed or dropped us may be dialled again.
+    var redial = RedialBackoff()
     var bannedHosts: Set<String> = []
     var everConnected: [PeerAddress: PeerSource] = [:]
     var pexLearned: Set<PeerAddress> = []
     /// Files of this torrent open for reading (see ``readerOpened()``).
     var openReaders = 0
+    /// When a reader last opened, read or closed one of its files (see ``keepsInterest``).
+    var lastReaderActivity: ContinuousClock.Instant?
+    /// Ticks in a row in which reads waited and no block arrived (see ``noteStalledReads``).
+    var stalledTicks = 0
     /// How many distinct addresses each source told us of, for `memofs status`.
     /// Bounded per source; a source that names an address we already knew still counts it.
     var learnedFrom: [PeerSource: Set<PeerAddress>] = [:]
@@ -261,29 +266,51 @@ public actor Torrent {
         return true
     }
 
-    /// A reader opened one of the torrent's files: until it closes it, peers with pieces we
-    /// lack stay interesting, so its reads need no `interested`/`unchoke` round trip first.
+    /// A reader opened one of the torrent's files: while it reads, and for a while after
+    /// (``keepsInterest``), peers with pieces we lack stay interesting, so its reads need no
+    /// `interested`/`unchoke` round trip first.
     public func readerOpened() {
         openReaders += 1
+        lastReaderActivity = .now
         if openReaders == 1 { updateInterestAndRequests() }
     }
 
     public func readerClosed() {
         openReaders = max(0, openReaders - 1)
-        if openReaders == 0 { updateInterestAndRequests() }
+        lastReaderActivity = .now
     }
 
-    /// Download every piece, or only what readers ask for.
+    /// Whether every peer with a piece we lack stays interesting, not only those with a
+    /// piece the picker wants now: while a file is open, and for
+    /// `keepInterestAfterReads` after its last reader, while pieces are missing.
+    ///
+    /// A `not_interested` at each close cost a reopen 30 s with rtorrent: a peer without
+    /// the fast extension chokes a peer that is not interested and unchokes only in its
+    /// next choking round (every 30 s in rtorrent, every 10 s in libtorrent).
+    var keepsInterest: Bool {
+        if openReaders > 0 { return true }
+        guard let lastReaderActivity else { return false }
+        return ContinuousClock.now - lastReaderActivity < context.configuration.keepInterestAfterReads
+    }
+
+    /// Download every piece, or only what readers ask for. Turned off, pieces nobody reads
+    /// or reads ahead go back to waiting for a reader.
     public func setDownloadWhole(_ whole: Bool) {
         downloadWhole = whole
         wake()
-        guard var picker else { return }
-        for piece in 0..<picker.pieceCount where !picker.have[piece] {
-            if whole { picker.raisePriority(PiecePicker.normal, of: piece) }
+        guard picker != nil else { return }
+        for piece in 0..<picker!.pieceCount where !picker!.have[piece] {
+            if whole {
+                picker!.raisePriority(PiecePicker.normal, of: piece)
+            } else if picker!.priority(of: piece) == PiecePicker.normal {
+                picker!.setPriority(PiecePicker.skip, of: piece)
+            }
         }
-        self.picker = picker
         updateInterestAndRequests()
     }
+
+    /// Whether every piece is downloaded, not only what readers ask for (`memofs pin`).
+    public var isDownloadingWhole: Bool { downloadWhole }
 }
 
 public enum TorrentError: Error, CustomStringConvertible, Sendable {

@@ -160,7 +160,7 @@ extension MemoTree {
             if recordings[name]?.torrent != nil { names += [Self.infoHashAttribute, Self.magnetAttribute, Self.progressAttribute] }
             return names
         case .torrentFile, .torrentFolder:
-            return [Self.infoHashAttribute, Self.magnetAttribute, Self.progressAttribute]
+            return [Self.infoHashAttribute, Self.magnetAttribute, Self.progressAttribute, Self.pinAttribute]
         default:
             return []
         }
@@ -187,6 +187,8 @@ extension MemoTree {
         switch attribute {
         case Self.infoHashAttribute:
             return Array(torrent.infoHash.hex.utf8)
+        case Self.pinAttribute where torrent.root != configuration.localFolder:
+            return Array((await torrent.isDownloadingWhole ? "1" : "0").utf8)
         case Self.magnetAttribute:
             if case .recording(let name) = node, let magnet = await magnet(of: name) { return Array(magnet.uri.utf8) }
             return Array(torrent.magnetLink.uri.utf8)
@@ -203,6 +205,7 @@ extension MemoTree {
     }
 
     func setExtendedAttribute(of inode: UInt64, name attribute: String, value: [UInt8], flags: Int32) async throws {
+        if attribute == Self.pinAttribute { return try await setPin(of: inode, value: value) }
         guard case .recording(let name)? = inodes.node(inode), attribute.hasPrefix("user."),
               !attribute.hasPrefix("user.memofs.") else { throw FUSEError.notSupported }
         let result = value.withUnsafeBytes { setxattr(localPath(name), attribute, $0.baseAddress, $0.count, flags) }
@@ -210,6 +213,7 @@ extension MemoTree {
     }
 
     func removeExtendedAttribute(of inode: UInt64, name attribute: String) async throws {
+        if attribute == Self.pinAttribute { return try await setPin(of: inode, value: Array("0".utf8)) }
         guard case .recording(let name)? = inodes.node(inode), !attribute.hasPrefix("user.memofs.") else {
             throw FUSEError.noAttribute
         }

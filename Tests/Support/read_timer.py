@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Times reads of a file: `read_timer.py FILE --count N --size BYTES --seed S` reads N
 blocks at random offsets with pread and prints {"latencies": [seconds, …]}; with
---sequential it reads the whole file in 1 MiB reads and prints {"seconds": …, "bytes": …}."""
+--sequential it reads the file in 1 MiB reads (from --offset, at most --limit bytes) and
+prints {"seconds": …, "bytes": …, "longest": the longest single read, "sha1": of the bytes}."""
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -14,19 +16,29 @@ parser.add_argument("--count", type=int, default=20)
 parser.add_argument("--size", type=int, default=65536)
 parser.add_argument("--seed", type=int, default=1)
 parser.add_argument("--sequential", action="store_true")
+parser.add_argument("--offset", type=int, default=0)
+parser.add_argument("--limit", type=int, default=None)
 args = parser.parse_args()
 
 fd = os.open(args.path, os.O_RDONLY)
 length = os.fstat(fd).st_size
 if args.sequential:
+    digest = hashlib.sha1()
+    os.lseek(fd, args.offset, os.SEEK_SET)
     started = time.monotonic()
     total = 0
-    while True:
-        chunk = os.read(fd, 1 << 20)
+    longest = 0.0
+    while args.limit is None or total < args.limit:
+        wanted = 1 << 20 if args.limit is None else min(1 << 20, args.limit - total)
+        before = time.monotonic()
+        chunk = os.read(fd, wanted)
+        longest = max(longest, time.monotonic() - before)
         if not chunk:
             break
+        digest.update(chunk)
         total += len(chunk)
-    print(json.dumps({"seconds": time.monotonic() - started, "bytes": total}))
+    print(json.dumps({"seconds": time.monotonic() - started, "bytes": total, "longest": longest,
+                      "sha1": digest.hexdigest()}))
 else:
     rng = random.Random(args.seed)
     latencies = []
