@@ -10,7 +10,7 @@ struct EngineOptions: ParsableArguments {
                                valueName: "dir"))
     var data: String?
     @Option(help: ArgumentHelp("The address to accept peers on.", valueName: "address")) var listen: String = "0.0.0.0"
-    @Option(help: "The peer port, TCP (0 picks a free one).") var port: Int = 6881
+    @Option(help: "Peer port, TCP; 0 picks a free one.") var port: Int = 6881
     @Option(name: .customLong("tracker"), help: ArgumentHelp("A tracker to announce to (repeatable).", valueName: "url"))
     var trackers: [String] = []
     @Flag(help: "Print a JSON status line every second instead of text.") var json = false
