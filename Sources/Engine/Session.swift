@@ -74,7 +74,10 @@ public actor Session {
                     context?.connectionTask { await session?.acceptIncoming(link) }
                 }
             }
-        let channel = try await bootstrap.bind(host: context.configuration.listenHost, port: context.configuration.listenPort).get()
+        let host = context.configuration.listenHost, port = context.configuration.listenPort
+        let channel = try await PortInUse.naming(.peers, host: host, port: port) {
+            try await bootstrap.bind(host: host, port: port).get()
+        }
         server = channel
         context.listenPort.withLockedValue { $0 = channel.localAddress?.port ?? 0 }
         context.logger.info("listening for peers on \(context.configuration.listenHost):\(listenPort)")

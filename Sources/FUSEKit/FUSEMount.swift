@@ -36,9 +36,12 @@ public final class FUSEMount: @unchecked Sendable {
     }
 
     /// Creates the session and mounts it. Throws with the reason when the kernel refuses.
-    /// - Parameter options: `-o` mount options for the kernel and libfuse (`fsname=…`, `allow_other`, …).
-    public func mount(options: [String] = []) throws {
-        let allOptions = ["fsname=memofs", "subtype=memofs", "default_permissions"] + options
+    /// - Parameters:
+    ///   - options: `-o` mount options for the kernel and libfuse (`allow_other`, …).
+    ///   - source: what the mount table shows as the mount's source (`fsname`): `findmnt`
+    ///     and `df` show it, so a file system backed by a folder names that folder.
+    public func mount(options: [String] = [], source: String = "memofs") throws {
+        let allOptions = ["fsname=" + Self.escapedOption(source), "subtype=memofs", "default_permissions"] + options
         let arguments = ["memofs", "-o", allOptions.joined(separator: ",")]
         var cStrings = arguments.map { strdup($0) }
         defer { cStrings.forEach { free($0) } }
@@ -125,6 +128,12 @@ public final class FUSEMount: @unchecked Sendable {
                 fclose(file)
             }
         }
+    }
+
+    /// A value as libfuse's option parser wants it: a comma would end the option and a
+    /// backslash escapes the next character, so both are escaped with a backslash.
+    static func escapedOption(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: ",", with: "\\,")
     }
 
     public var isRunning: Bool { state.withLockedValue { $0 } == .running }

@@ -13,9 +13,9 @@ struct DiscoveryOptions: ParsableArguments {
     @Option(name: .customLong("dht-bootstrap"), help: ArgumentHelp(
         "A DHT node to join through, host:port (repeatable; default: the public routers).", valueName: "host:port"))
     var dhtBootstrap: [String] = []
-    @Flag(name: .customLong("no-dht"), help: "Run no DHT node (magnets without trackers or peers then find nobody).")
+    @Flag(name: .customLong("no-dht"), help: "Run no DHT node (default: one runs; without it, magnets with no tracker and no peer find nobody).")
     var noDHT = false
-    @Option(name: .customLong("dht-port"), help: "The DHT's UDP port (default: the peer port's number).")
+    @Option(name: .customLong("dht-port"), help: ArgumentHelp("The DHT's UDP port (default: the peer port's number).", valueName: "port"))
     var dhtPort: Int?
     @Flag(inversion: .prefixedNo, help: "Find peers on the local network by multicast (BEP 14; default: on).")
     var lsd: Bool?

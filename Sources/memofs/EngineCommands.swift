@@ -6,12 +6,16 @@ import TorrentModel
 
 /// Options every command that runs the engine shares.
 struct EngineOptions: ParsableArguments {
-    @Option(help: "Where state and downloads live (default: $XDG_DATA_HOME/memofs).") var data: String?
-    @Option(help: "The address to accept peers on.") var listen: String = "0.0.0.0"
-    @Option(help: "The peer port (0 picks a free one).") var port: Int = 6881
-    @Option(name: .customLong("tracker"), help: "A tracker to announce to (repeatable).") var trackers: [String] = []
+    @Option(help: ArgumentHelp("Where state and downloads live (default: $XDG_DATA_HOME/memofs, else ~/.local/share/memofs).",
+                               valueName: "dir"))
+    var data: String?
+    @Option(help: ArgumentHelp("The address to accept peers on.", valueName: "address")) var listen: String = "0.0.0.0"
+    @Option(help: "Peer port, TCP; 0 picks a free one.") var port: Int = 6881
+    @Option(name: .customLong("tracker"), help: ArgumentHelp("A tracker to announce to (repeatable).", valueName: "url"))
+    var trackers: [String] = []
     @Flag(help: "Print a JSON status line every second instead of text.") var json = false
-    @Flag(help: "Log what the engine does (to standard error).") var verbose = false
+    @Flag(name: .shortAndLong, help: "Log what the engine does, to standard error: -v peer connections, disconnects, stalls; -vv everything.")
+    var verbose: Int
     @OptionGroup var discovery: DiscoveryOptions
 
     func validate() throws {
@@ -21,18 +25,19 @@ struct EngineOptions: ParsableArguments {
         }
     }
 
-    var configuration: SessionConfiguration {
-        SessionConfiguration(dataFolder: data ?? Mount.defaultDataFolder(), listenHost: listen, listenPort: port,
-                             extraTrackers: trackers, dht: discovery.dht, localPeerDiscovery: discovery.localPeerDiscovery)
-    }
-
-    func startSession() async throws -> Session {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = verbose ? .debug : .warning
-            return handler
-        }
-        return try await Session.start(configuration: configuration)
+    /// Starts the engine on the data folder, after the same refusals as `mount`: a folder it
+    /// cannot use, one another memofs uses (they would share the state database), a taken
+    /// port. The lock returned must be held until the session has shut down.
+    func startSession(command: String) async throws -> (Session, DataFolderLock) {
+        Verbosity.bootstrap(level: Verbosity.level(verbose, quiet: .warning))
+        let dataFolder = try DataFolder.prepare(data ?? Mount.defaultDataFolder())
+        let lock = try DataFolderLock.acquire(dataFolder: dataFolder, command: command)
+        let dht = discovery.dht
+        try await PortInUse.check(host: listen, peerPort: port, dhtPort: dht?.port)
+        let session = try await Session.start(configuration: SessionConfiguration(
+            dataFolder: dataFolder, listenHost: listen, listenPort: port, extraTrackers: trackers, dht: dht,
+            localPeerDiscovery: discovery.localPeerDiscovery))
+        return (session, lock)
     }
 
     func report(_ status: TorrentStatus) {
@@ -79,11 +84,12 @@ struct Download: AsyncParsableCommand {
     @Flag(help: "Keep seeding after the download completes, until interrupted.") var seed = false
 
     func run() async throws {
-        let session = try await engine.startSession()
+        let (session, lock) = try await engine.startSession(command: "download")
+        defer { lock.release() }
         let task = Task {
             let torrent: Torrent
-            if source.hasSuffix(".torrent"), FileManager.default.fileExists(atPath: source) {
-                torrent = try await session.add(metainfo: try Metainfo(bytes: try readFile(source)), downloadWhole: true)
+            if !(source.hasPrefix("magnet:") || source.contains("://")) {
+                torrent = try await session.add(metainfo: try readTorrent(source), downloadWhole: true)
             } else {
                 let links = try MagnetLink.parseLinks(source)
                 torrent = try await session.add(magnet: links[0], downloadWhole: true)
@@ -113,7 +119,8 @@ struct Seed: AsyncParsableCommand {
     @OptionGroup var engine: EngineOptions
 
     func run() async throws {
-        let session = try await engine.startSession()
+        let (session, lock) = try await engine.startSession(command: "seed")
+        defer { lock.release() }
         let task = Task {
             let torrent = try await session.seed(path: path, options: .init(trackers: engine.trackers.map { [$0] }))
             var magnet = torrent.magnetLink

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TorrentModel
 #if canImport(Glibc)
 import Glibc
@@ -12,6 +13,44 @@ struct Memofs: AsyncParsableCommand {
         version: MemofsVersion.current,
         subcommands: [Mount.self, Status.self, Download.self, Seed.self, Create.self, Info.self, Magnet.self]
     )
+
+    /// What a runtime failure's message starts with, on standard error (and in the log of a
+    /// background daemon, where the command that started it looks for it).
+    static let errorPrefix = "memofs: "
+
+    /// ArgumentParser's `main`, split in two: a mistake in the command line gets its message,
+    /// a usage line and exit status 64; a command that fails while running gets
+    /// `memofs: <what went wrong>` and exit status 1, with no usage line, as nothing was
+    /// wrong with how it was typed.
+    static func main() async {
+        let command: ParsableCommand
+        do {
+            command = try await asyncParseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        // --help and the like parse into ArgumentParser's own commands, which report through it.
+        let ours = ([Memofs.self] + configuration.subcommands).contains { ObjectIdentifier($0) == ObjectIdentifier(type(of: command)) }
+        do {
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                var command = command
+                try command.run()
+            }
+        } catch let error where !ours || error is ExitCode || error is CleanExit {
+            exit(withError: error)
+        } catch let error as ValidationError {
+            fail(error.message)
+        } catch {
+            fail(MemofsError.describe(error))
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data((errorPrefix + message + "\n").utf8))
+        Glibc.exit(1)
+    }
 }
 
 enum MemofsVersion {
@@ -45,7 +84,7 @@ struct Info: AsyncParsableCommand {
     @Argument(help: "The .torrent file.") var path: String
 
     func run() async throws {
-        let metainfo = try Metainfo(bytes: try readFile(path))
+        let metainfo = try readTorrent(path)
         let info = metainfo.info
         print("info hash:    \(info.infoHash)")
         print("name:         \(info.name)")

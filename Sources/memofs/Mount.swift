@@ -10,22 +10,51 @@ import TorrentModel
 /// in the background (its log in `<data>/memofs.log`) and returns once the mount is up.
 struct Mount: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Mount memofs: local/ (your recordings, seeded) and shared/ (what others shared).",
+        abstract: "Mount local/ (recordings you share) and shared/ (what others share).",
         discussion: """
-        Unmount with `umount MOUNTPOINT` (or `fusermount3 -u`), or stop it with SIGINT/SIGTERM.
-        -o takes the same settings for mount(8) and /etc/fstab: data=DIR, port=N, listen=ADDR,
-        tracker=URL, read_timeout=SECONDS, dht_bootstrap=HOST:PORT, dht_port=N, no_dht, lsd, no_lsd,
-        foreground, allow_other.
+        Returns once mounted; the daemon stays in the background and logs to
+        <data>/memofs.log. Unmount with `umount MOUNTPOINT` (or `fusermount3 -u`),
+        or stop the daemon with SIGINT or SIGTERM.
+
+        memofs refuses, and says why: a mountpoint that is not empty (unless
+        --nonempty) or is already mounted, a data folder another memofs uses or
+        that it cannot read and write, a port another program holds.
+
+        -o takes the same settings, comma-separated, for mount(8) and /etc/fstab:
+          data=DIR              --data DIR
+          port=N                --port N
+          listen=ADDR           --listen ADDR
+          tracker=URL           --tracker URL (repeatable)
+          read_timeout=SECONDS  --read-timeout SECONDS
+          dht_bootstrap=H:P     --dht-bootstrap H:P (repeatable)
+          dht_port=N            --dht-port N
+          no_dht                --no-dht
+          lsd, no_lsd           --lsd, --no-lsd
+          nonempty              --nonempty
+          verbose, debug        -v, -vv
+          foreground            --foreground
+          allow_other           let other users into the mount (as non-root:
+                                user_allow_other in /etc/fuse.conf)
         """)
 
-    @Argument(help: "Where to mount (an existing empty folder).") var mountpoint: String
-    @Option(help: "Where recordings, downloads and state live (default: $XDG_DATA_HOME/memofs).") var data: String?
-    @Option(help: "The peer port (0 picks a free one).") var port: Int?
-    @Option(help: "The address to accept peers on.") var listen: String?
-    @Option(name: .customLong("tracker"), help: "A tracker put into the magnets of recordings (repeatable).") var trackers: [String] = []
+    @Argument(help: "Where to mount: an existing, empty folder.") var mountpoint: String
+    @Option(help: ArgumentHelp("Where recordings, downloads and state live "
+                               + "(default: $XDG_DATA_HOME/memofs, else ~/.local/share/memofs).", valueName: "dir"))
+    var data: String?
+    @Option(help: "Peer port, TCP (default: 6881; 0 picks a free one).") var port: Int?
+    @Option(help: ArgumentHelp("The address to accept peers on (default: 0.0.0.0, every IPv4 address).", valueName: "address"))
+    var listen: String?
+    @Option(name: .customLong("tracker"), help: ArgumentHelp("A tracker put into the magnets of recordings (repeatable).",
+                                                              valueName: "url"))
+    var trackers: [String] = []
+    @Option(help: ArgumentHelp("Fail a read that waited this long for data with EIO (default: wait).", valueName: "seconds"))
+    var readTimeout: Double?
+    @Flag(help: "Mount even on a folder that is not empty (its files are hidden while mounted).") var nonempty = false
+    @Flag(name: .shortAndLong, help: "Log more: -v peer connections, disconnects, stalls; -vv everything.")
+    var verbose: Int
     @Flag(help: "Stay in the foreground instead of running in the background.") var foreground = false
-    @Option(help: "Fail a read that waited this many seconds for data with EIO (default: wait).") var readTimeout: Double?
-    @Option(name: .customShort("o"), help: "Mount options: opt=value,… (see above).") var options: [String] = []
+    @Option(name: .customShort("o"), help: ArgumentHelp("Mount options, comma-separated (listed below).", valueName: "options"))
+    var options: [String] = []
     @OptionGroup var discovery: DiscoveryOptions
 
     func validate() throws {
@@ -37,7 +66,7 @@ struct Mount: AsyncParsableCommand {
         var result = MountSettings(dataFolder: data ?? Self.defaultDataFolder(), port: port ?? 6881, listen: listen ?? "0.0.0.0",
                                    trackers: trackers, foreground: foreground, readTimeout: readTimeout,
                                    dhtEnabled: !discovery.noDHT, dhtBootstrap: discovery.dhtBootstrap, dhtPort: discovery.dhtPort,
-                                   lsd: discovery.lsd)
+                                   lsd: discovery.lsd, nonempty: nonempty, verbosity: verbose)
         for option in options.flatMap({ $0.split(separator: ",") }) {
             let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
             let key = parts[0], value = parts.count > 1 ? parts[1] : nil
@@ -63,6 +92,9 @@ struct Mount: AsyncParsableCommand {
             case "lsd": result.lsd = true
             case "no_lsd": result.lsd = false
             case "foreground": result.foreground = true
+            case "nonempty": result.nonempty = true
+            case "verbose": result.verbosity = max(result.verbosity, 1)
+            case "debug": result.verbosity = max(result.verbosity, 2)
             case "allow_other": result.fuseOptions.append("allow_other")
             // What mount(8) and fstab pass along; they mean nothing more here.
             case "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "noatime", "relatime", "atime", "user", "users",
@@ -71,7 +103,7 @@ struct Mount: AsyncParsableCommand {
             case let other where other.hasPrefix("x-systemd.") || other.hasPrefix("comment="):
                 break
             default:
-                throw ValidationError("unknown mount option '\(key)' (known: data, port, listen, tracker, read_timeout, dht_bootstrap, dht_port, no_dht, lsd, no_lsd, foreground, allow_other)")
+                throw ValidationError("unknown mount option '\(key)' (known: data, port, listen, tracker, read_timeout, dht_bootstrap, dht_port, no_dht, lsd, no_lsd, nonempty, verbose, debug, foreground, allow_other)")
             }
         }
         try DiscoveryOptions.check(bootstrap: result.dhtBootstrap, port: result.dhtPort)
@@ -92,17 +124,20 @@ struct Mount: AsyncParsableCommand {
         return home + "/.local/share/memofs"
     }
 
+    /// The refusals come first, here in the command (so they reach the terminal) and again
+    /// in the daemon, which then holds the data folder's lock for its whole life.
     func run() async throws {
-        let settings = try settings()
-        let mountpoint = URL(fileURLWithPath: (self.mountpoint as NSString).expandingTildeInPath).standardizedFileURL.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: mountpoint, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ValidationError("mountpoint \(mountpoint) is not an existing folder")
-        }
-        try FileManager.default.createDirectory(atPath: settings.dataFolder, withIntermediateDirectories: true)
+        var settings = try settings()
+        let mountpoint = try Mountpoint.check(self.mountpoint, allowNonEmpty: settings.nonempty)
+        settings.dataFolder = try DataFolder.prepare(settings.dataFolder)
         if settings.foreground {
+            let lock = try DataFolderLock.acquire(dataFolder: settings.dataFolder, mountpoint: mountpoint, command: "mount")
+            defer { lock.release() }
+            try await PortInUse.check(host: settings.listen, peerPort: settings.port, dhtPort: settings.dht?.port)
             try await MountDaemon(settings: settings, mountpoint: mountpoint).run()
         } else {
+            try DataFolderLock.checkFree(dataFolder: settings.dataFolder)
+            try await PortInUse.check(host: settings.listen, peerPort: settings.port, dhtPort: settings.dht?.port)
             try Background.start(mountpoint: mountpoint, dataFolder: settings.dataFolder)
         }
     }
@@ -119,6 +154,9 @@ struct MountSettings {
     var dhtBootstrap: [String] = []
     var dhtPort: Int?
     var lsd: Bool?
+    var nonempty = false
+    /// 0: info; 1 (-v): debug; 2 (-vv): trace.
+    var verbosity = 0
     var fuseOptions: [String] = []
 
     var dht: DHTSettings? { DiscoveryOptions.dht(enabled: dhtEnabled, bootstrap: dhtBootstrap, port: dhtPort) }
@@ -139,11 +177,7 @@ struct MountDaemon {
     let mountpoint: String
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
+        Verbosity.bootstrap(level: Verbosity.level(settings.verbosity, quiet: .info))
         let logger = Logger(label: "memofs")
         let session = try await Session.start(configuration: SessionConfiguration(
             dataFolder: settings.dataFolder, listenHost: settings.listen, listenPort: settings.port,
@@ -162,7 +196,7 @@ struct MountDaemon {
                 logger.info("complete files are read \(passthrough ? "straight from disk (FUSE passthrough)" : "through memofs (the kernel offers no FUSE passthrough)")")
                 Task { await tree.setPassthrough(passthrough) }
             }
-            try mount.mount(options: settings.fuseOptions)
+            try mount.mount(options: settings.fuseOptions, source: settings.dataFolder)
             logger.info("mounted \(mountpoint) (data in \(settings.dataFolder), peers on \(settings.listen):\(session.listenPort))")
             let signals = [SIGINT, SIGTERM].map { signalNumber in
                 signal(signalNumber, SIG_IGN)
@@ -213,8 +247,11 @@ enum Background {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let cArguments = arguments.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
+        let logStart = (try? FileManager.default.attributesOfItem(atPath: logPath)[.size] as? Int) ?? 0
         let spawned = posix_spawn(&pid, executable, &fileActions, &attributes, cArguments, environ)
-        guard spawned == 0 else { throw ValidationError("could not start memofs in the background: \(String(cString: strerror(spawned)))") }
+        guard spawned == 0 else {
+            throw MemofsError("could not start memofs in the background (log \(logPath)): \(String(cString: strerror(spawned)))")
+        }
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if isMounted(mountpoint) {
@@ -223,12 +260,24 @@ enum Background {
             }
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
-                let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-                throw ValidationError("memofs stopped before mounting:\n" + log.split(separator: "\n").suffix(5).joined(separator: "\n"))
+                throw stoppedBeforeMounting(logPath: logPath, from: logStart)
             }
             usleep(50_000)
         }
-        throw ValidationError("memofs did not mount \(mountpoint) within 30 seconds (see \(logPath))")
+        throw MemofsError("memofs did not mount \(mountpoint) within 30 seconds (see \(logPath))")
+    }
+
+    /// The daemon's own refusal when it gave one (a race the checks before starting it
+    /// could not see, such as another memofs taking the data folder meanwhile), else the
+    /// end of what it logged.
+    static func stoppedBeforeMounting(logPath: String, from offset: Int) -> MemofsError {
+        let log = (try? Data(contentsOf: URL(fileURLWithPath: logPath))).map { String(decoding: $0.dropFirst(offset), as: UTF8.self) } ?? ""
+        let lines = log.split(separator: "\n")
+        if let refusal = lines.last(where: { $0.hasPrefix(Memofs.errorPrefix) }) {
+            return MemofsError(String(refusal.dropFirst(Memofs.errorPrefix.count)))
+        }
+        return MemofsError("memofs stopped before mounting; the end of its log (\(logPath)):\n"
+                           + lines.suffix(5).joined(separator: "\n"))
     }
 
     static func openDescriptors() -> [Int32] {
@@ -237,10 +286,6 @@ enum Background {
     }
 
     static func isMounted(_ mountpoint: String) -> Bool {
-        guard let table = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return false }
-        return table.split(separator: "\n").contains { line in
-            let fields = line.split(separator: " ")
-            return fields.count > 2 && fields[1] == mountpoint && fields[2].hasPrefix("fuse")
-        }
+        MountTable.current().entry(at: mountpoint)?.fsType.hasPrefix("fuse") ?? false
     }
 }

@@ -13,7 +13,7 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         let path = (data ?? Mount.defaultDataFolder()) + "/status.json"
         guard let bytes = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("no status at \(path): is memofs mounted with this data folder?")
+            throw MemofsError("no status at \(path): is memofs mounted with this data folder?")
         }
         if json {
             print(String(decoding: bytes, as: UTF8.self))

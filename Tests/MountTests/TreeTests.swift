@@ -89,7 +89,7 @@ import TorrentModel
             #expect(result.errors.contains(reason), "\(arguments): \(result.errors)")
         }
         let missing = try await run([memofsExecutable, "mount", folder.path + "/nowhere", "--data", folder.path + "/data"], timeout: 10)
-        #expect(missing.errors.contains("is not an existing folder"))
+        #expect(missing.errors.contains("does not exist: create it"))
         #expect(!MountedMemofs.isMounted(folder.path + "/mnt"))
     }
 

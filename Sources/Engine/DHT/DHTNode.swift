@@ -126,7 +126,9 @@ public actor DHTNode {
         let wanted = settings.port ?? preferredPort
         let channel: Channel
         do {
-            channel = try await bootstrap.bind(host: host, port: wanted).get()
+            channel = try await PortInUse.naming(.dht, host: host, port: wanted) {
+                try await bootstrap.bind(host: host, port: wanted).get()
+            }
         } catch where settings.port == nil && wanted != 0 {
             logger.info("DHT: UDP port \(wanted) is taken (\(error)); using a free one")
             channel = try await bootstrap.bind(host: host, port: 0).get()
