@@ -44,7 +44,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "memofs", dependencies: [
-            "TorrentModel", "Engine", "FUSEKit", "MemoFS",
+            "TorrentModel", "Engine", "FUSEKit", "MemoFS", "CXattr",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

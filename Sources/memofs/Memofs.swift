@@ -11,7 +11,7 @@ struct Memofs: AsyncParsableCommand {
         commandName: "memofs",
         abstract: "Sync recordings between devices and people over BitTorrent, through a FUSE mount.",
         version: MemofsVersion.current,
-        subcommands: [Mount.self, Status.self, Download.self, Seed.self, Create.self, Info.self, Magnet.self]
+        subcommands: [Mount.self, Status.self, Download.self, Seed.self, Create.self, Info.self, Magnet.self, Pin.self, Unpin.self]
     )
 
     /// What a runtime failure's message starts with, on standard error (and in the log of a
