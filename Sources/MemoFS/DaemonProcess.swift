@@ -42,19 +42,26 @@ public enum DaemonProcess {
     /// When process `pid` started, in clock ticks since boot (field 22 of /proc/PID/stat);
     /// nil if there is no such process.
     public static func startTicks(of pid: Int32) -> UInt64? {
+        procStat(pid)?.start
+    }
+
+    /// Fields 3 (the state: R, S, D, Z, …) and 22 (the start time) of /proc/PID/stat.
+    static func procStat(_ pid: Int32) -> (state: Substring, start: UInt64)? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return nil }
         // After the command name (which may hold spaces and parentheses) come fields 3, 4, …
         let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 19 ? UInt64(fields[19]) : nil
+        guard fields.count > 19, let start = UInt64(fields[19]) else { return nil }
+        return (fields[0], start)
     }
 
     /// Whether process `pid` exists and, when `start` is given, is the process that started
-    /// then (not a later one that was given the same id).
+    /// then (not a later one that was given the same id). A zombie (ended, not yet reaped by
+    /// its parent) does not count.
     public static func exists(_ pid: Int32, start: UInt64?) -> Bool {
         guard pid > 0 else { return false }
         if kill(pid, 0) != 0 && errno == ESRCH { return false }
-        guard let start, let current = startTicks(of: pid) else { return true }
-        return current == start
+        guard let stat = procStat(pid) else { return true }
+        return stat.state != "Z" && (start == nil || stat.start == start)
     }
 }
