@@ -97,6 +97,32 @@ import TorrentModel
         try await eventually("complete") { try await status(mount).text.contains("talk.bin (4.0 MiB) complete") }
     }
 
+    /// Downloads onto a full disk (a 1 MiB tmpfs under the data folder): the torrent says
+    /// "disk full", not "downloading".
+    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
+    func aFullDiskIsNamed() async throws {
+        let folder = try TemporaryFolder()
+        let seeded = try await seedWithLibtorrent(folder, name: "big.bin", count: 4 << 20, seed: 32, pieceLength: 256 << 10)
+        defer { seeded.seeder.stop() }
+        let torrents = folder.path + "/data/torrents"
+        try FileManager.default.createDirectory(atPath: torrents, withIntermediateDirectories: true)
+        #expect(try await run(["/bin/mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", torrents], timeout: 10).status == 0)
+        defer { _ = try? runBlocking(["/bin/umount", "-l", torrents], timeout: 10) }
+        let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data")
+        defer { mount.stop() }
+        #expect(try await add(seeded.magnet.uri, to: mount).status == 0)
+        try await eventually("big.bin in shared/") { try await run(["/bin/ls", mount.shared], timeout: 10).text.contains("big.bin") }
+        let read = try await run(["/bin/cat", mount.shared + "/big.bin"], timeout: 60)
+        #expect(read.status != 0)
+        var text = ""
+        try await eventually("disk full") {
+            text = try await status(mount).text
+            return text.contains("big.bin (4.0 MiB) disk full")
+        }
+        #expect(text.contains("No space left on device"), "\(text)")
+        mount.stop()
+    }
+
     @Test func aFailingTrackerShowsItsErrorWithItsURL() async throws {
         let folder = try TemporaryFolder()
         let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data", extra: ["--no-dht"])
