@@ -64,7 +64,7 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "FUSEKitTests", dependencies: ["FUSEKit"]),
-        .testTarget(name: "MountTests", dependencies: ["PeerHarness", "TorrentModel"]),
+        .testTarget(name: "MountTests", dependencies: ["PeerHarness", "TorrentModel", "MemoFS"]),
     ],
     swiftLanguageModes: [.v6]
 )

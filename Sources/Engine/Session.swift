@@ -173,10 +173,12 @@ public actor Session {
             return existing
         }
         let root = downloadRoot(for: magnet.infoHash)
+        let addedAt = Int64(Date().timeIntervalSince1970)
         try await context.store.save(TorrentRecord(infoHash: magnet.infoHash, magnet: magnet.uri, metainfo: nil, root: root,
-                                                   downloadWhole: downloadWhole, addedAt: Int64(Date().timeIntervalSince1970)))
+                                                   downloadWhole: downloadWhole, addedAt: addedAt))
         if let existing = torrents[magnet.infoHash] { return existing }  // added while we waited
-        let torrent = await Torrent(context: context, magnet: magnet, metainfo: nil, root: root, downloadWhole: downloadWhole)
+        let torrent = await Torrent(context: context, magnet: magnet, metainfo: nil, root: root, downloadWhole: downloadWhole,
+                                    addedAt: addedAt)
         return await register(torrent)
     }
 
@@ -186,11 +188,12 @@ public actor Session {
         if let existing = torrents[metainfo.infoHash] { return existing }
         let magnet = MagnetLink(metainfo: metainfo, peers: peers)
         let root = downloadRoot(for: metainfo.infoHash)
+        let addedAt = Int64(Date().timeIntervalSince1970)
         try await context.store.save(TorrentRecord(infoHash: metainfo.infoHash, magnet: magnet.uri, metainfo: metainfo.encoded(),
-                                                   root: root, downloadWhole: downloadWhole,
-                                                   addedAt: Int64(Date().timeIntervalSince1970)))
+                                                   root: root, downloadWhole: downloadWhole, addedAt: addedAt))
         if let existing = torrents[metainfo.infoHash] { return existing }  // added while we waited
-        let torrent = await Torrent(context: context, magnet: magnet, metainfo: metainfo, root: root, downloadWhole: downloadWhole)
+        let torrent = await Torrent(context: context, magnet: magnet, metainfo: metainfo, root: root, downloadWhole: downloadWhole,
+                                    addedAt: addedAt)
         return await register(torrent)
     }
 
@@ -207,12 +210,13 @@ public actor Session {
         let root = trimmed.contains("/") ? String(trimmed[..<trimmed.lastIndex(of: "/")!]) : "."
         if let existing = torrents[metainfo.infoHash] { return existing }
         let magnet = MagnetLink(metainfo: metainfo)
-        let torrent = await Torrent(context: context, magnet: magnet, metainfo: metainfo, root: root, downloadWhole: false)
+        let addedAt = Int64(Date().timeIntervalSince1970)
+        let torrent = await Torrent(context: context, magnet: magnet, metainfo: metainfo, root: root, downloadWhole: false,
+                                    addedAt: addedAt)
         let storage = TorrentStorage(root: root, info: metainfo.info)
         let stamps = storage.fileStamps()
         try await context.store.save(TorrentRecord(infoHash: metainfo.infoHash, magnet: magnet.uri, metainfo: metainfo.encoded(),
-                                                   root: root, downloadWhole: false,
-                                                   addedAt: Int64(Date().timeIntervalSince1970), fileStamps: stamps))
+                                                   root: root, downloadWhole: false, addedAt: addedAt, fileStamps: stamps))
         let all = Array(0..<metainfo.info.pieceCount)
         try await context.store.markVerified(all, for: metainfo.infoHash, fileStamps: stamps)
         await torrent.adoptVerified(all, stamps: stamps)
@@ -265,7 +269,7 @@ public actor Session {
         // is never overwritten with what peers have.
         let ours = record.root.hasPrefix(context.configuration.dataFolder + "/torrents/")
         let torrent = await Torrent(context: context, magnet: magnet, metainfo: metainfo, root: record.root,
-                                    downloadWhole: ours && record.downloadWhole)
+                                    downloadWhole: ours && record.downloadWhole, addedAt: record.addedAt)
         if let metainfo {
             let verified = try await context.store.verifiedPieces(of: record.infoHash)
             let pending = try await context.store.pendingPieces(of: record.infoHash)

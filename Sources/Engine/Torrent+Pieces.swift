@@ -49,7 +49,7 @@ extension Torrent {
                     }
                 }
             } catch {
-                outcome = .storageFailed("\(error)")
+                outcome = .storageFailed("\(error)", diskFull: (error as? StorageError)?.isDiskFull ?? false)
             }
             await self.checked(piece, outcome, files: files)
         }
@@ -129,7 +129,7 @@ extension Torrent {
     enum PieceCheck: Sendable {
         case written([FileStamp?])
         case failed
-        case storageFailed(String)
+        case storageFailed(String, diskFull: Bool)
     }
 
     private func checked(_ piece: Int, _ outcome: PieceCheck, files: [Int]) async {
@@ -137,6 +137,7 @@ extension Torrent {
         verifiedPieces[piece] = nil
         switch outcome {
         case .written(let stamps):
+            diskFull = false
             // Checks finish out of order: keep the newest stamp of each file.
             for (file, stamp) in zip(files, stamps) {
                 if let stamp, stamp.modifiedNanoseconds >= fileStamps[file]?.modifiedNanoseconds ?? .min {
@@ -167,7 +168,8 @@ extension Torrent {
                 }
             }
             updateInterestAndRequests()
-        case .storageFailed(let reason):
+        case .storageFailed(let reason, let full):
+            diskFull = full
             lastError = "could not write piece \(piece): \(reason)"
             logger.error("could not write piece \(piece): \(reason)")
             _ = picker!.pieceFailed(piece)

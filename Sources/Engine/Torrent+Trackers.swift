@@ -102,6 +102,7 @@ extension Torrent {
                 trackerState.tiers = tiers
                 trackerState.lastWorking = url
                 trackerState.failures = 0
+                lastTrackerError = nil
                 if let connection { trackerState.udpConnections[url] = connection }
                 if let id = response.trackerID { trackerState.trackerIDs[url] = id }
                 trackerState.sentStarted = true
@@ -118,7 +119,7 @@ extension Torrent {
         // Back off: 30 s, 60 s, … up to 30 minutes.
         let delay = min(30 * (1 << min(trackerState.failures - 1, 6)), 1800)
         trackerState.nextAnnounce = .now + .seconds(delay)
-        lastError = "no tracker answered: " + errors.joined(separator: "; ")
-        logger.info("\(lastError!)")
+        lastTrackerError = errors.joined(separator: "; ")
+        logger.info("no tracker answered: \(lastTrackerError!)")
     }
 }

@@ -106,6 +106,16 @@ public actor Torrent {
     public internal(set) var recheckedPieces = 0
     public internal(set) var lastError: String?
     var isStopped = false
+
+    // What `memofs status` needs to say why nothing moves (see Torrent+Status.swift).
+    /// When the torrent was first added (kept in the state database): the date its files
+    /// show when the torrent names no creation date, the same on every mount.
+    public nonisolated let addedAt: Int64
+    /// The last write of a piece failed because the disk is full; cleared by the next good write.
+    var diskFull = false
+    /// Each tracker's error from the last announce that none answered ("URL: reason; …");
+    /// nil once one answers.
+    var lastTrackerError: String?
     /// When the session's ticker should next call ``tick()``: read without entering the
     /// actor, so thousands of idle torrents cost the ticker a lock each, not a task switch.
     nonisolated let nextTick = NIOLockedValueBox(ContinuousClock.now)
@@ -117,8 +127,10 @@ public actor Torrent {
     var trackerState = TrackerAnnouncer.State()
     var dhtState = DHTAnnouncer.State()
 
-    init(context: SessionContext, magnet: MagnetLink, metainfo: Metainfo?, root: String, downloadWhole: Bool) async {
+    init(context: SessionContext, magnet: MagnetLink, metainfo: Metainfo?, root: String, downloadWhole: Bool,
+         addedAt: Int64) async {
         self.infoHash = magnet.infoHash
+        self.addedAt = addedAt
         self.context = context
         self.eventLoop = context.group.next()
         self.magnet = magnet
@@ -234,7 +246,8 @@ public actor Torrent {
                       wastedBytes: wastedBytes, hashFailures: hashFailures, recheckedPieces: recheckedPieces,
                       peerSources: Dictionary(peers.values.map { ($0.source.rawValue, 1) }, uniquingKeysWith: +),
                       peersLearned: Dictionary(uniqueKeysWithValues: learnedFrom.map { ($0.key.rawValue, $0.value.count) }),
-                      lastError: lastError)
+                      lastError: lastError,
+                      activity: activity, connectedPeers: connectedPeerStatuses)
     }
 
     func verifiedByteCount() -> Int64 {
@@ -350,6 +363,10 @@ public struct TorrentStatus: Sendable, Equatable {
     /// pex, lsd, magnet, incoming), connected or not.
     public let peersLearned: [String: Int]
     public let lastError: String?
+    /// Why the torrent moves or not: how it can find peers, who wants its data, who chokes us.
+    public let activity: TorrentActivity
+    /// Each connected peer, for `memofs status --peers`.
+    public let connectedPeers: [PeerStatus]
 
     public var progress: Double { totalLength == 0 ? 0 : Double(verifiedBytes) / Double(totalLength) }
 }

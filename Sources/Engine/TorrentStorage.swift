@@ -8,16 +8,22 @@ import TorrentModel
 public struct StorageError: Error, CustomStringConvertible, Sendable {
     public let path: String
     public let reason: String
+    /// The system's error number, when the system gave the reason.
+    public let code: Int32?
     public var description: String { "\(path): \(reason)" }
 
-    init(_ path: String, _ reason: String) {
+    init(_ path: String, _ reason: String, code: Int32? = nil) {
         self.path = path
         self.reason = reason
+        self.code = code
     }
 
     static func errno(_ path: String, _ code: Int32 = Glibc.errno) -> StorageError {
-        StorageError(path, String(cString: strerror(code)))
+        StorageError(path, String(cString: strerror(code)), code: code)
     }
+
+    /// The disk (or the user's quota on it) is full: `memofs status` says so, not just "error".
+    public var isDiskFull: Bool { code == ENOSPC || code == EDQUOT }
 }
 
 /// A torrent's bytes on disk, in files laid out as the torrent lays them out

@@ -41,7 +41,7 @@ enum TrackerClients {
             channel = try await bootstrap.connect(host: url.host, port: Int(url.port)).get()
         } catch {
             promise.fail(error)  // never leave a promise unfulfilled
-            throw error
+            throw TrackerUnreachable(error)
         }
         let timer = channel.eventLoop.scheduleTask(in: timeout) {
             promise.fail(TrackerError.timeout(request: "HTTP announce to \(url.text)", attempts: 1))
@@ -197,4 +197,25 @@ private final class UDPExchangeHandler: ChannelInboundHandler, @unchecked Sendab
             }
         }
     }
+}
+
+/// An HTTP tracker that could not be connected to, with the system's reason in words
+/// ("could not connect: Connection refused") rather than NIO's nested error values.
+struct TrackerUnreachable: Error, CustomStringConvertible {
+    let reason: String
+
+    init(_ error: Error) {
+        reason = Self.reason(error)
+    }
+
+    static func reason(_ error: Error) -> String {
+        if let connection = error as? NIOConnectionError {
+            if let first = connection.connectionErrors.first { return reason(first.error) }
+            if let resolution = connection.dnsAAAAError ?? connection.dnsAError { return "could not resolve the host: \(resolution)" }
+        }
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        return "\(error)"
+    }
+
+    var description: String { "could not connect: \(reason)" }
 }

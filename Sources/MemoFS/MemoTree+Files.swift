@@ -31,7 +31,7 @@ extension MemoTree {
             return OpenedFile(handle: allocateHandle(.text(Array(try await sidecarText(name).utf8))), directIO: true)
         case .addFile:
             guard flags & O_ACCMODE == O_WRONLY else { throw FUSEError.accessDenied }
-            return OpenedFile(handle: allocateHandle(.add), directIO: true)
+            return OpenedFile(handle: allocateHandle(.add(AddInput())), directIO: true)
         case .torrentFile(let hash, let index):
             guard !wantsWrite else { throw FUSEError.accessDenied }
             guard let torrent = await session.torrent(hash), let info = await torrent.torrentInfo else { throw FUSEError.notFound }
@@ -108,8 +108,11 @@ extension MemoTree {
             handles[handle] = .local(descriptor: descriptor, name: name, writable: true, wrote: true)
             recordings[name, default: Recording()].dirty = true
             return written
-        case .add:
-            return try await addLinks(String(decoding: data, as: UTF8.self), byteCount: data.count)
+        case .add(var input):
+            let lines = input.take(data)
+            handles[handle] = .add(input)
+            try await addLines(lines)
+            return data.count
         case .dropped(let name, var bytes):
             guard offset + Int64(data.count) <= Int64(ExtensionLimits.maxTorrentFile) else { throw FUSEError.noSpace }
             if bytes.count < Int(offset) + data.count { bytes += [UInt8](repeating: 0, count: Int(offset) + data.count - bytes.count) }
@@ -124,6 +127,13 @@ extension MemoTree {
     /// A `.torrent` dropped into `shared/` is added when it is closed; `close` (flush) then
     /// reports a broken torrent as EINVAL.
     func flush(handle: UInt64) async throws {
+        if case .add(var input)? = handles[handle] {
+            // The last line, if it had no newline: its error fails `close`.
+            let lines = input.finish()
+            handles[handle] = .add(input)
+            try await addLines(lines)
+            return
+        }
         guard case .dropped(let name, let bytes)? = handles[handle] else { return }
         handles[handle] = .dropped(name: name, bytes: [])
         droppedNames.remove(name)
@@ -133,8 +143,7 @@ extension MemoTree {
             try await session.add(metainfo: metainfo)
             logger.info("added \(metainfo.info.name) from \(name)")
         } catch {
-            lastAddError = "\(name): \(error)"
-            logger.warning("\(name) was not added: \(error)")
+            recordAddError("\(name): \(error)")
             throw FUSEError.invalid
         }
     }
@@ -159,6 +168,10 @@ extension MemoTree {
             droppedNames.remove(name)
         case .torrentFile(let torrent, _, _, _):
             await torrent.readerClosed()
+        case .add(var input):
+            // Closed without a flush: the last line is added all the same; its error, if
+            // any, can only go to the log and `memofs status`.
+            try? await addLines(input.finish())
         default:
             break
         }
@@ -219,28 +232,31 @@ extension MemoTree {
 
     // MARK: .add
 
-    /// Adds every good line; any bad line makes the write fail with EINVAL, and says why
-    /// in the log and in `memofs status`.
-    func addLinks(_ text: String, byteCount: Int) async throws -> Int {
-        let request = AddRequest(text: text)
-        for magnet in request.magnets {
+    /// Adds the magnets of every good line; any bad line makes the write fail with EINVAL
+    /// (a magnet the session could not add, with EIO), and each problem, named by its line,
+    /// goes to the log and to `memofs status`.
+    func addLines(_ lines: [AddLine]) async throws {
+        let request = AddRequest(lines: lines)
+        var failedToAdd = false
+        for (line, magnet) in request.magnets {
             do {
                 try await session.add(magnet: magnet)
                 logger.info("added \(magnet.displayName ?? magnet.infoHash.hex)")
             } catch {
-                lastAddError = "\(magnet.infoHash): \(error)"
-                throw FUSEError.io
+                recordAddError("line \(line): \(magnet.infoHash): \(error)")
+                failedToAdd = true
             }
         }
-        if !request.problems.isEmpty {
-            lastAddError = request.problems.joined(separator: "; ")
-            logger.warning("shared/.add: \(lastAddError!)")
-            throw FUSEError.invalid
-        }
-        if request.magnets.isEmpty && !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw FUSEError.invalid
-        }
-        return byteCount
+        for problem in request.problems { recordAddError(problem) }
+        if !request.problems.isEmpty { throw FUSEError.invalid }
+        if failedToAdd { throw FUSEError.io }
+    }
+
+    /// Keeps the error for `memofs status` (the last few, with their time) and logs it.
+    func recordAddError(_ text: String) {
+        logger.warning("shared/.add: \(text)")
+        addErrors = Array((addErrors + [StatusReport.AddError(time: Date().timeIntervalSince1970, text: text)])
+            .suffix(StatusReport.AddError.kept))
     }
 }
 

@@ -26,7 +26,10 @@ public actor MemoTree {
     var hidden: Set<Node> = []
     /// `.torrent` files being written into `shared/`.
     var droppedNames: Set<String> = []
-    public internal(set) var lastAddError: String? { didSet { treeGeneration &+= 1 } }
+    /// The last few errors of `.add` lines and dropped `.torrent` files, oldest first.
+    public internal(set) var addErrors: [StatusReport.AddError] = [] { didSet { treeGeneration &+= 1 } }
+    /// When the daemon stopped; the last report says so, so `memofs status` does not show it as live.
+    var stoppedAt: Double? { didSet { treeGeneration &+= 1 } }
     var statusTask: Task<Void, Never>?
     /// The report last written (its time zeroed), to skip writing an unchanged one, and
     /// what it was built from, to skip even building it when nothing changed.
@@ -52,7 +55,7 @@ public actor MemoTree {
         case local(descriptor: Int32, name: String, writable: Bool, wrote: Bool)
         case torrentFile(Torrent, fileIndex: Int, fileLength: Int64, head: ReadHead)
         case text([UInt8])
-        case add
+        case add(AddInput)
         case dropped(name: String, bytes: [UInt8])
     }
 
@@ -90,13 +93,17 @@ public actor MemoTree {
         }
     }
 
+    /// Ends sharing and writes the last status report, marked stopped.
     public func stop() async {
         statusTask?.cancel()
+        // A report being written now must not land after the stopped one.
+        await statusTask?.value
         for recording in recordings.values { await recording.sharing?.value }
         for handle in handles.values {
             if case .local(let descriptor, _, _, _) = handle { close(descriptor) }
         }
         handles = [:]
+        stoppedAt = Date().timeIntervalSince1970
         await writeStatus()
     }
 
@@ -218,7 +225,8 @@ public actor MemoTree {
     }
 
     func torrentDate(_ torrent: Torrent) async -> timespec {
-        let seconds = await torrent.creationDate ?? Int64(mountedAt.tv_sec)
+        // The same on every mount: the torrent's own date, else when it was first added.
+        let seconds = await torrent.creationDate ?? torrent.addedAt
         return timespec(tv_sec: Int(seconds), tv_nsec: 0)
     }
 

@@ -1,13 +1,17 @@
 import Engine
 import Foundation
 
-/// What `memofs status` prints, written by the daemon to `<data>/status.json` every second.
+/// What `memofs status` prints, written by the daemon to `<data>/status.json`: rewritten
+/// when something in it changed, touched every second otherwise, and marked stopped when
+/// the daemon ends.
 public struct StatusReport: Codable, Sendable, Equatable {
     public struct Item: Codable, Sendable, Equatable {
         public var kind: String          // "recording" or "shared"
         public var name: String
         public var infoHash: String?
-        public var state: String         // waiting for metadata, downloading, complete, seeding, hashing, error
+        /// A word or two: see ``ShareActivity`` for shared torrents; a recording is being
+        /// written, hashing, seeding, not shared or in error.
+        public var state: String
         public var size: Int64
         public var progress: Double
         public var peers: Int
@@ -18,6 +22,38 @@ public struct StatusReport: Codable, Sendable, Equatable {
         /// Distinct peers each source told us of (tracker, dht, pex, lsd, magnet, incoming).
         public var peersLearned: [String: Int]?
         public var error: String?
+        /// Why nothing moves and what to do about it, when the state alone does not say.
+        public var reason: String?
+        /// Bytes wanted (read, read ahead, or the whole torrent) and not yet here: with the
+        /// download rate, the ETA.
+        public var remainingBytes: Int64?
+        /// Each tracker's error from the last announce none answered ("URL: reason; …").
+        public var trackerError: String?
+        /// Each connected peer; left out of every item when the report holds more than
+        /// ``StatusReport/peerListLimit`` of them (see ``StatusReport/peerListsOmitted``).
+        public var connectedPeers: [Peer]?
+    }
+
+    /// One connected peer, for `memofs status --peers`.
+    public struct Peer: Codable, Sendable, Equatable {
+        public var address: String
+        public var source: String
+        public var client: String?
+        public var amChoking: Bool
+        public var amInterested: Bool
+        public var peerChoking: Bool
+        public var peerInterested: Bool
+        public var downloadRate: Double
+        public var uploadRate: Double
+        public var progress: Double?
+    }
+
+    /// An error of a line written into `shared/.add` (or a `.torrent` dropped into `shared/`).
+    public struct AddError: Codable, Sendable, Equatable {
+        public var time: Double
+        public var text: String
+        /// How many are kept, the newest last.
+        public static let kept = 5
     }
 
     public var updated: Double
@@ -27,8 +63,20 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var dhtNodes: Int?
     /// Whether the kernel serves complete files straight from disk (FUSE passthrough); nil before it said.
     public var passthrough: Bool?
-    public var lastAddError: String?
+    public var addErrors: [AddError]?
     public var items: [Item]
+    /// The daemon's process id, and when that process started (in clock ticks since boot,
+    /// as /proc gives it), so that a process that took the id over later is not taken for it.
+    public var pid: Int32?
+    public var processStart: UInt64?
+    /// When the daemon stopped (a clean unmount or a signal); nil while it runs.
+    public var stoppedAt: Double?
+    /// How many peers were connected when there were too many to list each one.
+    public var peerListsOmitted: Int?
+
+    /// Per-peer lists are kept while the report has no more connected peers than this, so
+    /// the report stays small and rarely rewritten however many torrents there are.
+    public static let peerListLimit = 1000
 }
 
 extension MemoTree {
@@ -54,6 +102,8 @@ extension MemoTree {
                 item.peerSources = status.peerSources
                 item.peersLearned = status.peersLearned
                 item.error = item.error ?? status.lastError
+                item.trackerError = status.activity.lastTrackerError
+                item.connectedPeers = Self.peerList(status)
             } else if item.error != nil {
                 item.state = "error"
             }
@@ -61,16 +111,36 @@ extension MemoTree {
         }
         for torrent in await session.allTorrents where torrent.root != configuration.localFolder {
             let status = if let latest = torrent.latestStatus { latest } else { await torrent.status }
-            let state = !status.hasMetadata ? "waiting for metadata" : status.progress >= 1 ? "complete" : "downloading"
-            items.append(StatusReport.Item(kind: "shared", name: status.name, infoHash: status.infoHash.hex, state: state,
+            let activity = ShareActivity.assess(ShareFacts(status))
+            items.append(StatusReport.Item(kind: "shared", name: status.name, infoHash: status.infoHash.hex, state: activity.state,
                                            size: status.totalLength, progress: status.progress, peers: status.peers,
                                            downloadRate: status.downloadRate, uploadRate: status.uploadRate,
                                            peerSources: status.peerSources, peersLearned: status.peersLearned,
-                                           error: status.lastError))
+                                           error: status.lastError, reason: activity.reason,
+                                           remainingBytes: status.activity.missingWantedBytes > 0 ? status.activity.missingWantedBytes : nil,
+                                           trackerError: status.activity.lastTrackerError,
+                                           connectedPeers: Self.peerList(status)))
         }
         items.sort { ($0.kind, $0.name) < ($1.kind, $1.name) }
+        let connected = items.reduce(0) { $0 + ($1.connectedPeers?.count ?? 0) }
+        if connected > StatusReport.peerListLimit {
+            for index in items.indices { items[index].connectedPeers = nil }
+        }
         return StatusReport(updated: Date().timeIntervalSince1970, mountpoint: mountpoint, peerPort: session.listenPort,
-                            dhtNodes: session.dht?.nodeCount, passthrough: passthrough, lastAddError: lastAddError, items: items)
+                            dhtNodes: session.dht?.nodeCount, passthrough: passthrough,
+                            addErrors: addErrors.isEmpty ? nil : addErrors, items: items,
+                            pid: getpid(), processStart: DaemonProcess.ownStartTicks, stoppedAt: stoppedAt,
+                            peerListsOmitted: connected > StatusReport.peerListLimit ? connected : nil)
+    }
+
+    static func peerList(_ status: TorrentStatus) -> [StatusReport.Peer]? {
+        guard !status.connectedPeers.isEmpty else { return nil }
+        return status.connectedPeers.map { peer in
+            StatusReport.Peer(address: peer.address, source: peer.source, client: peer.client,
+                              amChoking: peer.amChoking, amInterested: peer.amInterested,
+                              peerChoking: peer.peerChoking, peerInterested: peer.peerInterested,
+                              downloadRate: peer.downloadRate, uploadRate: peer.uploadRate, progress: peer.progress)
+        }
     }
 
     /// Writes the report atomically (a temporary file renamed over the old one).
