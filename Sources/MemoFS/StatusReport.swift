@@ -32,6 +32,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
         /// Each connected peer; left out of every item when the report holds more than
         /// ``StatusReport/peerListLimit`` of them (see ``StatusReport/peerListsOmitted``).
         public var connectedPeers: [Peer]?
+        /// A share downloaded whole and kept (`memofs pin`); nil when not.
+        public var pinned: Bool?
     }
 
     /// One connected peer, for `memofs status --peers`.
@@ -119,7 +121,8 @@ extension MemoTree {
                                            error: status.lastError, reason: activity.reason,
                                            remainingBytes: status.activity.missingWantedBytes > 0 ? status.activity.missingWantedBytes : nil,
                                            trackerError: status.activity.lastTrackerError,
-                                           connectedPeers: Self.peerList(status)))
+                                           connectedPeers: Self.peerList(status),
+                                           pinned: status.activity.downloadsWhole ? true : nil))
         }
         items.sort { ($0.kind, $0.name) < ($1.kind, $1.name) }
         let connected = items.reduce(0) { $0 + ($1.connectedPeers?.count ?? 0) }

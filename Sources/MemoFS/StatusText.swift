@@ -50,6 +50,7 @@ public enum StatusText {
             let rates = item.kind == "shared" ? "↓\(rate(item.downloadRate)) ↑\(rate(item.uploadRate))" : "↑\(rate(item.uploadRate))"
             var line = "\(item.kind == "recording" ? "local " : "shared") \(bar(item.progress)) "
                 + "\(String(format: "%5.1f%%", item.progress * 100)) \(item.name) (\(size(item.size))) \(item.state), "
+                + (item.pinned == true ? "pinned, " : "")
                 + "\(ShareActivity.peers(item.peers)) \(rates)"
             if item.state == "downloading", let remaining = item.remainingBytes,
                let eta = eta(remaining: remaining, rate: item.downloadRate) {

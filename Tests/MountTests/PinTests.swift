@@ -10,6 +10,11 @@ import TorrentModel
         try await run(["/usr/bin/getfattr", "--only-values", "-n", name, path], timeout: 10).text
     }
 
+    func statusLine(of name: String, data: String) async throws -> String? {
+        try await run([memofsExecutable, "status", "--data", data], timeout: 10).text
+            .split(separator: "\n").first { $0.contains(" \(name) (") }.map(String.init)
+    }
+
     @Test func aPinnedShareIsDownloadedWholeAndStaysPinned() async throws {
         let folder = try TemporaryFolder()
         let (_, _, seeder, magnet) = try await seedWithLibtorrent(folder, name: "album.bin", count: 6 << 20, seed: 21,
@@ -33,6 +38,9 @@ import TorrentModel
         try await eventually("the whole share downloaded", timeout: 30) {
             try await attribute("user.memofs.progress", of: file) == "100.0%"
         }
+        try await eventually("the share marked pinned in the status", timeout: 10) {
+            try await statusLine(of: "album.bin", data: mount.dataFolder)?.contains("complete, pinned") == true
+        }
 
         // Kept across a remount, and undone by unpin.
         mount.stop()
@@ -42,6 +50,9 @@ import TorrentModel
         let unpinned = try await run([memofsExecutable, "unpin", file], timeout: 10)
         #expect(unpinned.status == 0, "\(unpinned.errors)")
         #expect(try await attribute("user.memofs.pin", of: file) == "0")
+        try await eventually("the mark gone from the status", timeout: 10) {
+            try await statusLine(of: "album.bin", data: mount.dataFolder).map { !$0.contains("pinned") } == true
+        }
         // setfattr works the same, and a value other than 1 or 0 is refused.
         #expect(try await run(["/usr/bin/setfattr", "-n", "user.memofs.pin", "-v", "1", file], timeout: 10).status == 0)
         #expect(try await attribute("user.memofs.pin", of: file) == "1")
