@@ -128,6 +128,38 @@ import Testing
         try await eventually("the mount gone", timeout: 10) { !MountedMemofs.isMounted(mountpoint) }
     }
 
+    /// Without root and without --prefix: everything under ~/.local and ~/.config, no mount(8)
+    /// helper, and a new login shell of a HOME with no ~/.profile finds `memofs` and its manual.
+    /// Run as `nobody` when the tests run as root.
+    @Test func aUserInstallGoesUnderHomeAndANewLoginShellFindsIt() async throws {
+        let folder = try TemporaryFolder()
+        let home = folder.path + "/home"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let asUser: [String]
+        if getuid() == 0 {
+            try FileManager.default.setAttributes([.ownerAccountID: 65534, .groupOwnerAccountID: 65534], ofItemAtPath: home)
+            asUser = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        } else {
+            asUser = []
+        }
+        let environment = ["/usr/bin/env", "-i", "HOME=\(home)", "USER=nobody", "LOGNAME=nobody", "TERM=dumb"]
+        let installed = try await run(asUser + environment + ["PATH=/usr/local/bin:/usr/bin:/bin", "/bin/bash",
+                                      Self.repository + "/mount-scripts/install", "--binary", memofsExecutable], timeout: 60)
+        let output = installed.text + installed.errors
+        #expect(installed.status == 0, "\(output)")
+        #expect(output.contains("program       \(home)/.local/bin/memofs"), "\(output)")
+        #expect(output.contains("systemd unit  \(home)/.config/systemd/user/memofs.service"), "\(output)")
+        #expect(output.contains("manual page   \(home)/.local/share/man/man1/memofs.1"), "\(output)")
+        #expect(output.contains("mount helper  not installed"), "\(output)")
+        #expect(output.contains("added \(home)/.local/bin to PATH in \(home)/.profile"), "\(output)")
+        #expect(FileManager.default.fileExists(atPath: home + "/.local/share/bash-completion/completions/memofs"))
+
+        let shell = try await run(asUser + environment + ["/bin/bash", "-l", "-c", "command -v memofs && memofs --version && man -w memofs"],
+                                  timeout: 30)
+        #expect(shell.status == 0, "\(shell.errors)")
+        #expect(shell.text == "\(home)/.local/bin/memofs\n0.1.0\n\(home)/.local/share/man/man1/memofs.1\n", "\(shell.text)")
+    }
+
     /// The helper as installed, with mount(8)'s PATH and nothing else: it mounts in the
     /// background with options from `-o`, `umount` ends it, and unknown options are refused by name.
     @Test func theMountHelperMountsWithMountsOwnPath() async throws {
