@@ -92,30 +92,4 @@ import TorrentModel
         #expect(missing.errors.contains("does not exist: create it"))
         #expect(!MountedMemofs.isMounted(folder.path + "/mnt"))
     }
-
-    /// The mount(8) helper starts memofs in the background and returns once mounted;
-    /// `umount` then ends it.
-    @Test func theMountHelperMountsInTheBackground() async throws {
-        let folder = try TemporaryFolder()
-        let mountpoint = folder.path + "/mnt"
-        try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
-        let helper = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("mount-scripts/mount.memofs").path
-        defer {
-            if MountedMemofs.isMounted(mountpoint) { _ = try? runBlocking(["/bin/umount", "-l", mountpoint], timeout: 10) }
-        }
-        let mounted = try await run(["/usr/bin/env", "MEMOFS=\(memofsExecutable)", helper, folder.path + "/data", mountpoint,
-                               "-o", "rw,nosuid,nodev,port=0,listen=127.0.0.1"], timeout: 40)
-        #expect(mounted.status == 0, "\(mounted.errors)")
-        #expect(MountedMemofs.isMounted(mountpoint))
-        #expect(try await run(["/bin/ls", mountpoint], timeout: 10).text.contains("shared"))
-        let log = try String(contentsOfFile: folder.path + "/data/memofs.log", encoding: .utf8)
-        #expect(log.contains("mounted \(mountpoint)"))
-        #expect(try await run(["/bin/umount", mountpoint], timeout: 10).status == 0)
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(!MountedMemofs.isMounted(mountpoint))
-        // The background daemon ended once unmounted.
-        let stillThere = try await run(["/usr/bin/pgrep", "-f", "memofs mount \(mountpoint)"], timeout: 10)
-        #expect(stillThere.status != 0)
-    }
 }
