@@ -115,7 +115,7 @@ import Testing
             status = result.text
             return result.status == 0
         }
-        #expect(status.contains("memofs on \(mountpoint)"), "\(status)")
+        #expect(status.contains("memofs is running") && status.contains("mounted on \(mountpoint)"), "\(status)")
         #expect(FileManager.default.fileExists(atPath: installed.home + "/.local/share/memofs/memofs.log"))
 
         let manual = try await loginShell(installed, "man -w memofs")
