@@ -40,6 +40,19 @@ What it does (as root; stdlib plus Debian's python3-libtorrent, run with /usr/bi
   handshake said (fast extension, ut_metadata, its client name), the seeder's check time,
   and notes; the same as JSON (--json).
 
+What the seeders needed, and what they do (seen here, 2026-12-07):
+- rtorrent 0.9.8: headless with `system.daemon.set = true`; refuses a torrent with no
+  tracker, so it gets a copy with a dead `announce`; no fast extension (BEP 6): after
+  memofs's `not_interested` it chokes, and unchokes only in its 30 s cycle.
+- Transmission 3.00 (transmission-cli; no transmission-daemon here): checks a new
+  torrent's files by itself (`-v` checked them again while memofs connected); sends
+  nothing for about 10.7 s after a peer connects (its 10 s rechoke); takes no connection
+  from an address for about 30 s after a peer from there went away (hence the probes'
+  own address and a seeder per test).
+- qBittorrent 4.5.2: legal notice accepted in its config, everything else through the
+  WebUI API; aria2 1.36: `--check-integrity` then seeds; libtorrent: checks, then seeds.
+- All five answer ut_metadata (BEP 9); this script does not rely on it.
+
 Cleanup on every exit path (also on failure, Ctrl-C and SIGTERM): each mount is unmounted
 (`fusermount3 -u`, then `-uz`; then the daemon is ended by PID if still there), every process
 this script started is ended by PID, and the scratch folder is removed.
@@ -819,6 +832,9 @@ class Bench:
             rest = self.read_pass(path, self.head, None, self.sha_rest, "part, rest after reopen")
         finally:
             self.drop(mount)
+        if on_disk * (1 << 20) >= self.size:
+            self.note("%s round %d part: the whole file was on disk before the reopen (readahead after the first "
+                      "%d MiB): nothing was left to stall on; use a larger --size" % (client, round_, self.args.head))
         self.add(client, "part.head_s", head["seconds"])
         self.add(client, "part.on_disk_mib", on_disk)
         self.add(client, "part.rest_s", rest["seconds"])
