@@ -160,6 +160,24 @@ struct MountSettings {
     var fuseOptions: [String] = []
 
     var dht: DHTSettings? { DiscoveryOptions.dht(enabled: dhtEnabled, bootstrap: dhtBootstrap, port: dhtPort) }
+
+    /// What a recording's magnet gives others to find this memofs, said once at mount:
+    /// with no tracker and no `--listen` address, only the DHT and the LAN can.
+    var howOthersFindRecordings: String {
+        var ways: [String] = []
+        if !trackers.isEmpty { ways.append("the tracker\(trackers.count == 1 ? "" : "s") in their magnets") }
+        if listen != "0.0.0.0" && listen != "::" { ways.append("x.pe=\(listen) in their magnets") }
+        if dht != nil { ways.append("the DHT") }
+        if DiscoveryOptions.localPeerDiscovery(lsd) { ways.append("local peer discovery (same network only)") }
+        guard !ways.isEmpty else {
+            return "recordings can be found by no one: no --tracker, no --listen address, the DHT and local peer discovery are off"
+        }
+        var line = "others find recordings through " + ways.joined(separator: ", ")
+        if trackers.isEmpty && (listen == "0.0.0.0" || listen == "::") {
+            line += " (their magnets name no tracker and no address: --tracker URL and --listen ADDR add them)"
+        }
+        return line
+    }
 }
 
 enum TrackerCheck {
@@ -198,6 +216,7 @@ struct MountDaemon {
             }
             try mount.mount(options: settings.fuseOptions, source: settings.dataFolder)
             logger.info("mounted \(mountpoint) (data in \(settings.dataFolder), peers on \(settings.listen):\(session.listenPort))")
+            logger.info("\(settings.howOthersFindRecordings)")
             let signals = [SIGINT, SIGTERM].map { signalNumber in
                 signal(signalNumber, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())

@@ -51,6 +51,17 @@ import TorrentModel
         }
     }
 
+    /// The log says once how others can find what is shared from local/.
+    @Test func theLogSaysHowOthersFindRecordings() async throws {
+        let folder = try TemporaryFolder()
+        let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data",
+                                            extra: ["--no-dht", "--no-lsd", "--tracker", "http://127.0.0.1:9/announce"])
+        defer { mount.stop() }
+        try await eventually("the line in the log", timeout: 10) {
+            mount.daemonLog.contains("others find recordings through the tracker in their magnets, x.pe=127.0.0.1 in their magnets\n")
+        }
+    }
+
     @Test func rmDashRRemovesASharedTorrentAndItsData() async throws {
         let folder = try TemporaryFolder()
         try folder.write("seed/album/a.opus", count: 40_000, seed: 3)
