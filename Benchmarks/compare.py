@@ -72,6 +72,11 @@ script installs it WITHOUT Debian's `fuse` package (which would remove `fuse3` a
 (libfuse2, libtorrent-rasterbar2.0, libcurl4) removes nothing, installs them with
 `apt-get install -y`, then `apt-get download btfs` and `dpkg -x` it into /opt/btfs. As root,
 libfuse2 mounts without fusermount; btfs mounts are unmounted with `umount`.
+
+This file is the entry point (the command line, and the child modes `_seed`, `_download`
+and `_probe` it runs of itself); the parts are in Benchmarks/bench/ (its __init__.py lists
+them). libtorrent's settings for a session confined to loopback come from
+Tests/Support/lt_settings.py, shared with the tests' Python peers.
 """
 import argparse
 import os
