@@ -20,6 +20,8 @@ import warnings
 
 import libtorrent as lt
 
+from lt_settings import confined_settings, loopback_dht_settings
+
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 
@@ -29,30 +31,9 @@ def say(**fields):
 
 
 def make_session(listen, dht_bootstrap=None):
-    settings = {
-        "listen_interfaces": listen,
-        "enable_dht": False,
-        "enable_lsd": False,
-        "enable_upnp": False,
-        "enable_natpmp": False,
-        "enable_outgoing_utp": False,
-        "enable_incoming_utp": False,
-        "allow_multiple_connections_per_ip": True,
-        "user_agent": "lt_peer",
-        "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
-        | lt.alert.category_t.dht_notification,
-        "announce_to_all_trackers": True,
-        "announce_to_all_tiers": True,
-    }
+    settings = confined_settings(listen, "lt_peer", extra_alerts=lt.alert.category_t.dht_notification)
     if dht_bootstrap:
-        settings.update({
-            "enable_dht": True,
-            "dht_bootstrap_nodes": dht_bootstrap,
-            "dht_restrict_routing_ips": False,
-            "dht_restrict_search_ips": False,
-            "dht_ignore_dark_internet": False,
-            "dht_prefer_verified_node_ids": False,
-        })
+        settings.update(loopback_dht_settings(dht_bootstrap))
     return lt.session(settings)
 
 
