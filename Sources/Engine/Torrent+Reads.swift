@@ -5,12 +5,16 @@ import TorrentModel
 extension Torrent {
     /// Bytes `[offset, offset + length)` of file `fileIndex`, clipped to the file's end.
     /// `readahead` (a range of the file) is fetched at high priority after the bytes read,
-    /// never before them: the read's pieces get their deadline first.
-    public nonisolated func read(file fileIndex: Int, offset: Int64, length: Int, readahead: Range<Int64> = 0..<0) async throws -> [UInt8] {
-        try await assemble(await locateVerified(file: fileIndex, offset: offset, length: length, readahead: readahead))
+    /// never before them: the read's pieces get their deadline first. A `reader` (see
+    /// ``openReader(file:fetchEdges:)``) moves there: what it wanted before and no longer
+    /// wants is not fetched any more.
+    public nonisolated func read(file fileIndex: Int, offset: Int64, length: Int, readahead: Range<Int64> = 0..<0,
+                                 reader: ReaderID? = nil) async throws -> [UInt8] {
+        try await assemble(await locateVerified(file: fileIndex, offset: offset, length: length, readahead: readahead, reader: reader))
     }
 
-    private func locateVerified(file fileIndex: Int, offset: Int64, length: Int, readahead: Range<Int64>) async throws -> ([ReadSegment], TorrentStorage?) {
+    private func locateVerified(file fileIndex: Int, offset: Int64, length: Int, readahead: Range<Int64>,
+                                reader: ReaderID?) async throws -> ([ReadSegment], TorrentStorage?) {
         let info = try await waitForMetadata()
         guard fileIndex >= 0 && fileIndex < info.files.count else {
             throw TorrentError.outOfRange("file \(fileIndex) of \(info.files.count)")
@@ -21,7 +25,7 @@ extension Torrent {
         let clipped = Int(min(Int64(length), file.length - offset))
         let ahead = min(readahead.lowerBound, file.length)..<min(readahead.upperBound, file.length)
         return try await locateVerified(at: file.offset + offset, length: clipped,
-                                        readahead: (file.offset + ahead.lowerBound)..<(file.offset + ahead.upperBound))
+                                        readahead: (file.offset + ahead.lowerBound)..<(file.offset + ahead.upperBound), reader: reader)
     }
 
     /// Where file `fileIndex` lies on disk, if every piece under it is verified: its bytes
@@ -45,8 +49,9 @@ extension Torrent {
     /// pool (a read that misses the page cache must not hold one of Swift's few threads for
     /// async work), from here, without going back to the actor's loop afterwards: a
     /// verified piece on disk is final.
-    public nonisolated func read(at offset: Int64, length: Int, readahead: Range<Int64> = 0..<0) async throws -> [UInt8] {
-        try await assemble(await locateVerified(at: offset, length: length, readahead: readahead))
+    public nonisolated func read(at offset: Int64, length: Int, readahead: Range<Int64> = 0..<0,
+                                 reader: ReaderID? = nil) async throws -> [UInt8] {
+        try await assemble(await locateVerified(at: offset, length: length, readahead: readahead, reader: reader))
     }
 
     /// The bytes of located segments; on the thread pool if any of them is on disk.
@@ -87,14 +92,15 @@ extension Torrent {
     }
 
     /// Waits until every piece under the read is verified and says where its bytes are.
-    private func locateVerified(at offset: Int64, length: Int, readahead: Range<Int64>) async throws -> ([ReadSegment], TorrentStorage?) {
+    private func locateVerified(at offset: Int64, length: Int, readahead: Range<Int64>,
+                                reader: ReaderID? = nil) async throws -> ([ReadSegment], TorrentStorage?) {
         let info = try await waitForMetadata()
         guard offset >= 0, length >= 0, offset + Int64(length) <= info.totalLength else {
             throw TorrentError.outOfRange("\(offset)+\(length) of \(info.totalLength) bytes")
         }
         guard length > 0 else { return ([], storage!) }
         while true {
-            try await waitForRange(offset..<(offset + Int64(length)), readahead: readahead)
+            try await waitForRange(offset..<(offset + Int64(length)), readahead: readahead, reader: reader)
             if let segments = verifiedSegments(at: offset, length: length, info: info) { return (segments, storage!) }
         }
     }
@@ -129,8 +135,9 @@ extension Torrent {
     }
 
     /// Raises the priority of the pieces under `range`, gives them a deadline, and waits
-    /// until every one is verified. Cancelling the caller ends the wait at once.
-    public func waitForRange(_ range: Range<Int64>, readahead: Range<Int64> = 0..<0) async throws {
+    /// until every one is verified. Cancelling the caller ends the wait at once. With a
+    /// `reader`, the readahead is the reader's new window and its old one is let go.
+    public func waitForRange(_ range: Range<Int64>, readahead: Range<Int64> = 0..<0, reader: ReaderID? = nil) async throws {
         let info = try await waitForMetadata()
         guard !range.isEmpty else { return }
         let first = Int(range.lowerBound / Int64(info.pieceLength))
@@ -151,7 +158,9 @@ extension Torrent {
             picker!.setDeadline(deadlineOrder, for: piece, needing: blocks)
             wantsMore = true
         }
-        if !readahead.isEmpty, readahead.upperBound <= info.totalLength {
+        if let reader {
+            if moveReader(reader, read: range, ahead: readahead) { wantsMore = true }
+        } else if !readahead.isEmpty, readahead.upperBound <= info.totalLength {
             let aheadFirst = Int(readahead.lowerBound / Int64(info.pieceLength))
             let aheadLast = Int((readahead.upperBound - 1) / Int64(info.pieceLength))
             for piece in aheadFirst...aheadLast where !picker!.have[piece] && picker!.priority(of: piece) < PiecePicker.high {
@@ -176,17 +185,6 @@ extension Torrent {
             for piece in neededBlocks.keys where pieceWaiters[piece] == nil { picker?.dropNeededBlocks(of: piece) }
             throw error
         }
-    }
-
-    /// Asks for pieces ahead of a reader without waiting for them (readahead).
-    public func prefetch(_ range: Range<Int64>, priority: UInt8 = PiecePicker.high) async throws {
-        let info = try await waitForMetadata()
-        guard !range.isEmpty else { return }
-        let first = Int(range.lowerBound / Int64(info.pieceLength))
-        let last = Int((min(range.upperBound, info.totalLength) - 1) / Int64(info.pieceLength))
-        guard first <= last else { return }
-        for piece in first...last { picker!.raisePriority(priority, of: piece) }
-        updateInterestAndRequests()
     }
 
     public func hasPiece(_ piece: Int) -> Bool { picker?.have[piece] ?? false }

@@ -54,8 +54,8 @@ public actor Torrent {
     var bannedHosts: Set<String> = []
     var everConnected: [PeerAddress: PeerSource] = [:]
     var pexLearned: Set<PeerAddress> = []
-    /// Files of this torrent open for reading (see ``readerOpened()``).
-    var openReaders = 0
+    /// The open readers and the pieces each wants (see Torrent+Readers).
+    var readers = ReaderWindows()
     /// When a reader last opened, read or closed one of its files (see ``keepsInterest``).
     var lastReaderActivity: ContinuousClock.Instant?
     /// Ticks in a row in which reads waited and no block arrived (see ``noteStalledReads``).
@@ -279,22 +279,9 @@ public actor Torrent {
         return true
     }
 
-    /// A reader opened one of the torrent's files: while it reads, and for a while after
-    /// (``keepsInterest``), peers with pieces we lack stay interesting, so its reads need no
-    /// `interested`/`unchoke` round trip first.
-    public func readerOpened() {
-        openReaders += 1
-        lastReaderActivity = .now
-        if openReaders == 1 { updateInterestAndRequests() }
-    }
-
-    public func readerClosed() {
-        openReaders = max(0, openReaders - 1)
-        lastReaderActivity = .now
-    }
-
     /// Whether every peer with a piece we lack stays interesting, not only those with a
-    /// piece the picker wants now: while a file is open, and for
+    /// piece the picker wants now (so a reader's reads need no `interested`/`unchoke`
+    /// round trip first): while a file is open, and for
     /// `keepInterestAfterReads` after its last reader, while pieces are missing.
     ///
     /// A `not_interested` at each close cost a reopen 30 s with rtorrent: a peer without
@@ -311,14 +298,8 @@ public actor Torrent {
     public func setDownloadWhole(_ whole: Bool) {
         downloadWhole = whole
         wake()
-        guard picker != nil else { return }
-        for piece in 0..<picker!.pieceCount where !picker!.have[piece] {
-            if whole {
-                picker!.raisePriority(PiecePicker.normal, of: piece)
-            } else if picker!.priority(of: piece) == PiecePicker.normal {
-                picker!.setPriority(PiecePicker.skip, of: piece)
-            }
-        }
+        guard let pieceCount = picker?.pieceCount else { return }
+        applyReaderPriorities(Set(0..<pieceCount))
         updateInterestAndRequests()
     }
 

@@ -45,13 +45,13 @@ public final class MemoFileSystem: FileSystem {
             guard count >= 0 else { throw FUSEError(errno) }
             buffer.removeLast(size - count)
             return buffer
-        case .torrent(let torrent, let index, let readahead):
+        case .torrent(let torrent, let index, let readahead, let reader):
             do {
                 guard let readTimeout else {
-                    return try await torrent.read(file: index, offset: offset, length: size, readahead: readahead)
+                    return try await torrent.read(file: index, offset: offset, length: size, readahead: readahead, reader: reader)
                 }
                 return try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
-                    group.addTask { try await torrent.read(file: index, offset: offset, length: size, readahead: readahead) }
+                    group.addTask { try await torrent.read(file: index, offset: offset, length: size, readahead: readahead, reader: reader) }
                     group.addTask {
                         try await Task.sleep(for: readTimeout)
                         return nil

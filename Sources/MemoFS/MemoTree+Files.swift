@@ -35,19 +35,16 @@ extension MemoTree {
         case .torrentFile(let hash, let index):
             guard !wantsWrite else { throw FUSEError.accessDenied }
             guard let torrent = await session.torrent(hash), let info = await torrent.torrentInfo else { throw FUSEError.notFound }
-            // Players read a media file's start and end first (headers, cues, moov): ask for both now.
             let file = info.files[index]
-            if MediaFile.looksLikeMedia(file.path.last ?? "") {
-                let edge = min(Int64(1 << 20), file.length)
-                try? await torrent.prefetch(file.offset..<(file.offset + edge), priority: PiecePicker.high)
-                try? await torrent.prefetch((file.offset + file.length - edge)..<(file.offset + file.length), priority: PiecePicker.high)
-            }
             // While pieces are missing, reads bypass the page cache: the kernel's cached reads
             // wait uninterruptibly, and Ctrl-C must end a read that waits for the network.
             // A complete file never changes, so the kernel may cache it across opens.
             let complete = await torrent.isComplete
-            await torrent.readerOpened()
-            return OpenedFile(handle: allocateHandle(.torrentFile(torrent, fileIndex: index, fileLength: file.length, head: ReadHead())),
+            // Players read a media file's start and end first (headers, cues, moov): its reader
+            // wants both from the start.
+            let reader = await torrent.openReader(file: index, fetchEdges: MediaFile.looksLikeMedia(file.path.last ?? ""))
+            return OpenedFile(handle: allocateHandle(.torrentFile(torrent, fileIndex: index, fileLength: file.length, head: ReadHead(),
+                                                                  reader: reader)),
                               directIO: !complete, keepCache: complete,
                               backingFile: Self.verifiedBacking(await torrent.verifiedFilePath(index), length: file.length))
         case .droppedTorrent:
@@ -76,7 +73,7 @@ extension MemoTree {
         case bytes([UInt8])
         case local(Int32)
         /// Bytes of a torrent's file, and the range of the file to fetch ahead of them.
-        case torrent(Torrent, fileIndex: Int, readahead: Range<Int64>)
+        case torrent(Torrent, fileIndex: Int, readahead: Range<Int64>, reader: ReaderID)
     }
 
     func planRead(handle: UInt64, offset: Int64, size: Int) async throws -> ReadPlan {
@@ -87,12 +84,12 @@ extension MemoTree {
         case .text(let bytes):
             guard offset < bytes.count else { return .bytes([]) }
             return .bytes(Array(bytes[Int(offset)..<min(bytes.count, Int(offset) + size)]))
-        case .torrentFile(let torrent, let index, let length, var head):
+        case .torrentFile(let torrent, let index, let length, var head, let reader):
             // The file's length came with the handle: asking the torrent would cost two
             // thread switches per read (its actor runs on an event loop).
             let ahead = head.advance(offset: offset, length: size, fileLength: length)
-            handles[handle] = .torrentFile(torrent, fileIndex: index, fileLength: length, head: head)
-            return .torrent(torrent, fileIndex: index, readahead: ahead)
+            handles[handle] = .torrentFile(torrent, fileIndex: index, fileLength: length, head: head, reader: reader)
+            return .torrent(torrent, fileIndex: index, readahead: ahead, reader: reader)
         case .add, .dropped:
             throw FUSEError.badHandle
         }
@@ -166,8 +163,8 @@ extension MemoTree {
             if recordings[name]!.writers == 0 && recordings[name]!.dirty { share(name) }
         case .dropped(let name, _):
             droppedNames.remove(name)
-        case .torrentFile(let torrent, _, _, _):
-            await torrent.readerClosed()
+        case .torrentFile(let torrent, _, _, _, let reader):
+            await torrent.closeReader(reader)
         case .add(var input):
             // Closed without a flush: the last line is added all the same; its error, if
             // any, can only go to the log and `memofs status`.

@@ -53,7 +53,7 @@ public actor MemoTree {
 
     enum OpenHandle {
         case local(descriptor: Int32, name: String, writable: Bool, wrote: Bool)
-        case torrentFile(Torrent, fileIndex: Int, fileLength: Int64, head: ReadHead)
+        case torrentFile(Torrent, fileIndex: Int, fileLength: Int64, head: ReadHead, reader: ReaderID)
         case text([UInt8])
         case add(AddInput)
         case dropped(name: String, bytes: [UInt8])

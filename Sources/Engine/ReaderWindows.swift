@@ -1,0 +1,69 @@
+/// An open file of a torrent that reads: a player, `cat`, `cp`. See ``ReaderWindows``.
+public struct ReaderID: Hashable, Sendable, CustomStringConvertible {
+    let value: Int
+    public var description: String { "reader \(value)" }
+}
+
+/// The pieces each open reader wants now, and so what priority readers give each piece.
+///
+/// A reader wants the pieces under its last read and its readahead after it, and for a
+/// media file its first and last pieces (headers, cues, `moov`) until it closes. A piece's
+/// reader priority is the highest any reader gives it; when a reader moves (a seek) or
+/// closes, the pieces it no longer wants are handed back, so the torrent can lower what
+/// nobody wants any more, as anacrolix/torrent's `Reader` does. Before, reads only ever
+/// raised priorities: every window a player ever seeked away from was downloaded anyway.
+/// Pure: pieces in, pieces out.
+struct ReaderWindows: Sendable {
+    private struct Reader: Sendable {
+        var edges: [Range<Int>] = []
+        var read: Range<Int> = 0..<0
+        var ahead: Range<Int> = 0..<0
+
+        func wants(_ piece: Int) -> Bool {
+            read.contains(piece) || ahead.contains(piece) || edges.contains { $0.contains(piece) }
+        }
+
+        var pieces: Set<Int> {
+            var all = Set(read).union(ahead)
+            for range in edges { all.formUnion(range) }
+            return all
+        }
+    }
+
+    /// What a reader's wanted pieces get: ahead of whole downloads, behind a waiting read's deadline.
+    static let priority = PiecePicker.high
+
+    private var readers: [ReaderID: Reader] = [:]
+    private var nextID = 0
+
+    var count: Int { readers.count }
+
+    /// A new reader, wanting `edges` (a media file's ends) until it closes.
+    mutating func open(edges: [Range<Int>] = []) -> (ReaderID, changed: Set<Int>) {
+        nextID += 1
+        let id = ReaderID(value: nextID)
+        readers[id] = Reader(edges: edges.filter { !$0.isEmpty })
+        return (id, readers[id]!.pieces)
+    }
+
+    /// The reader now reads `read` and wants `ahead` after it; returns every piece whose
+    /// reader priority may have changed (wanted before or now).
+    mutating func move(_ id: ReaderID, read: Range<Int>, ahead: Range<Int>) -> Set<Int> {
+        guard var reader = readers[id] else { return [] }
+        let before = Set(reader.read).union(reader.ahead)
+        reader.read = read
+        reader.ahead = ahead
+        readers[id] = reader
+        return before.symmetricDifference(Set(read).union(ahead))
+    }
+
+    /// The reader is gone; returns the pieces it wanted.
+    mutating func close(_ id: ReaderID) -> Set<Int> {
+        readers.removeValue(forKey: id)?.pieces ?? []
+    }
+
+    /// The highest priority any reader gives `piece` (`skip` when none wants it).
+    func priority(of piece: Int) -> UInt8 {
+        readers.values.contains { $0.wants(piece) } ? Self.priority : PiecePicker.skip
+    }
+}
