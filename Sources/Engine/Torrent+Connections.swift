@@ -195,7 +195,7 @@ extension Torrent {
         picker?.peerLeft(key, had: peer.bitfield)
         for (piece, owner) in metadataRequests where owner == key { metadataRequests[piece] = nil }
         merkle.forget(key)
-        if optimisticPeer == key { optimisticPeer = nil }
+        choker.peerLeft(key)
         logger.debug("disconnected \(peer.address): \(reason)")
         if info == nil { requestMetadataFromAnyone() }
         updateInterestAndRequests()

@@ -57,9 +57,9 @@ extension Torrent {
             }
             if now - peer.lastSentAt > .seconds(90) { send(.keepAlive, to: key) }
         }
-        if now - lastChokeRound >= .seconds(10) {
-            lastChokeRound = now
-            chokeRound(now: now)
+        if choker.isRoundDue(now) {
+            var random = SystemRandomNumberGenerator()
+            chokeRound(now: now, rng: &random)
         }
         if info == nil { requestMetadataFromAnyone() }
         sendPex(now: now)

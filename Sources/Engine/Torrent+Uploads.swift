@@ -127,7 +127,7 @@ extension Torrent {
 
     func unchokeIfSlotFree(_ key: PeerKey) {
         guard let peer = peers[key], peer.amChoking, peer.peerInterested,
-              unchokedCount < context.configuration.unchokeSlots else { return }
+              choker.unchokesAtOnce(unchokedCount: unchokedCount) else { return }
         unchoke(key)
     }
 
@@ -147,24 +147,15 @@ extension Torrent {
         peers[key]!.uploadQueue = []
     }
 
-    /// Every 10 seconds: the interested peers that gave us (or, when seeding, took from us)
-    /// the most keep their slots; one more slot rotates every 30 seconds to a random peer,
-    /// so newcomers get a chance to prove themselves (BEP 3's optimistic unchoke).
-    func chokeRound(now: ContinuousClock.Instant) {
-        let slots = context.configuration.unchokeSlots
-        let seeding = picker?.isComplete ?? false
-        let interested = peers.values.filter(\.peerInterested)
-        let ranked = interested.sorted {
-            seeding ? $0.uploadRate > $1.uploadRate : $0.downloadRate > $1.downloadRate
+    /// Every 10 seconds: the ``Choker`` decides who keeps, gets and loses a slot from the
+    /// peers' interest and rates; this sends the chokes and unchokes.
+    func chokeRound(now: ContinuousClock.Instant, rng: inout some RandomNumberGenerator) {
+        let candidates = peers.values.map {
+            ChokeCandidate(key: $0.key, isInterested: $0.peerInterested, downloadRate: $0.downloadRate,
+                           uploadRate: $0.uploadRate, isChoked: $0.amChoking)
         }
-        var keep = Set(ranked.prefix(max(0, slots - 1)).map(\.key))
-        if now - lastOptimistic >= .seconds(30) || optimisticPeer.flatMap({ peers[$0] }) == nil {
-            lastOptimistic = now
-            optimisticPeer = interested.filter { !keep.contains($0.key) }.randomElement()?.key
-        }
-        if let optimisticPeer { keep.insert(optimisticPeer) }
-        for key in peers.keys {
-            if keep.contains(key) { unchoke(key) } else { choke(key) }
-        }
+        let decision = choker.round(candidates, now: now, seeding: picker?.isComplete ?? false, rng: &rng)
+        for key in decision.choke.sorted() { choke(key) }
+        for key in decision.unchoke.sorted() { unchoke(key) }
     }
 }

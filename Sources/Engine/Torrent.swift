@@ -121,9 +121,8 @@ public actor Torrent {
     nonisolated let nextTick = NIOLockedValueBox(ContinuousClock.now)
     /// The status as of the last tick, for readers that must not wait on the actor.
     nonisolated let publishedStatus = NIOLockedValueBox<TorrentStatus?>(nil)
-    var lastChokeRound: ContinuousClock.Instant = .now
-    var lastOptimistic: ContinuousClock.Instant = .now
-    var optimisticPeer: PeerKey?
+    /// Who we upload to: the slots, the optimistic peer and when the next round is due.
+    var choker: Choker<PeerKey>
     var trackerState = TrackerAnnouncer.State()
     var dhtState = DHTAnnouncer.State()
 
@@ -137,6 +136,7 @@ public actor Torrent {
         self.publishedMagnet = NIOLockedValueBox(magnet)
         self.root = root
         self.downloadWhole = downloadWhole
+        self.choker = Choker(slots: context.configuration.unchokeSlots, now: .now)
         var logger = context.logger
         logger[metadataKey: "torrent"] = "\(magnet.infoHash.hex.prefix(8))"
         self.logger = logger
