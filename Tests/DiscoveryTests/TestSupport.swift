@@ -37,10 +37,6 @@ func compact(_ peers: [PeerAddress]) -> [UInt8] {
     return bytes
 }
 
-func be32(_ value: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
-func be64(_ value: UInt64) -> [UInt8] { [56, 48, 40, 32, 24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
-func be16(_ value: UInt16) -> [UInt8] { [UInt8(value >> 8), UInt8(value & 0xff)] }
-
 /// Percent-decodes a query value to bytes, to check what the encoder wrote.
 func percentDecode(_ text: Substring) -> [UInt8]? {
     let utf8 = Array(text.utf8)
