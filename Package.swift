@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(name: "memofs-bench", dependencies: ["TorrentModel", "CCrypto", "Engine", "PeerHarness", "TestSupport"]),
         // Helpers shared by the test targets (a seeded generator, temporary folders, sample
         // peer messages); not part of the product.
-        .target(name: "TestSupport", dependencies: ["PeerProtocol"]),
+        .target(name: "TestSupport", dependencies: ["PeerProtocol", "TorrentModel"]),
         .testTarget(name: "BencodeTests", dependencies: ["Bencode", "TestSupport"]),
         .testTarget(name: "TorrentModelTests", dependencies: ["TorrentModel", "Bencode", "TestSupport"]),
         .testTarget(name: "PeerProtocolTests", dependencies: ["PeerProtocol", "TorrentModel", "Bencode", "TestSupport"]),

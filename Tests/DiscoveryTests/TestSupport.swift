@@ -1,5 +1,6 @@
 import Bencode
 @testable import Discovery
+import TestSupport
 import TorrentModel
 
 /// BEP 3's (unofficial spec's) favourite example hash: it mixes bytes that must be
@@ -10,7 +11,7 @@ let exampleHashBytes: [UInt8] = [0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf1,
 func sampleRequest(event: AnnounceEvent = .started, numWant: Int? = nil, trackerID: String? = nil,
                    infoHash: [UInt8] = exampleHashBytes) -> AnnounceRequest {
     AnnounceRequest(infoHash: InfoHash(bytes: infoHash)!,
-                    peerID: PeerID(bytes: Array("-MF0100-abcdefghijkl".utf8))!,
+                    peerID: samplePeerID,
                     port: 6881, uploaded: 1000, downloaded: 2000, left: 3000,
                     event: event, numWant: numWant, key: 0xBEEF, trackerID: trackerID)
 }

@@ -2,13 +2,12 @@
 import NIOCore
 import NIOEmbedded
 import PeerProtocol
-import TorrentModel
+import TestSupport
 
 /// Bytes fed through the production decoder (`PeerWireDecoder` in a `ByteToMessageHandler`,
 /// as every connection has it), one read at a time, and what came out.
 struct WireFeed {
-    static let handshake = Handshake(infoHash: InfoHash(bytes: Array(repeating: 7, count: 20))!,
-                                     peerID: PeerID(bytes: Array(repeating: 9, count: 20))!)
+    static let handshake = Handshake(infoHash: sampleInfoHash, peerID: samplePeerID)
 
     private let channel = EmbeddedChannel(handler: ByteToMessageHandler(PeerWireDecoder()))
     /// Whether the handshake came out first.

@@ -3,9 +3,6 @@ import Bencode
 import TorrentModel
 @testable import PeerProtocol
 
-let sampleInfoHash = InfoHash(bytes: Array(1...20))!
-let samplePeerID = PeerID(bytes: Array("-MF0100-abcdefghijkl".utf8))!
-
 /// A valid info dictionary whose bencoding is larger than `minimumSize` bytes:
 /// one file cut into enough 16 KiB pieces that the `pieces` string alone is that long.
 func sampleInfoBytes(minimumSize: Int) -> [UInt8] {

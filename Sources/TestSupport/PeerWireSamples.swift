@@ -1,4 +1,9 @@
 import PeerProtocol
+import TorrentModel
+
+/// A torrent and a peer for tests that need some: the peer id has memofs's own client prefix.
+public let sampleInfoHash = InfoHash(bytes: Array(1...20))!
+public let samplePeerID = PeerID(bytes: Array("-MF0100-abcdefghijkl".utf8))!
 
 /// One of every peer message, with payloads that exercise the edges (empty, maximal numbers):
 /// what the message tests round-trip and the wire decoder's tests frame.
