@@ -49,22 +49,23 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Real peers (libtorrent, opentracker) as child processes, for tests and benchmarks.
-        .target(name: "PeerHarness", dependencies: ["Engine", "TorrentModel"]),
+        .target(name: "PeerHarness", dependencies: ["Engine", "TorrentModel", "TestSupport"]),
         // Benchmarks print figures; they are run in release mode, never as tests.
-        .executableTarget(name: "memofs-bench", dependencies: ["TorrentModel", "CCrypto", "Engine", "PeerHarness"]),
-        // Helpers shared by the test targets (a seeded generator); not part of the product.
-        .target(name: "TestSupport"),
+        .executableTarget(name: "memofs-bench", dependencies: ["TorrentModel", "CCrypto", "Engine", "PeerHarness", "TestSupport"]),
+        // Helpers shared by the test targets (a seeded generator, temporary folders, sample
+        // peer messages); not part of the product.
+        .target(name: "TestSupport", dependencies: ["PeerProtocol", "TorrentModel"]),
         .testTarget(name: "BencodeTests", dependencies: ["Bencode", "TestSupport"]),
-        .testTarget(name: "TorrentModelTests", dependencies: ["TorrentModel", "Bencode"]),
+        .testTarget(name: "TorrentModelTests", dependencies: ["TorrentModel", "Bencode", "TestSupport"]),
         .testTarget(name: "PeerProtocolTests", dependencies: ["PeerProtocol", "TorrentModel", "Bencode", "TestSupport"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TorrentModel", "Bencode", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: [
-            "Engine", "TorrentModel", "PeerProtocol", "PeerHarness",
+            "Engine", "TorrentModel", "PeerProtocol", "PeerHarness", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "FUSEKitTests", dependencies: ["FUSEKit"]),
-        .testTarget(name: "MountTests", dependencies: ["PeerHarness", "TorrentModel", "MemoFS"]),
+        .testTarget(name: "MountTests", dependencies: ["PeerHarness", "TorrentModel", "MemoFS", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -9,12 +9,13 @@ enum PeerWireEvent: Sendable {
 }
 
 /// Splits a peer's byte stream into the 68-byte handshake and then length-prefixed
-/// messages, refusing a length prefix above the maximum before buffering its body.
+/// messages, refusing a length prefix above ``PeerMessage/maxLength`` before buffering its
+/// body. The one decoder of the peer wire: every connection frames with it.
+///
+/// After a throw the stream cannot be trusted and NIO closes the connection; the torrent
+/// bans the peer, naming the ``PeerWireError``.
 struct PeerWireDecoder: ByteToMessageDecoder {
     typealias InboundOut = PeerWireEvent
-
-    /// A 16 KiB block plus header, or a bitfield of up to 2^22 pieces, whichever is larger, plus slack.
-    static let maxMessageLength = (1 << 22) / 8 + 1024
 
     private var handshakeDone = false
 
@@ -26,8 +27,8 @@ struct PeerWireDecoder: ByteToMessageDecoder {
             return .continue
         }
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return .needMoreData }
-        guard length <= Self.maxMessageLength else {
-            throw PeerConnectionError.protocolViolation("message of \(length) bytes is longer than \(Self.maxMessageLength)")
+        guard length <= PeerMessage.maxLength else {
+            throw PeerWireError.messageTooLong(length: Int(length), limit: PeerMessage.maxLength)
         }
         guard buffer.readableBytes >= 4 + Int(length) else { return .needMoreData }
         buffer.moveReaderIndex(forwardBy: 4)
@@ -56,14 +57,12 @@ struct PeerWireDecoder: ByteToMessageDecoder {
 }
 
 public enum PeerConnectionError: Error, CustomStringConvertible, Sendable {
-    case protocolViolation(String)
     case wrongInfoHash
     case connectedToSelf
     case timeout(String)
 
     public var description: String {
         switch self {
-        case .protocolViolation(let what): "protocol violation: \(what)"
         case .wrongInfoHash: "the peer's handshake names another torrent"
         case .connectedToSelf: "connected to ourselves"
         case .timeout(let what): "timed out: \(what)"

@@ -249,13 +249,10 @@ extension Torrent {
         guard let waiting = blockWaiters[piece], let verified = merkle.verified[piece] else { return }
         for (id, blocks) in waiting where blocks.allSatisfy(verified.contains) {
             blockWaiters[piece]![id] = nil
-            guard let waiter = pieceWaiters[piece]?.removeValue(forKey: id) else { continue }
-            readsFromVerifiedBlocks += 1
-            waiter.resume()
+            if pieceWaiters.resume(id: id, returning: ()) { readsFromVerifiedBlocks += 1 }
         }
         if blockWaiters[piece]?.isEmpty == true { blockWaiters[piece] = nil }
-        if pieceWaiters[piece]?.isEmpty == true { pieceWaiters[piece] = nil }
-        if pieceWaiters[piece] == nil { servedFromBlocks(piece) }
+        if !pieceWaiters.isWaiting(for: piece) { servedFromBlocks(piece) }
     }
 
     /// Whether the blocks holding `bytes` (offsets in the piece) are verified.

@@ -298,7 +298,7 @@ extension Torrent {
         var line = "choked by \(peer.address)" + (peer.amInterested ? "" : " (we were not interested)")
         if !pieceWaiters.isEmpty {
             let unchoking = peers.values.filter { !$0.peerChoking }.count
-            line += "; reads wait for \(pieceWaiters.count) piece(s), \(unchoking) of \(peers.count) peer(s) unchoke us"
+            line += "; reads wait for \(pieceWaiters.keys.count) piece(s), \(unchoking) of \(peers.count) peer(s) unchoke us"
         }
         logger.debug("\(line)")
     }

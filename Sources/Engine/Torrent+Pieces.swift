@@ -13,7 +13,7 @@ extension Torrent {
         let hash = infoHash
         let mark = pendingMarks.removeValue(forKey: piece)
         let progress = hashProgress.removeValue(forKey: piece)
-        let readerWaits = pieceWaiters[piece] != nil || progress != nil
+        let readerWaits = pieceWaiters.isWaiting(for: piece) || progress != nil
         // A reader's piece was hashed as its blocks arrived: what is left (usually nothing)
         // is hashed here, and readers get the piece now, not after a trip to the thread pool
         // and the wait for its pending-write record.
@@ -66,9 +66,7 @@ extension Torrent {
         verifiedPieces[piece] = buffer
         forgetHashes(of: piece)
         blockWaiters[piece] = nil
-        if let waiters = pieceWaiters.removeValue(forKey: piece) {
-            for waiter in waiters.values { waiter.resume() }
-        }
+        pieceWaiters.resume(key: piece, returning: ())
     }
 
     /// Queues a verified piece for the database. One transaction at a time records every
@@ -148,9 +146,7 @@ extension Torrent {
             for key in peers.keys where peers[key]?.bitfield?[piece] != true { send(.have(piece: UInt32(piece)), to: key) }
             forgetHashes(of: piece)
             blockWaiters[piece] = nil
-            if let waiters = pieceWaiters.removeValue(forKey: piece) {
-                for waiter in waiters.values { waiter.resume() }
-            }
+            pieceWaiters.resume(key: piece, returning: ())
             if picker!.isComplete { completed() }
             updateInterestAndRequests()
             recordVerified(piece)
@@ -173,8 +169,7 @@ extension Torrent {
             lastError = "could not write piece \(piece): \(reason)"
             logger.error("could not write piece \(piece): \(reason)")
             _ = picker!.pieceFailed(piece)
-            for waiters in pieceWaiters.values { for waiter in waiters.values { waiter.resume(throwing: TorrentError.storage(reason)) } }
-            pieceWaiters = [:]
+            pieceWaiters.resumeAll(throwing: TorrentError.storage(reason))
             blockWaiters = [:]
         }
     }
@@ -183,8 +178,7 @@ extension Torrent {
         logger.info("download complete: \(name)")
         // Empty files hold no piece, so no write made them; a few opens, done in place.
         do { try storage?.createEmptyFiles() } catch { lastError = "could not create empty files: \(error)" }
-        for waiter in completionWaiters.values { waiter.resume() }
-        completionWaiters = [:]
+        completionWaiters.resumeAll(returning: ())
         announceCompleted()
         // Seeds have nothing to ask of other seeds.
         for key in Array(peers.keys) { setInterested(false, in: key) }
@@ -194,19 +188,15 @@ extension Torrent {
         _ = try await waitForMetadata()
         if picker?.isComplete == true { return }
         if isStopped { throw TorrentError.removed("the torrent was removed") }
-        let id = nextWaiter()
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-                if Task.isCancelled { continuation.resume(throwing: CancellationError()); return }
-                completionWaiters[id] = continuation
-            }
-        } onCancel: {
+        wake()
+        let id = completionWaiters.nextID()
+        try await suspend { completionWaiters.add($0, for: OneEvent(), id: id) } onCancel: {
             Task { await self.cancelCompletionWaiter(id) }
         }
     }
 
     func cancelCompletionWaiter(_ id: Int) {
-        completionWaiters.removeValue(forKey: id)?.resume(throwing: CancellationError())
+        completionWaiters.cancel(id)
     }
 
     /// Marks pieces as verified without downloading (a local recording, or state from the database).

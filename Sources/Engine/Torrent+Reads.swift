@@ -182,7 +182,7 @@ extension Torrent {
             }
         } catch {
             // The read is over: its other pieces' own blocks are no longer urgent.
-            for piece in neededBlocks.keys where pieceWaiters[piece] == nil { picker?.dropNeededBlocks(of: piece) }
+            for piece in neededBlocks.keys where !pieceWaiters.isWaiting(for: piece) { picker?.dropNeededBlocks(of: piece) }
             throw error
         }
     }
@@ -201,21 +201,16 @@ extension Torrent {
         if let blocks, pieceBuffers[piece] != nil {
             verifyReceivedBlocks(of: piece)
             if let verified = merkle.verified[piece], blocks.allSatisfy(verified.contains) {
-                if pieceWaiters[piece] == nil { servedFromBlocks(piece) }
+                if !pieceWaiters.isWaiting(for: piece) { servedFromBlocks(piece) }
                 return
             }
         }
         if isStopped { throw TorrentError.removed("the torrent was removed") }
-        let id = nextWaiter()
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-                if Task.isCancelled {
-                    continuation.resume(throwing: CancellationError())
-                    return
-                }
-                pieceWaiters[piece, default: [:]][id] = continuation
-                if let blocks { blockWaiters[piece, default: [:]][id] = blocks }
-            }
+        wake()
+        let id = pieceWaiters.nextID()
+        try await suspend {
+            pieceWaiters.add($0, for: piece, id: id)
+            if let blocks { blockWaiters[piece, default: [:]][id] = blocks }
         } onCancel: {
             Task { await self.cancelPieceWaiter(piece: piece, id: id) }
         }
@@ -224,12 +219,8 @@ extension Torrent {
     private func cancelPieceWaiter(piece: Int, id: Int) {
         blockWaiters[piece]?[id] = nil
         if blockWaiters[piece]?.isEmpty == true { blockWaiters[piece] = nil }
-        guard let waiter = pieceWaiters[piece]?.removeValue(forKey: id) else { return }
-        if pieceWaiters[piece]?.isEmpty == true {
-            pieceWaiters[piece] = nil
-            picker?.clearDeadline(for: piece)
-        }
-        waiter.resume(throwing: CancellationError())
+        guard pieceWaiters.cancel(id) else { return }
+        if !pieceWaiters.isWaiting(for: piece) { picker?.clearDeadline(for: piece) }
     }
 }
 

@@ -60,7 +60,7 @@ extension Torrent {
             knownAddresses: peers.count + candidates.count + everConnected.count + connecting.count,
             downloadsWhole: downloadWhole,
             openReaders: openReaders,
-            waitingReads: pieceWaiters.values.reduce(0) { $0 + $1.count },
+            waitingReads: pieceWaiters.count,
             missingWantedBytes: missingWantedBytes(),
             interestingPeers: interesting.count,
             peersChokingUs: interesting.filter(\.peerChoking).count,

@@ -80,7 +80,8 @@ public actor Torrent {
     var verifiedRecorder: Task<Void, Never>?
     /// Pieces with a reader's deadline, hashed as their blocks arrive.
     var hashProgress: [Int: PieceHashProgress] = [:]
-    var pieceWaiters: [Int: [Int: CheckedContinuation<Void, Error>]] = [:]
+    /// Reads waiting for a piece, by piece.
+    var pieceWaiters = Waiters<Int, Void>()
     /// Waiters of `pieceWaiters` that need only some blocks of the piece (a hybrid torrent's
     /// blocks are verified one by one): by piece, waiter id → the piece's blocks they need.
     var blockWaiters: [Int: [Int: Range<Int>]] = [:]
@@ -89,9 +90,8 @@ public actor Torrent {
     /// Waits for a piece that ended when the read's own blocks were verified (BEP 52),
     /// before the whole piece was in.
     public internal(set) var readsFromVerifiedBlocks = 0
-    var metadataWaiters: [Int: CheckedContinuation<TorrentInfo, Error>] = [:]
-    var completionWaiters: [Int: CheckedContinuation<Void, Error>] = [:]
-    var nextWaiterID = 0
+    var metadataWaiters = Waiters<OneEvent, TorrentInfo>()
+    var completionWaiters = Waiters<OneEvent, Void>()
     var deadlineOrder: UInt64 = 0
 
     /// Pieces read for uploading, most recent last; bounded.
@@ -160,13 +160,10 @@ public actor Torrent {
         peers = [:]
         storage?.close()
         let error = TorrentError.removed(reason)
-        for waiters in pieceWaiters.values { for waiter in waiters.values { waiter.resume(throwing: error) } }
-        pieceWaiters = [:]
+        pieceWaiters.resumeAll(throwing: error)
         blockWaiters = [:]
-        for waiter in metadataWaiters.values { waiter.resume(throwing: error) }
-        metadataWaiters = [:]
-        for waiter in completionWaiters.values { waiter.resume(throwing: error) }
-        completionWaiters = [:]
+        metadataWaiters.resumeAll(throwing: error)
+        completionWaiters.resumeAll(throwing: error)
         // Every verified piece is on record before the session settles the files' stamps.
         await verifiedRecorder?.value
         await stopTrackers()
@@ -192,33 +189,22 @@ public actor Torrent {
         }
         assembler = nil
         metadataRequests = [:]
-        for waiter in metadataWaiters.values { waiter.resume(returning: info) }
-        metadataWaiters = [:]
+        metadataWaiters.resumeAll(returning: info)
         for key in Array(peers.keys) { adoptEarlyBitfield(of: key) }
     }
 
     public func waitForMetadata() async throws -> TorrentInfo {
         if let info { return info }
         if isStopped { throw TorrentError.removed("the torrent was removed") }
-        let id = nextWaiter()
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                if Task.isCancelled { continuation.resume(throwing: CancellationError()); return }
-                metadataWaiters[id] = continuation
-            }
-        } onCancel: {
+        wake()
+        let id = metadataWaiters.nextID()
+        return try await suspend { metadataWaiters.add($0, for: OneEvent(), id: id) } onCancel: {
             Task { await self.cancelMetadataWaiter(id) }
         }
     }
 
     func cancelMetadataWaiter(_ id: Int) {
-        metadataWaiters.removeValue(forKey: id)?.resume(throwing: CancellationError())
-    }
-
-    func nextWaiter() -> Int {
-        wake()
-        nextWaiterID += 1
-        return nextWaiterID
+        metadataWaiters.cancel(id)
     }
 
     // MARK: public facts

@@ -1,49 +1,14 @@
 import Engine
 import Foundation
+import TestSupport
 import TorrentModel
 
 /// Helpers for tests and benchmarks that drive real peers: child processes that are always
-/// ended, temporary folders, libtorrent and opentracker on loopback.
+/// ended, libtorrent and opentracker on loopback. Temporary folders are TestSupport's.
 
 /// `Tests/Support`, where the Python peers live.
 public let supportFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Tests/Support").path
-
-/// A fresh temporary folder, removed when the test's scope ends.
-public final class TemporaryFolder: @unchecked Sendable {
-    public let path: String
-
-    public init() throws {
-        path = NSTemporaryDirectory() + "memofs-engine-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    @discardableResult
-    public func write(_ relative: String, count: Int, seed: UInt64 = 1) throws -> [UInt8] {
-        var state = seed &* 0x9e37_79b9_7f4a_7c15 | 1
-        var bytes = [UInt8](repeating: 0, count: count)
-        bytes.withUnsafeMutableBytes { buffer in
-            var index = 0
-            while index + 8 <= count {
-                state ^= state << 13; state ^= state >> 7; state ^= state << 17
-                buffer.storeBytes(of: state, toByteOffset: index, as: UInt64.self)
-                index += 8
-            }
-            while index < count {
-                state ^= state << 13; state ^= state >> 7; state ^= state << 17
-                buffer[index] = UInt8(truncatingIfNeeded: state)
-                index += 1
-            }
-        }
-        let full = path + "/" + relative
-        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
-        try Data(bytes).write(to: URL(fileURLWithPath: full))
-        return bytes
-    }
-}
 
 public func sha1(ofFile path: String) throws -> String {
     SHA1.hash(Array(try Data(contentsOf: URL(fileURLWithPath: path)))).hex

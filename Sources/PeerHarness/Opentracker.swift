@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import TorrentModel
 
 /// Debian's opentracker on loopback, HTTP and UDP on one port, with a whitelist of the

@@ -1,6 +1,6 @@
 extension PeerMessage {
     /// Decodes one message from its id and payload; the caller has taken the
-    /// frame apart (``MessageFramer`` does). Payload lengths are checked
+    /// frame apart (the engine's `PeerWireDecoder` does). Payload lengths are checked
     /// exactly: a `have` of 5 bytes is a broken or hostile peer, not something
     /// to guess at. Ids this module does not know become ``unknown(id:payload:)``.
     public init(id: UInt8, payload: some Collection<UInt8>) throws(PeerWireError) {
@@ -13,7 +13,7 @@ extension PeerMessage {
         }
     }
 
-    /// The decoder proper, on a slice so the framer can hand over its buffer without a copy.
+    /// The decoder proper, on a slice so a caller's array or slice is read without a copy.
     init(id: UInt8, body payload: ArraySlice<UInt8>) throws(PeerWireError) {
         let start = payload.startIndex
 

@@ -13,7 +13,7 @@ public enum PeerWireError: Error, Equatable, Sendable, CustomStringConvertible {
     case notBitTorrentHandshake
     /// A message whose payload length is wrong for its id. `expected` is a phrase such as "12" or "at least 8".
     case payloadLength(message: String, actual: Int, expected: String)
-    /// A length prefix larger than the framer accepts; refused before any of it is buffered.
+    /// A length prefix larger than ``PeerMessage/maxLength``; refused before any of its body is buffered.
     case messageTooLong(length: Int, limit: Int)
     /// A BEP 10 extension handshake that cannot be used.
     case invalidExtensionHandshake(String)

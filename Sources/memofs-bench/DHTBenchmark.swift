@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import PeerHarness
+import TestSupport
 import TorrentModel
 
 /// Time from adding a trackerless magnet to the first peer found through the DHT, memofs

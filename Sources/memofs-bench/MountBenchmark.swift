@@ -1,5 +1,6 @@
 import Foundation
 import PeerHarness
+import TestSupport
 import TorrentModel
 
 /// The mount as a user meets it, against a local libtorrent seeder, in one run: time from

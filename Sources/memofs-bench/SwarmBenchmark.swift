@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import PeerHarness
+import TestSupport
 import TorrentModel
 
 /// Download and upload rates on loopback, memofs against libtorrent in the same run:

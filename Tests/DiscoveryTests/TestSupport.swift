@@ -1,5 +1,6 @@
 import Bencode
 @testable import Discovery
+import TestSupport
 import TorrentModel
 
 /// BEP 3's (unofficial spec's) favourite example hash: it mixes bytes that must be
@@ -10,7 +11,7 @@ let exampleHashBytes: [UInt8] = [0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf1,
 func sampleRequest(event: AnnounceEvent = .started, numWant: Int? = nil, trackerID: String? = nil,
                    infoHash: [UInt8] = exampleHashBytes) -> AnnounceRequest {
     AnnounceRequest(infoHash: InfoHash(bytes: infoHash)!,
-                    peerID: PeerID(bytes: Array("-MF0100-abcdefghijkl".utf8))!,
+                    peerID: samplePeerID,
                     port: 6881, uploaded: 1000, downloaded: 2000, left: 3000,
                     event: event, numWant: numWant, key: 0xBEEF, trackerID: trackerID)
 }
@@ -36,10 +37,6 @@ func compact(_ peers: [PeerAddress]) -> [UInt8] {
     }
     return bytes
 }
-
-func be32(_ value: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
-func be64(_ value: UInt64) -> [UInt8] { [56, 48, 40, 32, 24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
-func be16(_ value: UInt16) -> [UInt8] { [UInt8(value >> 8), UInt8(value & 0xff)] }
 
 /// Percent-decodes a query value to bytes, to check what the encoder wrote.
 func percentDecode(_ text: Substring) -> [UInt8]? {

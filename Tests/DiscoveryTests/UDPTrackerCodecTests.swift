@@ -1,4 +1,5 @@
 @testable import Discovery
+import TestSupport
 import Testing
 import TorrentModel
 

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import PeerHarness
+import TestSupport
 import Testing
 import TorrentModel
 

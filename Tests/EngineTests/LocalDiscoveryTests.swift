@@ -2,6 +2,7 @@ import Discovery
 import Engine
 import Foundation
 import PeerHarness
+import TestSupport
 import Testing
 import TorrentModel
 

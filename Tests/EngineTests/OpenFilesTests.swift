@@ -2,6 +2,7 @@
 import Foundation
 import Glibc
 import PeerHarness
+import TestSupport
 import Testing
 
 @Suite struct OpenFilesTests {

@@ -57,9 +57,7 @@ import TorrentModel
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerWireDecoder()))
         try channel.pipeline.syncOperations.addHandler(bridge)
-        let handshake = Handshake(infoHash: InfoHash(bytes: Array(repeating: 7, count: 20))!,
-                                  peerID: PeerID(bytes: Array(repeating: 9, count: 20))!)
-        try channel.writeInbound(channel.allocator.buffer(bytes: handshake.encoded() + PeerMessage.have(piece: 1).encoded()))
+        try channel.writeInbound(channel.allocator.buffer(bytes: WireFeed.handshake.encoded() + PeerMessage.have(piece: 1).encoded()))
         var direct: [PeerEventBridge.Item] = []
         bridge.deliverDirectly { direct.append($0) }
         try channel.writeInbound(channel.allocator.buffer(bytes: PeerMessage.have(piece: 2).encoded()))

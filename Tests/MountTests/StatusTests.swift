@@ -1,6 +1,7 @@
 import Foundation
 @testable import MemoFS
 import PeerHarness
+import TestSupport
 import Testing
 import TorrentModel
 

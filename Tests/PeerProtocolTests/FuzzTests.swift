@@ -5,53 +5,9 @@ import Testing
 @testable import PeerProtocol
 
 /// Random and mutated input into every decoder: each must return or throw, never crash.
-/// Seeded, with bounded iterations, so a failure reproduces.
+/// Seeded, with bounded iterations, so a failure reproduces. The wire decoder that frames
+/// these messages is fuzzed with the engine (EngineTests/PeerWireDecoderFuzzTests).
 @Suite struct FuzzTests {
-    @Test func framerOnRandomBytes() {
-        var generator = SeededGenerator(seed: 0xf00d)
-        var decoded = 0
-        for round in 0..<300 {
-            var framer = MessageFramer(maxMessageLength: 64)
-            // Mostly frames with small, plausible length prefixes and random ids and payloads,
-            // so bodies get decoded; every third round pure noise.
-            var stream: [UInt8] = []
-            if round % 3 == 0 {
-                stream = generator.bytes(Int.random(in: 0...512, using: &generator))
-            } else {
-                for _ in 0..<Int.random(in: 1...20, using: &generator) {
-                    let length = Int.random(in: 0...70, using: &generator)
-                    stream += [0, 0, 0, UInt8(length)] + generator.bytes(length)
-                }
-            }
-            var offset = 0
-            feeding: while offset < stream.count {
-                let end = min(stream.count, offset + Int.random(in: 1...64, using: &generator))
-                framer.append(stream[offset..<end])
-                offset = end
-                do {
-                    while let _ = try framer.next() { decoded += 1 }
-                } catch {
-                    break feeding
-                }
-            }
-        }
-        #expect(decoded > 100)
-    }
-
-    @Test func framerOnMutatedValidStreams() {
-        var generator = SeededGenerator(seed: 42)
-        let valid = wireStream(sampleMessages.filter { $0.encoded().count < 2000 })
-        for _ in 0..<300 {
-            var stream = valid
-            for _ in 0..<Int.random(in: 1...8, using: &generator) {
-                stream[Int.random(in: 0..<stream.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
-            }
-            var framer = MessageFramer(maxMessageLength: 4096)
-            framer.append(stream)
-            while (try? framer.next()) != nil {}
-        }
-    }
-
     @Test func messageDecoderOnEveryIDWithRandomPayloads() {
         var generator = SeededGenerator(seed: 7)
         for id in UInt8.min...UInt8.max {

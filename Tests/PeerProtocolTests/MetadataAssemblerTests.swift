@@ -1,3 +1,4 @@
+import TestSupport
 import Bencode
 import Testing
 import TorrentModel

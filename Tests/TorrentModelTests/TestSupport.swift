@@ -2,33 +2,6 @@ import Bencode
 import Foundation
 @testable import TorrentModel
 
-/// A fresh temporary folder, removed when the test's scope ends.
-final class TemporaryFolder {
-    let path: String
-
-    init() throws {
-        path = NSTemporaryDirectory() + "memofs-test-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    /// Writes `count` deterministic pseudo-random bytes to `relative` and returns them.
-    @discardableResult
-    func write(_ relative: String, count: Int, seed: UInt64 = 1) throws -> [UInt8] {
-        var state = seed &* 0x9e37_79b9_7f4a_7c15 | 1
-        let bytes = (0..<count).map { _ -> UInt8 in
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            return UInt8(truncatingIfNeeded: state)
-        }
-        let full = path + "/" + relative
-        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
-        try Data(bytes).write(to: URL(fileURLWithPath: full))
-        return bytes
-    }
-}
-
 /// An info dictionary with valid piece hashes for `fileLengths`, for tests that then break one field.
 func infoDictionary(name: String = "memo", pieceLength: Int64 = 16384, files: [(path: [String], length: Int64)]?,
                     singleLength: Int64 = 20000) -> [String: BencodeValue] {
