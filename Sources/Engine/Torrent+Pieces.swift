@@ -130,7 +130,8 @@ extension Torrent {
         case storageFailed(String, diskFull: Bool)
     }
 
-    private func checked(_ piece: Int, _ outcome: PieceCheck, files: [Int]) async {
+    /// What a piece's check and write came to (internal, not private: tests hand it outcomes).
+    func checked(_ piece: Int, _ outcome: PieceCheck, files: [Int]) async {
         guard !isStopped, picker != nil else { return }
         verifiedPieces[piece] = nil
         switch outcome {
@@ -169,8 +170,9 @@ extension Torrent {
             lastError = "could not write piece \(piece): \(reason)"
             logger.error("could not write piece \(piece): \(reason)")
             _ = picker!.pieceFailed(piece)
-            pieceWaiters.resumeAll(throwing: TorrentError.storage(reason))
-            blockWaiters = [:]
+            // Only this piece's readers: other pieces are still written (or served from memory).
+            pieceWaiters.resume(key: piece, throwing: TorrentError.storage(reason))
+            blockWaiters[piece] = nil
         }
     }
 

@@ -245,3 +245,8 @@ extension Torrent {
     /// The torrent's creation date (seconds since 1970), when it names one.
     public var creationDate: Int64? { metainfo?.creationDate }
 }
+
+extension Torrent {
+    /// The pieces reads are waiting for now, each once.
+    var piecesReadsWaitFor: [Int] { pieceWaiters.keys.sorted() }
+}

@@ -39,6 +39,13 @@ struct Waiters<Key: Hashable, Value: Sendable> {
         for continuation in continuations.values { continuation.resume(returning: value) }
     }
 
+    /// Fails every waiter of `key` with `error`.
+    mutating func resume(key: Key, throwing error: any Error) {
+        guard let continuations = waiting.removeValue(forKey: key) else { return }
+        for id in continuations.keys { keyOfID[id] = nil }
+        for continuation in continuations.values { continuation.resume(throwing: error) }
+    }
+
     /// Wakes the one waiter `id` with `value`; false when it is not waiting (any more).
     @discardableResult
     mutating func resume(id: Int, returning value: Value) -> Bool {

@@ -2,6 +2,7 @@
 import Foundation
 import PeerHarness
 import Testing
+import TestSupport
 import TorrentModel
 
 /// Readers that move: the pieces each open reader wants, and the priorities the torrent

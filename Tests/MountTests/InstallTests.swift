@@ -1,6 +1,7 @@
 import Foundation
 import PeerHarness
 import Testing
+import TestSupport
 
 /// mount-scripts/install as a new user meets it: a clean HOME, then the README's commands in
 /// a new login shell, `mount -t fuse.memofs`'s helper with mount(8)'s bare PATH, the systemd
