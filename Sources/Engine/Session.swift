@@ -146,7 +146,7 @@ public actor Session {
 
     /// Reads an incoming connection's handshake, finds its torrent and hands the connection over.
     private nonisolated func acceptIncoming(_ link: PeerLink) async {
-        let timeout = link.channel.eventLoop.scheduleTask(in: .seconds(20)) { link.close() }
+        let timeout = link.channel.eventLoop.scheduleTask(in: TimeAmount(context.configuration.timeouts.handshake)) { link.close() }
         guard case .events(let events)? = await link.items.next(), case .handshake(let handshake)? = events.first else {
             timeout.cancel()
             link.close()
@@ -378,7 +378,7 @@ public actor Session {
         try? await server?.close()
         // Closed links end their pumps at once; a dial or handshake under way ends within
         // its timeout, before the pool its writes would use is stopped.
-        await context.connectionsEnded(within: .seconds(5))
+        await context.connectionsEnded(within: context.configuration.timeouts.connectionsAtShutdown)
         // Every queued write has run once the pool is down: record the files as they are.
         try? await context.threadPool.shutdownGracefully()
         for torrent in stopped { await settle(torrent) }

@@ -82,12 +82,8 @@ public struct SessionConfiguration: Sendable {
     public var extraTrackers: [String]
     /// Announce to trackers at all.
     public var useTrackers: Bool
-    public var connectTimeout: TimeAmount
-    /// A peer that sends no requested block for this long is snubbed.
-    public var snubTimeout: Duration
-    /// How long after its last reader a torrent with missing pieces stays interested in
-    /// peers that have them (see `Torrent.keepsInterest`): a reopen within it starts at once.
-    public var keepInterestAfterReads: Duration
+    /// Every time limit of peers, trackers and reads, each with its reason.
+    public var timeouts: EngineTimeouts
     /// The DHT node's settings; nil runs no DHT node (the default, so that nothing a test
     /// or a library user starts talks to the public DHT unless asked).
     public var dht: DHTSettings?
@@ -96,8 +92,7 @@ public struct SessionConfiguration: Sendable {
 
     public init(dataFolder: String, listenHost: String = "0.0.0.0", listenPort: Int = 6881,
                 maxPeersPerTorrent: Int = 50, unchokeSlots: Int = 8, extraTrackers: [String] = [],
-                useTrackers: Bool = true, connectTimeout: TimeAmount = .seconds(10), snubTimeout: Duration = .seconds(60),
-                keepInterestAfterReads: Duration = .seconds(600),
+                useTrackers: Bool = true, timeouts: EngineTimeouts = EngineTimeouts(),
                 dht: DHTSettings? = nil, localPeerDiscovery: Bool = false) {
         self.dht = dht
         self.localPeerDiscovery = localPeerDiscovery
@@ -108,8 +103,6 @@ public struct SessionConfiguration: Sendable {
         self.unchokeSlots = unchokeSlots
         self.extraTrackers = extraTrackers
         self.useTrackers = useTrackers
-        self.connectTimeout = connectTimeout
-        self.snubTimeout = snubTimeout
-        self.keepInterestAfterReads = keepInterestAfterReads
+        self.timeouts = timeouts
     }
 }

@@ -207,7 +207,7 @@ extension Torrent {
 
     /// A peer that leaves a hash request unanswered for 5 s is treated as refusing it.
     func expireHashRequests(now: ContinuousClock.Instant) {
-        for (request, ask) in merkle.asked where now - ask.at > .seconds(5) {
+        for (request, ask) in merkle.asked where now - ask.at > timeouts.hashRequest {
             logger.info("\(peers[ask.peer]?.address.description ?? "a peer") left a hash request unanswered")
             hashesRejected(request, by: ask.peer)
         }

@@ -31,7 +31,7 @@ extension Torrent {
     private func dial(_ address: PeerAddress, source: PeerSource) async {
         let link: PeerLink
         do {
-            link = try await PeerLink.connect(to: address, group: eventLoop, timeout: context.configuration.connectTimeout)
+            link = try await PeerLink.connect(to: address, group: eventLoop, timeout: TimeAmount(timeouts.connect))
         } catch {
             connectFailed(address, reason: "\(error)")
             return
@@ -60,7 +60,7 @@ extension Torrent {
         if let firstEvents {
             events = firstEvents
         } else {
-            let timeout = link.channel.eventLoop.scheduleTask(in: .seconds(20)) { link.close() }
+            let timeout = link.channel.eventLoop.scheduleTask(in: TimeAmount(torrent.timeouts.handshake)) { link.close() }
             guard case .events(let first)? = await link.items.next(isolation: torrent) else {
                 timeout.cancel()
                 torrent.connectFailed(link.remote, reason: "closed before the handshake")

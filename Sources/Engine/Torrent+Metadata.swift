@@ -28,7 +28,7 @@ extension Torrent {
         // A peer that has not answered in 10 seconds is not waited on: its pieces are asked of
         // the next peer (possibly it again, if it is the only one).
         let now = ContinuousClock.now
-        for (piece, asked) in metadataRequestedAt where now - asked > .seconds(10) {
+        for (piece, asked) in metadataRequestedAt where now - asked > timeouts.metadataRequest {
             metadataRequests[piece] = nil
             metadataRequestedAt[piece] = nil
         }

@@ -41,21 +41,21 @@ extension Torrent {
             peers[key] = peer
 
             let outstanding = picker?.outstandingRequests(of: key).count ?? 0
-            if outstanding > 0, !peer.peerChoking, !peer.snubbed, now - peer.lastBlockAt > context.configuration.snubTimeout {
+            if outstanding > 0, !peer.peerChoking, !peer.snubbed, now - peer.lastBlockAt > timeouts.snub {
                 peers[key]!.snubbed = true
                 picker?.dropRequests(of: key)
                 logger.info("\(peer.address) is snubbing us")
             }
             // With the fast extension a choke keeps requests until the peer rejects them; one that
             // never does would hold them for good.
-            if outstanding > 0, peer.peerChoking, now - peer.lastBlockAt > .seconds(30) {
+            if outstanding > 0, peer.peerChoking, now - peer.lastBlockAt > timeouts.requestsHeldByAChoke {
                 picker?.dropRequests(of: key)
             }
-            if now - peer.lastReceivedAt > .seconds(180) {
-                detach(key, reason: "silent for 3 minutes")
+            if now - peer.lastReceivedAt > timeouts.silentPeer {
+                detach(key, reason: "silent for \(timeouts.silentPeer.components.seconds) s")
                 continue
             }
-            if now - peer.lastSentAt > .seconds(90) { send(.keepAlive, to: key) }
+            if now - peer.lastSentAt > timeouts.keepAlive { send(.keepAlive, to: key) }
         }
         if choker.isRoundDue(now) {
             var random = SystemRandomNumberGenerator()

@@ -64,12 +64,13 @@ extension Torrent {
         let request = announceRequest(.stopped, url: url)
         let connection = trackerState.udpConnections[url]
         let group = context.group
+        let limit = timeouts.trackerStopped
         _ = try? await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
                 _ = try await TrackerClients.announce(tracker, request: request, cachedConnection: connection,
-                                                      group: group, timeout: .seconds(2))
+                                                      group: group, timeout: TimeAmount(limit))
             }
-            tasks.addTask { try await Task.sleep(for: .seconds(2)) }
+            tasks.addTask { try await Task.sleep(for: limit) }
             _ = try await tasks.next()
             tasks.cancelAll()
         }
@@ -97,7 +98,7 @@ extension Torrent {
             do {
                 let (response, connection) = try await TrackerClients.announce(
                     tracker, request: announceRequest(event, url: url), cachedConnection: trackerState.udpConnections[url],
-                    group: context.group, timeout: .seconds(15))
+                    group: context.group, timeout: TimeAmount(timeouts.trackerAnnounce))
                 tiers.markWorking(url)
                 trackerState.tiers = tiers
                 trackerState.lastWorking = url

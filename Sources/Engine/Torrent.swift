@@ -268,7 +268,7 @@ public actor Torrent {
     /// Whether every peer with a piece we lack stays interesting, not only those with a
     /// piece the picker wants now (so a reader's reads need no `interested`/`unchoke`
     /// round trip first): while a file is open, and for
-    /// `keepInterestAfterReads` after its last reader, while pieces are missing.
+    /// `timeouts.keepInterestAfterReads` after its last reader, while pieces are missing.
     ///
     /// A `not_interested` at each close cost a reopen 30 s with rtorrent: a peer without
     /// the fast extension chokes a peer that is not interested and unchokes only in its
@@ -276,7 +276,7 @@ public actor Torrent {
     var keepsInterest: Bool {
         if openReaders > 0 { return true }
         guard let lastReaderActivity else { return false }
-        return ContinuousClock.now - lastReaderActivity < context.configuration.keepInterestAfterReads
+        return ContinuousClock.now - lastReaderActivity < timeouts.keepInterestAfterReads
     }
 
     /// Download every piece, or only what readers ask for. Turned off, pieces nobody reads
@@ -341,4 +341,7 @@ public struct TorrentStatus: Sendable, Equatable {
 extension Torrent {
     /// Hosts cut off for sending bad data or breaking the protocol.
     public var bannedPeerHosts: [String] { bannedHosts.sorted() }
+
+    /// The session's time limits (see ``EngineTimeouts``).
+    nonisolated var timeouts: EngineTimeouts { context.configuration.timeouts }
 }

@@ -75,8 +75,10 @@ public func seedHybridWithLibtorrent(_ folder: TemporaryFolder, name: String, co
 }
 
 public func testConfiguration(_ folder: String, trackers: [String] = []) -> SessionConfiguration {
-    SessionConfiguration(dataFolder: folder, listenHost: "127.0.0.1", listenPort: 0,
-                         extraTrackers: trackers, connectTimeout: .seconds(5))
+    var timeouts = EngineTimeouts()
+    timeouts.connect = .seconds(5)
+    return SessionConfiguration(dataFolder: folder, listenHost: "127.0.0.1", listenPort: 0,
+                                extraTrackers: trackers, timeouts: timeouts)
 }
 
 /// A test session with a DHT node that joins only through `bootstrap` (loopback nodes the

@@ -1,0 +1,43 @@
+/// Every time limit of the engine's peers, trackers and reads, in one place, each with the
+/// reason for its length. A session takes them from its configuration; tests shorten them.
+public struct EngineTimeouts: Sendable, Equatable {
+    /// A TCP connect to a peer. Loopback and LAN peers answer in milliseconds; a host across
+    /// the internet that has not answered in 10 s is almost never going to.
+    public var connect: Duration = .seconds(10)
+    /// From a connection to the peer's handshake. libtorrent allows 10 s after the TCP
+    /// connect; a slow host behind a busy link still makes 20 s.
+    public var handshake: Duration = .seconds(20)
+    /// A peer that sends no block we asked for, while not choking us, is snubbed: its
+    /// requests go to others and it gets one request at a time (libtorrent: 60 s).
+    public var snub: Duration = .seconds(60)
+    /// With the fast extension a choke keeps our requests until the peer rejects them; a
+    /// peer that never rejects would hold them for good.
+    public var requestsHeldByAChoke: Duration = .seconds(30)
+    /// A peer that sends nothing at all, not even a keep-alive (sent every 2 minutes by
+    /// libtorrent, 90 s by us), is gone.
+    public var silentPeer: Duration = .seconds(180)
+    /// How long we stay silent before a keep-alive, well inside everyone's silent-peer limit.
+    public var keepAlive: Duration = .seconds(90)
+    /// A metadata piece (BEP 9) not answered in this time is asked of another peer.
+    public var metadataRequest: Duration = .seconds(10)
+    /// A BEP 52 hash request not answered in this time sends its reads back to whole
+    /// pieces (libtorrent answers in milliseconds; one that stays silent never answers).
+    public var hashRequest: Duration = .seconds(5)
+    /// A peer that stops reading what we upload, with this much unsent, is dropped
+    /// rather than waited on forever.
+    public var uploadDrain: Duration = .seconds(30)
+    /// An HTTP or UDP tracker announce.
+    public var trackerAnnounce: Duration = .seconds(15)
+    /// The `stopped` announces at shutdown: best effort, so an unmount never hangs on a
+    /// tracker that went away.
+    public var trackerStopped: Duration = .seconds(2)
+    /// After a torrent's last reader, how long it stays interested in every peer with a
+    /// piece it lacks (see `Torrent.keepsInterest`): a reopen within it starts at once. A
+    /// `not_interested` at each close cost 30 s with rtorrent, which unchokes only in its
+    /// 30 s round.
+    public var keepInterestAfterReads: Duration = .seconds(600)
+    /// At shutdown, how long to wait for connections being dialled or read to end.
+    public var connectionsAtShutdown: Duration = .seconds(5)
+
+    public init() {}
+}
