@@ -34,7 +34,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
+        ], exclude: ["STATE.md"]),
         .target(name: "FUSEKit", dependencies: [
             "CFuse",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
