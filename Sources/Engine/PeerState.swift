@@ -29,38 +29,15 @@ struct PeerState {
     var peerChoking = true
     var peerInterested = false
 
-    /// How many block requests we keep in flight to this peer; grows with its rate.
-    var queueDepth = 32
-    var snubbed = false
-    var lastBlockAt: ContinuousClock.Instant
-    var lastReceivedAt: ContinuousClock.Instant
-    var lastSentAt: ContinuousClock.Instant
-
-    /// Payload bytes this second, and smoothed rates in bytes per second.
-    var downloadedThisTick = 0
-    var uploadedThisTick = 0
-    var downloadRate: Double = 0
-    var uploadRate: Double = 0
-    var downloadedTotal: Int64 = 0
-    var uploadedTotal: Int64 = 0
+    /// Timers, rates, the request pipeline's depth, snubbing, reject and cancel accounting.
+    var session: PeerSession
+    var downloadRate: Double { session.downloadRate }
+    var uploadRate: Double { session.uploadRate }
 
     /// Requests the peer made of us, served in order.
     var uploadQueue: [BlockRequest] = []
     var isServing = false
     var allowedFast: Set<Int> = []
-    var rejectsInARow = 0
-    /// Requests we cancelled and how many times (a block may be asked for and cancelled
-    /// again before the first answer comes): the rejects a fast-extension peer answers
-    /// them with are not refusals (see `Torrent.cancelRequestsNobodyWaitsFor`).
-    var cancelledRequests: [BlockRequest: Int] = [:]
-
-    /// Takes one cancel of `request` off the books; whether there was one.
-    mutating func settleCancel(of request: BlockRequest) -> Bool {
-        guard let count = cancelledRequests[request] else { return false }
-        cancelledRequests[request] = count > 1 ? count - 1 : nil
-        return true
-    }
-    var unrequestedBlocks = 0
     var hashFailures = 0
     /// It answered a BEP 52 hash request with a reject: not asked for hashes again.
     var refusesHashes = false
@@ -86,12 +63,12 @@ struct PeerState {
         self.source = source
         self.handshake = handshake
         self.connectedAt = now
-        self.lastBlockAt = now
-        self.lastReceivedAt = now
-        self.lastSentAt = now
+        self.session = PeerSession(now: now)
     }
 
     var supportsFast: Bool { handshake.supportsFastExtension }
+    /// How many requests the peer takes at once: its `reqq`, or libtorrent's default.
+    var requestQueueLimit: Int { extensions?.requestQueueLength ?? 250 }
     /// BEP 52: the peer answers hash requests. It set the v2 bit, or named the torrent by
     /// its v2 hash (libtorrent answers a v2 handshake so, without the bit).
     var supportsV2 = false

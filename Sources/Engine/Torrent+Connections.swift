@@ -178,7 +178,7 @@ extension Torrent {
             greeting.append(.haveNone)
         }
         link.send(greeting)
-        peer.lastSentAt = .now
+        peer.session.sentSomething(now: .now)
         peers[key] = peer
         if outgoing { redial.connected(link.remote) }
         everConnected[link.remote] = source

@@ -5,7 +5,7 @@ extension Torrent {
     /// Handles one burst of events from a peer, then tops up its requests once.
     func handle(_ events: [PeerWireEvent], from key: PeerKey) {
         guard peers[key] != nil else { return }
-        peers[key]!.lastReceivedAt = .now
+        peers[key]!.session.receivedSomething(now: .now)
         for event in events {
             guard peers[key] != nil else { return }  // banned or dropped mid-burst
             switch event {
@@ -53,10 +53,7 @@ extension Torrent {
             guard peers[key]!.supportsFast else { return ban(key, reason: "reject_request without the fast extension") }
             // While cancels are unanswered, rejects are their answers, in whatever order
             // the peer sends them: none counts as a refusal.
-            if !peers[key]!.settleCancel(of: request) && peers[key]!.cancelledRequests.isEmpty {
-                peers[key]!.rejectsInARow += 1
-                if peers[key]!.rejectsInARow > 200 { return detach(key, reason: "rejects every request") }
-            }
+            if case .detach(let reason)? = peers[key]!.session.rejected(request) { return detach(key, reason: reason) }
             if let block = picker?.block(piece: Int(request.piece), begin: Int(request.begin), length: Int(request.length)) {
                 picker?.requestFailed(block, peer: key)
             }
@@ -161,7 +158,7 @@ extension Torrent {
     func send(_ message: PeerMessage, to key: PeerKey) {
         guard let peer = peers[key] else { return }
         peer.link.send(message)
-        peers[key]!.lastSentAt = .now
+        peers[key]!.session.sentSomething(now: .now)
     }
 
     /// Re-evaluates interest in every peer and asks each for more blocks.
@@ -184,7 +181,7 @@ extension Torrent {
         let canRequest = !peer.peerChoking
         guard canRequest || !peer.allowedFast.isEmpty else { return }
         let outstanding = picker!.outstandingRequests(of: key).count
-        let depth = peer.snubbed ? 1 : peer.queueDepth
+        let depth = peer.session.snubbed ? 1 : peer.session.queueDepth
         let room = depth - outstanding
         guard room > 0, outstanding == 0 || room >= max(1, depth / 4) else { return }
         var usable = bitfield
@@ -198,10 +195,10 @@ extension Torrent {
             return
         }
         // The snub clock starts when there is something to wait for, not at the last block.
-        if outstanding == 0 { peers[key]!.lastBlockAt = .now }
+        if outstanding == 0 { peers[key]!.session.startedWaiting(now: .now) }
         let picker = self.picker!
         peers[key]!.link.send(blocks.map { .request(picker.request(for: $0).wire) })
-        peers[key]!.lastSentAt = .now
+        peers[key]!.session.sentSomething(now: .now)
     }
 
     // MARK: blocks
@@ -212,35 +209,21 @@ extension Torrent {
         }
         guard let block = picker!.block(piece: piece, begin: begin, length: data.count) else {
             wastedBytes += Int64(data.count)
-            peers[key]!.unrequestedBlocks += 1
+            let dropping = peers[key]!.session.unrequestedBlockArrived()
             if piece < 0 || piece >= info.pieceCount || begin + data.count > info.length(ofPiece: min(max(piece, 0), info.pieceCount - 1)) {
                 return ban(key, reason: "block \(piece):\(begin)+\(data.count) outside the torrent")
             }
-            if peers[key]!.unrequestedBlocks > 100 { detach(key, reason: "sends blocks nobody asked for") }
+            if case .detach(let reason)? = dropping { detach(key, reason: reason) }
             return
         }
         let outcome = picker!.received(block, from: key)
-        peers[key]!.rejectsInARow = 0
-        if !peers[key]!.cancelledRequests.isEmpty {
-            _ = peers[key]!.settleCancel(of: BlockRequest(piece: UInt32(piece), begin: UInt32(begin), length: UInt32(data.count)))
-        }
+        peers[key]!.session.answered(BlockRequest(piece: UInt32(piece), begin: UInt32(begin), length: UInt32(data.count)))
         switch outcome {
         case .ignored:
             wastedBytes += Int64(data.count)
         case .accepted(let complete, let cancelFrom):
-            peers[key]!.lastBlockAt = .now
-            peers[key]!.snubbed = false
-            // Slow start: one more request in flight for every block that arrives while the
-            // pipeline is at least half full, so the depth doubles each round trip until it meets the
-            // peer's reqq; the once-a-second rate estimate alone ramps up far too slowly for
-            // a transfer that is over in a second.
-            let cap = min(peers[key]!.extensions?.requestQueueLength ?? 250, 1000)
-            if peers[key]!.queueDepth < cap,
-               picker!.outstandingRequests(of: key).count * 2 >= peers[key]!.queueDepth {
-                peers[key]!.queueDepth += 1
-            }
-            peers[key]!.downloadedThisTick += data.count
-            peers[key]!.downloadedTotal += Int64(data.count)
+            peers[key]!.session.blockArrived(bytes: data.count, now: .now, inFlight: picker!.outstandingRequests(of: key).count,
+                                             requestQueueLimit: peers[key]!.requestQueueLimit)
             downloadedBytes += Int64(data.count)
             let length = info.length(ofPiece: piece)
             if pieceBuffers[piece] == nil {
@@ -271,7 +254,7 @@ extension Torrent {
                 let extensions = try ExtensionHandshake(decoding: payload)
                 peers[key]!.extensions = extensions
                 if let reqq = extensions.requestQueueLength {
-                    peers[key]!.queueDepth = min(peers[key]!.queueDepth, max(1, reqq))
+                    peers[key]!.session.queueDepth = min(peers[key]!.session.queueDepth, max(1, reqq))
                 }
                 if let port = extensions.listenPort, !peers[key]!.outgoing {
                     // Remember where this peer listens, for after a reconnect.

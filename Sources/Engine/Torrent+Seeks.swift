@@ -53,16 +53,13 @@ extension Torrent {
         for key in Array(peers.keys) {
             let stale = picker!.outstandingRequests(of: key).filter { !picker!.hasDeadline($0.piece) }
             guard !stale.isEmpty else { continue }
-            var cancels: [PeerMessage] = []
-            if peers[key]!.cancelledRequests.count > 4096 { peers[key]!.cancelledRequests = [:] }
+            var cancelled: [BlockRequest] = []
             for block in stale {
                 picker!.requestFailed(block, peer: key)
-                let request = picker!.request(for: block).wire
-                peers[key]!.cancelledRequests[request, default: 0] += 1
-                cancels.append(.cancel(request))
+                cancelled.append(picker!.request(for: block).wire)
             }
-            peers[key]!.link.send(cancels)
-            peers[key]!.rejectsInARow = 0
+            peers[key]!.session.cancelled(cancelled)
+            peers[key]!.link.send(cancelled.map { .cancel($0) })
         }
     }
 }

@@ -23,39 +23,25 @@ extension Torrent {
         defer { scheduleNextTick() }
         let now = ContinuousClock.now
         expireHashRequests(now: now)
-        noteStalledReads(blocksArrived: peers.values.contains { $0.downloadedThisTick > 0 })
+        noteStalledReads(blocksArrived: peers.values.contains { $0.session.downloadedThisTick > 0 })
         for key in Array(peers.keys) {
-            guard var peer = peers[key] else { continue }
-            // Smoothed rates: a quarter of the new second, three quarters of the past.
-            peer.downloadRate = peer.downloadRate * 0.75 + Double(peer.downloadedThisTick) * 0.25
-            peer.uploadRate = peer.uploadRate * 0.75 + Double(peer.uploadedThisTick) * 0.25
-            let delivered = peer.downloadedThisTick > 0
-            peer.downloadedThisTick = 0
-            peer.uploadedThisTick = 0
-            // Keep about two seconds of the peer's rate in flight, as libtorrent does; while the
-            // peer keeps delivering, the depth its blocks grew (see receivedBlock) is kept.
-            let wanted = Int(peer.downloadRate * 2 / Double(PiecePicker.blockSize))
-            let cap = min(peer.extensions?.requestQueueLength ?? 250, 1000)
-            let grown = delivered ? peer.queueDepth : 0
-            peer.queueDepth = min(max(32, wanted, grown), max(1, cap))
-            peers[key] = peer
-
-            let outstanding = picker?.outstandingRequests(of: key).count ?? 0
-            if outstanding > 0, !peer.peerChoking, !peer.snubbed, now - peer.lastBlockAt > timeouts.snub {
-                peers[key]!.snubbed = true
-                picker?.dropRequests(of: key)
-                logger.info("\(peer.address) is snubbing us")
+            guard let peer = peers[key] else { continue }
+            let inFlight = picker?.outstandingRequests(of: key).count ?? 0
+            let actions = peers[key]!.session.tick(now: now, inFlight: inFlight, peerChoking: peer.peerChoking,
+                                                   requestQueueLimit: peer.requestQueueLimit, timeouts: timeouts)
+            for action in actions {
+                switch action {
+                case .snub:
+                    picker?.dropRequests(of: key)
+                    logger.info("\(peer.address) is snubbing us")
+                case .dropRequests:
+                    picker?.dropRequests(of: key)
+                case .sendKeepAlive:
+                    send(.keepAlive, to: key)
+                case .detach(let reason):
+                    detach(key, reason: reason)
+                }
             }
-            // With the fast extension a choke keeps requests until the peer rejects them; one that
-            // never does would hold them for good.
-            if outstanding > 0, peer.peerChoking, now - peer.lastBlockAt > timeouts.requestsHeldByAChoke {
-                picker?.dropRequests(of: key)
-            }
-            if now - peer.lastReceivedAt > timeouts.silentPeer {
-                detach(key, reason: "silent for \(timeouts.silentPeer.components.seconds) s")
-                continue
-            }
-            if now - peer.lastSentAt > timeouts.keepAlive { send(.keepAlive, to: key) }
         }
         if choker.isRoundDue(now) {
             var random = SystemRandomNumberGenerator()

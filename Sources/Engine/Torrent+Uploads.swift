@@ -60,12 +60,11 @@ extension Torrent {
                 let begin = Int(request.begin), length = Int(request.length)
                 batch.append((piece, begin, cached.getSlice(at: cached.readerIndex + begin, length: length)!))
                 batchBytes += length
-                peers[key]!.uploadedThisTick += length
-                peers[key]!.uploadedTotal += Int64(length)
+                peers[key]!.session.uploaded(bytes: length)
                 uploadedBytes += Int64(length)
             }
             guard let link = peers[key]?.link, !batch.isEmpty else { continue }
-            peers[key]!.lastSentAt = .now
+            peers[key]!.session.sentSomething(now: .now)
             lastWrite = link.sendBlocks(batch)
             unconfirmed += batchBytes
             // Keep a bounded amount queued in the socket: wait when too much is unconfirmed. A

@@ -113,8 +113,9 @@ import TorrentModel
         defer { mount.stop() }
         #expect(try await add(seeded.magnet.uri, to: mount).status == 0)
         try await eventually("big.bin in shared/") { try await run(["/bin/ls", mount.shared], timeout: 10).text.contains("big.bin") }
-        let read = try await run(["/bin/cat", mount.shared + "/big.bin"], timeout: 60)
-        #expect(read.status != 0)
+        // The read may even succeed: a verified piece a reader waits for is handed to it from
+        // memory before its write, and a failed write fails only that piece's waiting readers.
+        _ = try await run(["/bin/cat", mount.shared + "/big.bin"], timeout: 60)
         var text = ""
         try await eventually("disk full") {
             text = try await status(mount).text

@@ -1,0 +1,139 @@
+@testable import Engine
+import PeerProtocol
+import Testing
+
+/// A peer's timers, rates, pipeline depth, snubbing and reject accounting, driven by
+/// events and ticks with time passed in: no channel, no clock, no actor.
+@Suite struct PeerSessionTests {
+    let start = ContinuousClock.now
+    let timeouts = EngineTimeouts()
+    let request = BlockRequest(piece: 3, begin: 16384, length: 16384)
+
+    func tick(_ session: inout PeerSession, at seconds: Int, inFlight: Int = 0, choking: Bool = false,
+              reqq: Int = 250) -> [PeerSession.Action] {
+        session.tick(now: start + .seconds(seconds), inFlight: inFlight, peerChoking: choking, requestQueueLimit: reqq,
+                     timeouts: timeouts)
+    }
+
+    @Test func aKeepAliveGoesOutAfterNinetySecondsOfOurSilence() {
+        var session = PeerSession(now: start)
+        session.receivedSomething(now: start + .seconds(80))
+        #expect(tick(&session, at: 90).isEmpty)
+        #expect(tick(&session, at: 91) == [.sendKeepAlive])
+        session.sentSomething(now: start + .seconds(91))
+        #expect(tick(&session, at: 92).isEmpty)
+    }
+
+    @Test func aPeerSilentForThreeMinutesIsDetached() {
+        var session = PeerSession(now: start)
+        session.sentSomething(now: start + .seconds(170))
+        #expect(tick(&session, at: 180).isEmpty)
+        #expect(tick(&session, at: 181) == [.detach(reason: "silent for 180 s")])
+    }
+
+    @Test func aPeerThatUnchokesButSendsNothingIsSnubbedOnce() {
+        var session = PeerSession(now: start)
+        session.startedWaiting(now: start)
+        for second in stride(from: 10, through: 60, by: 10) {
+            session.receivedSomething(now: start + .seconds(second))
+            session.sentSomething(now: start + .seconds(second))
+            #expect(tick(&session, at: second, inFlight: 10).isEmpty)
+        }
+        session.receivedSomething(now: start + .seconds(61))
+        #expect(tick(&session, at: 61, inFlight: 10) == [.snub])
+        #expect(session.snubbed)
+        #expect(tick(&session, at: 62, inFlight: 1).isEmpty, "snubbed once, not every tick")
+        // A block ends the snub.
+        session.blockArrived(bytes: 16384, now: start + .seconds(63), inFlight: 0, requestQueueLimit: 250)
+        #expect(!session.snubbed)
+    }
+
+    @Test func nothingInFlightOrAChokeIsNoSnub() {
+        var session = PeerSession(now: start)
+        session.receivedSomething(now: start + .seconds(100))
+        session.sentSomething(now: start + .seconds(100))
+        #expect(tick(&session, at: 100, inFlight: 0).isEmpty)
+        // Choked with requests held (fast extension): they are dropped after 30 s, not snubbed.
+        #expect(tick(&session, at: 100, inFlight: 5, choking: true) == [.dropRequests])
+        #expect(!session.snubbed)
+    }
+
+    @Test func requestsHeldByAChokeAreDroppedAfterThirtySeconds() {
+        var session = PeerSession(now: start)
+        session.startedWaiting(now: start)
+        session.receivedSomething(now: start + .seconds(30))
+        session.sentSomething(now: start + .seconds(30))
+        #expect(tick(&session, at: 30, inFlight: 4, choking: true).isEmpty)
+        #expect(tick(&session, at: 31, inFlight: 4, choking: true) == [.dropRequests])
+    }
+
+    @Test func ratesAreSmoothedAndThePipelineFollowsThem() {
+        var session = PeerSession(now: start)
+        #expect(session.queueDepth == PeerSession.minimumQueueDepth)
+        session.blockArrived(bytes: 1_000_000, now: start, inFlight: 0, requestQueueLimit: 250)
+        _ = tick(&session, at: 1)
+        #expect(session.downloadRate == 250_000)
+        session.uploaded(bytes: 400)
+        _ = tick(&session, at: 2)
+        #expect(session.downloadRate == 187_500)
+        #expect(session.uploadRate == 100)
+        #expect(session.downloadedTotal == 1_000_000 && session.uploadedTotal == 400)
+        // Two seconds of a fast peer's rate in flight, up to its reqq.
+        for second in 3...20 {
+            session.blockArrived(bytes: 50_000_000, now: start + .seconds(second), inFlight: 0, requestQueueLimit: 500)
+            _ = tick(&session, at: second, reqq: 500)
+        }
+        #expect(session.queueDepth == 500)
+        // A peer that stops delivering falls back to the minimum as its rate decays.
+        for second in 21...80 { _ = tick(&session, at: second, reqq: 500) }
+        #expect(session.queueDepth == PeerSession.minimumQueueDepth)
+    }
+
+    @Test func slowStartGrowsThePipelineWhileItIsHalfFull() {
+        var session = PeerSession(now: start)
+        session.blockArrived(bytes: 16384, now: start, inFlight: 16, requestQueueLimit: 250)
+        #expect(session.queueDepth == 33)
+        session.blockArrived(bytes: 16384, now: start, inFlight: 2, requestQueueLimit: 250)
+        #expect(session.queueDepth == 33, "a pipeline less than half full does not grow")
+        for _ in 0..<1000 { session.blockArrived(bytes: 16384, now: start, inFlight: 1000, requestQueueLimit: 40) }
+        #expect(session.queueDepth == 40, "never past the peer's reqq")
+    }
+
+    @Test func rejectsInARowDropAPeerButAnswersToCancelsDoNot() {
+        var session = PeerSession(now: start)
+        session.cancelled([request, request])
+        // Cancelled twice: two rejects answer it, and while cancels are open none counts.
+        for _ in 0..<2 { #expect(session.rejected(request) == nil) }
+        #expect(session.rejectsInARow == 0)
+        for _ in 0..<PeerSession.rejectsBeforeDropping { #expect(session.rejected(request) == nil) }
+        #expect(session.rejected(request) == .detach(reason: "rejects every request"))
+        // A block resets the count.
+        session.answered(request)
+        #expect(session.rejectsInARow == 0)
+    }
+
+    @Test func aBlockAnswersACancelToo() {
+        var session = PeerSession(now: start)
+        let other = BlockRequest(piece: 4, begin: 0, length: 16384)
+        session.cancelled([request])
+        session.answered(request)
+        #expect(session.cancelledRequests.isEmpty)
+        #expect(session.rejected(other) == nil)
+        #expect(session.rejectsInARow == 1, "with no cancel open, a reject is a refusal")
+    }
+
+    @Test func cancelsAreRememberedWithinABound() {
+        var session = PeerSession(now: start)
+        for piece in 0...PeerSession.cancelsRemembered {
+            session.cancelled([BlockRequest(piece: UInt32(piece), begin: 0, length: 16384)])
+        }
+        session.cancelled([request])
+        #expect(session.cancelledRequests.count <= PeerSession.cancelsRemembered + 1)
+    }
+
+    @Test func blocksNobodyAskedForDropAPeerPastTheLimit() {
+        var session = PeerSession(now: start)
+        for _ in 0..<PeerSession.unrequestedBlocksBeforeDropping { #expect(session.unrequestedBlockArrived() == nil) }
+        #expect(session.unrequestedBlockArrived() == .detach(reason: "sends blocks nobody asked for"))
+    }
+}
