@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // OpenSSL's libcrypto, for hardware-accelerated SHA-1.
@@ -47,6 +48,7 @@ let package = Package(
             "TorrentModel", "Engine", "FUSEKit", "MemoFS", "CXattr",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // Real peers (libtorrent, opentracker) as child processes, for tests and benchmarks.
         .target(name: "PeerHarness", dependencies: ["Engine", "TorrentModel", "TestSupport"]),

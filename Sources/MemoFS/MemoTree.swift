@@ -30,7 +30,6 @@ public actor MemoTree {
     public internal(set) var addErrors: [StatusReport.AddError] = [] { didSet { treeGeneration &+= 1 } }
     /// When the daemon stopped; the last report says so, so `memofs status` does not show it as live.
     var stoppedAt: Double? { didSet { treeGeneration &+= 1 } }
-    var statusTask: Task<Void, Never>?
     /// The report last written (its time zeroed), to skip writing an unchanged one, and
     /// what it was built from, to skip even building it when nothing changed.
     var lastStatusReport: StatusReport?
@@ -85,19 +84,12 @@ public actor MemoTree {
         }
         // Torrents of recordings whose file is gone: stop seeding them.
         for torrent in seeded.values { try? await session.remove(torrent.infoHash, deleteFiles: false) }
-        statusTask = Task { [weak self] in
-            while !Task.isCancelled {
-                await self?.writeStatus()
-                try? await Task.sleep(for: .seconds(1))
-            }
-        }
     }
 
-    /// Ends sharing and writes the last status report, marked stopped.
+    /// Ends sharing and writes the last status report, marked stopped. Whoever writes the
+    /// report every second (the daemon's status writer) calls this after its last
+    /// `writeStatus()` has returned, so no running report lands after the stopped one.
     public func stop() async {
-        statusTask?.cancel()
-        // A report being written now must not land after the stopped one.
-        await statusTask?.value
         for recording in recordings.values { await recording.sharing?.value }
         for handle in handles.values {
             if case .local(let descriptor, _, _, _) = handle { close(descriptor) }

@@ -147,7 +147,7 @@ extension MemoTree {
     }
 
     /// Writes the report atomically (a temporary file renamed over the old one).
-    func writeStatus() async {
+    public func writeStatus() async {
         let inputs = [session.statusGeneration, treeGeneration, session.dht?.nodeCount ?? -1]
         if inputs == lastStatusInputs {
             utimensat(AT_FDCWD, configuration.statusFile, nil, 0)

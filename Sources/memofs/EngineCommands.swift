@@ -64,17 +64,6 @@ func emit(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
-/// Ends a command on SIGINT or SIGTERM by cancelling its task, so the session shuts down cleanly.
-func cancelOnSignals(_ task: Task<Void, Error>) -> [DispatchSourceSignal] {
-    [SIGINT, SIGTERM].map { signalNumber in
-        signal(signalNumber, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-        source.setEventHandler { task.cancel() }
-        source.resume()
-        return source
-    }
-}
-
 struct Download: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Download a torrent whole from a magnet link, share link or .torrent file, then exit.")
@@ -86,7 +75,7 @@ struct Download: AsyncParsableCommand {
     func run() async throws {
         let (session, lock) = try await engine.startSession(command: "download")
         defer { lock.release() }
-        let task = Task {
+        try await runWithSession(session, command: "download") {
             let torrent: Torrent
             if !(source.hasPrefix("magnet:") || source.contains("://")) {
                 torrent = try await session.add(metainfo: try readTorrent(source), downloadWhole: true)
@@ -104,11 +93,6 @@ struct Download: AsyncParsableCommand {
             if engine.json { emit(#"{"event":"done"}"#) }
             if seed { while true { try await Task.sleep(for: .seconds(1)) } }
         }
-        let signals = cancelOnSignals(task)
-        defer { signals.forEach { $0.cancel() } }
-        let result = await task.result
-        await session.shutdown()
-        if case .failure(let error) = result, !(error is CancellationError) { throw error }
     }
 }
 
@@ -121,7 +105,7 @@ struct Seed: AsyncParsableCommand {
     func run() async throws {
         let (session, lock) = try await engine.startSession(command: "seed")
         defer { lock.release() }
-        let task = Task {
+        try await runWithSession(session, command: "seed") {
             let torrent = try await session.seed(path: path, options: .init(trackers: engine.trackers.map { [$0] }))
             var magnet = torrent.magnetLink
             if engine.listen != "0.0.0.0", let peer = PeerAddress("\(engine.listen):\(session.listenPort)") {
@@ -133,10 +117,5 @@ struct Seed: AsyncParsableCommand {
                 if engine.json { engine.report(await torrent.status) }
             }
         }
-        let signals = cancelOnSignals(task)
-        defer { signals.forEach { $0.cancel() } }
-        let result = await task.result
-        await session.shutdown()
-        if case .failure(let error) = result, !(error is CancellationError) { throw error }
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import FUSEKit
 import Logging
 import MemoFS
+import ServiceLifecycle
 import TorrentModel
 
 /// `memofs mount MOUNTPOINT`: the daemon. Without `--foreground` it starts itself again
@@ -189,7 +190,10 @@ enum TrackerCheck {
     }
 }
 
-/// The mounted file system and the engine under it, until unmounted or signalled.
+/// The mounted file system and the engine under it, until unmounted or signalled: the
+/// session, the status writer and the mount as services of one group, which handles
+/// SIGINT and SIGTERM and shuts them down in reverse: unmount, stop the tree (its last
+/// report marked stopped), then the session (state saved).
 struct MountDaemon {
     let settings: MountSettings
     let mountpoint: String
@@ -201,42 +205,34 @@ struct MountDaemon {
             dataFolder: settings.dataFolder, listenHost: settings.listen, listenPort: settings.port,
             extraTrackers: settings.trackers, dht: settings.dht,
             localPeerDiscovery: DiscoveryOptions.localPeerDiscovery(settings.lsd)))
+        let readTimeout = settings.readTimeout.map { Duration.milliseconds(Int($0 * 1000)) }
         let tree = MemoTree(session: session, configuration: MemoFSConfiguration(
             localFolder: settings.dataFolder + "/local", statusFile: settings.dataFolder + "/status.json",
             trackers: settings.trackers, advertisedAddress: settings.listen == "0.0.0.0" || settings.listen == "::" ? nil : settings.listen,
-            readTimeout: settings.readTimeout.map { .milliseconds(Int($0 * 1000)) }))
+            readTimeout: readTimeout))
         do {
             try await tree.start()
-            await tree.setMountpoint(mountpoint)
-            let mount = FUSEMount(fileSystem: MemoFileSystem(tree: tree, readTimeout: settings.readTimeout.map { .milliseconds(Int($0 * 1000)) }),
-                                  mountpoint: mountpoint)
-            mount.onNegotiated { passthrough in
-                logger.info("complete files are read \(passthrough ? "straight from disk (FUSE passthrough)" : "through memofs (the kernel offers no FUSE passthrough)")")
-                Task { await tree.setPassthrough(passthrough) }
-            }
-            try mount.mount(options: settings.fuseOptions, source: settings.dataFolder)
-            logger.info("mounted \(mountpoint) (data in \(settings.dataFolder), peers on \(settings.listen):\(session.listenPort))")
-            logger.info("\(settings.howOthersFindRecordings)")
-            let signals = [SIGINT, SIGTERM].map { signalNumber in
-                signal(signalNumber, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-                source.setEventHandler {
-                    logger.info("signal \(signalNumber): unmounting")
-                    mount.unmount()
-                }
-                source.resume()
-                return source
-            }
-            await mount.run()
-            signals.forEach { $0.cancel() }
-            logger.info("unmounted \(mountpoint)")
         } catch {
             await tree.stop()
             await session.shutdown()
             throw error
         }
-        await tree.stop()
-        await session.shutdown()
+        await tree.setMountpoint(mountpoint)
+        let mount = FUSEMount(fileSystem: MemoFileSystem(tree: tree, readTimeout: readTimeout), mountpoint: mountpoint)
+        mount.onNegotiated { passthrough in
+            logger.info("complete files are read \(passthrough ? "straight from disk (FUSE passthrough)" : "through memofs (the kernel offers no FUSE passthrough)")")
+            Task { await tree.setPassthrough(passthrough) }
+        }
+        let announcement = ["mounted \(mountpoint) (data in \(settings.dataFolder), peers on \(settings.listen):\(session.listenPort))",
+                            settings.howOthersFindRecordings]
+        let group = ServiceGroup(configuration: .stoppedBySignals([
+            .init(service: SessionService(session: session)),
+            .init(service: StatusWriterService(tree: tree)),
+            // Unmounted by the user (`umount`) or refused by the kernel: everything stops.
+            .endingTheGroup(MountService(mount: mount, options: settings.fuseOptions, source: settings.dataFolder,
+                                         announcement: announcement, logger: logger)),
+        ]))
+        try await group.run()
     }
 }
 

@@ -16,7 +16,9 @@ import TorrentModel
         try await run(["/bin/sh", "-c", "printf '%s\\n' \"$1\" > \"$2\"", "sh", text, mount.shared + "/.add"], timeout: 10)
     }
 
-    @Test func afterUnmountOrSIGTERMStatusSaysNotRunning() async throws {
+    /// Every clean stop (the user's `umount`, SIGTERM, Ctrl-C's SIGINT) unmounts, ends the
+    /// daemon with status 0 and leaves the report marked stopped.
+    @Test func afterUnmountSIGTERMOrSIGINTStatusSaysNotRunning() async throws {
         let folder = try TemporaryFolder()
         let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data")
         defer { mount.stop() }
@@ -25,17 +27,24 @@ import TorrentModel
 
         #expect(try await run(["/bin/umount", mount.mountpoint], timeout: 10).status == 0)
         try await eventually("the daemon's exit", timeout: 15) { mount.daemon?.process.isRunning == false }
+        #expect(mount.daemon?.process.terminationStatus == 0, "\(mount.daemonLog.suffix(2000))")
+        #expect(mount.daemonLog.contains("unmounted \(mount.mountpoint)"))
         let afterUmount = try await status(mount)
         #expect(afterUmount.status == 3)
         #expect(afterUmount.text.contains("memofs is not running (stopped at "), "\(afterUmount.text)")
         #expect(!afterUmount.text.contains("peers on port"), "the stale report is printed as live: \(afterUmount.text)")
 
-        try await mount.start()
-        try await eventually("the new daemon's report") { try await status(mount).status == 0 }
-        #expect(mount.stop(signal: SIGTERM) == 0)
-        let afterSIGTERM = try await status(mount)
-        #expect(afterSIGTERM.status == 3)
-        #expect(afterSIGTERM.text.contains("memofs is not running (stopped at "), "\(afterSIGTERM.text)")
+        for signalNumber in [SIGTERM, SIGINT] {
+            try await mount.start()
+            try await eventually("the new daemon's report") { try await status(mount).status == 0 }
+            #expect(mount.stop(signal: signalNumber) == 0, "signal \(signalNumber): \(mount.daemonLog.suffix(2000))")
+            // The daemon unmounted by itself (stop() would clean up after it otherwise).
+            #expect(mount.daemonLog.contains("unmounting \(mount.mountpoint)") && mount.daemonLog.contains("unmounted \(mount.mountpoint)"),
+                    "signal \(signalNumber): \(mount.daemonLog.suffix(2000))")
+            let afterSignal = try await status(mount)
+            #expect(afterSignal.status == 3)
+            #expect(afterSignal.text.contains("memofs is not running (stopped at "), "signal \(signalNumber): \(afterSignal.text)")
+        }
     }
 
     @Test func afterACrashStatusSaysNotRunning() async throws {
