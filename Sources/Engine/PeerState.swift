@@ -29,8 +29,22 @@ struct PeerState {
     var peerChoking = true
     var peerInterested = false
 
-    /// How many block requests we keep in flight to this peer; grows with its rate.
+    /// How many block requests we keep in flight to this peer; grows with its rate, up to
+    /// ``requestLimit``.
     var queueDepth = 32
+
+    /// The most requests to keep in flight to a peer whose extension handshake said `reqq`
+    /// (BEP 10: how many it holds without dropping any): one fewer, because Transmission 3.00
+    /// rejects the request that would be its `reqq`-th pending one (peer-msgs.c:1382,
+    /// `pendingReqsToClient + 1 >= REQQ`, REQQ 512) and sends that reject up to 10 s late (a
+    /// reject does not hurry its message batch, peer-msgs.c:317-331), so a read waiting for
+    /// the block stalled that long. 250 for a peer that names none; never more than 1000.
+    static func requestLimit(reqq: Int?) -> Int {
+        guard let reqq else { return 250 }
+        return min(max(1, reqq - 1), 1000)
+    }
+
+    var requestLimit: Int { Self.requestLimit(reqq: extensions?.requestQueueLength) }
     var snubbed = false
     var lastBlockAt: ContinuousClock.Instant
     var lastReceivedAt: ContinuousClock.Instant

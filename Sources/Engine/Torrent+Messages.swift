@@ -232,10 +232,9 @@ extension Torrent {
             peers[key]!.snubbed = false
             // Slow start: one more request in flight for every block that arrives while the
             // pipeline is at least half full, so the depth doubles each round trip until it meets the
-            // peer's reqq; the once-a-second rate estimate alone ramps up far too slowly for
+            // peer's limit (`requestLimit`); the once-a-second rate estimate alone ramps up far too slowly for
             // a transfer that is over in a second.
-            let cap = min(peers[key]!.extensions?.requestQueueLength ?? 250, 1000)
-            if peers[key]!.queueDepth < cap,
+            if peers[key]!.queueDepth < peers[key]!.requestLimit,
                picker!.outstandingRequests(of: key).count * 2 >= peers[key]!.queueDepth {
                 peers[key]!.queueDepth += 1
             }
@@ -270,9 +269,7 @@ extension Torrent {
             do {
                 let extensions = try ExtensionHandshake(decoding: payload)
                 peers[key]!.extensions = extensions
-                if let reqq = extensions.requestQueueLength {
-                    peers[key]!.queueDepth = min(peers[key]!.queueDepth, max(1, reqq))
-                }
+                peers[key]!.queueDepth = min(peers[key]!.queueDepth, peers[key]!.requestLimit)
                 if let port = extensions.listenPort, !peers[key]!.outgoing {
                     // Remember where this peer listens, for after a reconnect.
                     let listening = PeerAddress(host: peers[key]!.address.host, port: port)

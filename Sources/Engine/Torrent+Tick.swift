@@ -35,9 +35,8 @@ extension Torrent {
             // Keep about two seconds of the peer's rate in flight, as libtorrent does; while the
             // peer keeps delivering, the depth its blocks grew (see receivedBlock) is kept.
             let wanted = Int(peer.downloadRate * 2 / Double(PiecePicker.blockSize))
-            let cap = min(peer.extensions?.requestQueueLength ?? 250, 1000)
             let grown = delivered ? peer.queueDepth : 0
-            peer.queueDepth = min(max(32, wanted, grown), max(1, cap))
+            peer.queueDepth = min(max(32, wanted, grown), peer.requestLimit)
             peers[key] = peer
 
             let outstanding = picker?.outstandingRequests(of: key).count ?? 0
