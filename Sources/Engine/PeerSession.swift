@@ -67,8 +67,8 @@ struct PeerSession: Sendable {
     mutating func startedWaiting(now: ContinuousClock.Instant) { lastBlockAt = now }
 
     /// A block we asked for arrived; `inFlight` blocks are still asked of this peer and
-    /// `requestQueueLimit` is its `reqq` (or our default).
-    mutating func blockArrived(bytes: Int, now: ContinuousClock.Instant, inFlight: Int, requestQueueLimit: Int) {
+    /// `requestLimit` is the most it takes at once (`PeerState.requestLimit`).
+    mutating func blockArrived(bytes: Int, now: ContinuousClock.Instant, inFlight: Int, requestLimit: Int) {
         lastBlockAt = now
         snubbed = false
         rejectsInARow = 0
@@ -78,7 +78,7 @@ struct PeerSession: Sendable {
         // pipeline is at least half full, so the depth doubles each round trip until it meets
         // the peer's reqq; the once-a-second rate estimate alone ramps up far too slowly for
         // a transfer that is over in a second.
-        if queueDepth < min(requestQueueLimit, Self.maximumQueueDepth), inFlight * 2 >= queueDepth {
+        if queueDepth < min(requestLimit, Self.maximumQueueDepth), inFlight * 2 >= queueDepth {
             queueDepth += 1
         }
     }
@@ -133,7 +133,7 @@ struct PeerSession: Sendable {
 
     /// Once a second: rates, the pipeline's depth, and every timer. `inFlight` is how many
     /// blocks are asked of the peer, `peerChoking` whether it chokes us.
-    mutating func tick(now: ContinuousClock.Instant, inFlight: Int, peerChoking: Bool, requestQueueLimit: Int,
+    mutating func tick(now: ContinuousClock.Instant, inFlight: Int, peerChoking: Bool, requestLimit: Int,
                        timeouts: EngineTimeouts) -> [Action] {
         // Smoothed rates: a quarter of the new second, three quarters of the past.
         downloadRate = downloadRate * 0.75 + Double(downloadedThisTick) * 0.25
@@ -144,7 +144,7 @@ struct PeerSession: Sendable {
         // Keep about two seconds of the peer's rate in flight, as libtorrent does; while the
         // peer keeps delivering, the depth its blocks grew (see blockArrived) is kept.
         let wanted = Int(downloadRate * 2 / Double(PiecePicker.blockSize))
-        let cap = min(requestQueueLimit, Self.maximumQueueDepth)
+        let cap = min(requestLimit, Self.maximumQueueDepth)
         queueDepth = min(max(Self.minimumQueueDepth, wanted, delivered ? queueDepth : 0), max(1, cap))
 
         if now - lastReceivedAt > timeouts.silentPeer {

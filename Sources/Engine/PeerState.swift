@@ -34,6 +34,19 @@ struct PeerState {
     var downloadRate: Double { session.downloadRate }
     var uploadRate: Double { session.uploadRate }
 
+    /// The most requests to keep in flight to a peer whose extension handshake said `reqq`
+    /// (BEP 10: how many it holds without dropping any): one fewer, because Transmission 3.00
+    /// rejects the request that would be its `reqq`-th pending one (peer-msgs.c:1382,
+    /// `pendingReqsToClient + 1 >= REQQ`, REQQ 512) and sends that reject up to 10 s late (a
+    /// reject does not hurry its message batch, peer-msgs.c:317-331), so a read waiting for
+    /// the block stalled that long. 250 for a peer that names none; never more than 1000.
+    static func requestLimit(reqq: Int?) -> Int {
+        guard let reqq else { return 250 }
+        return min(max(1, reqq - 1), PeerSession.maximumQueueDepth)
+    }
+
+    var requestLimit: Int { Self.requestLimit(reqq: extensions?.requestQueueLength) }
+
     /// Requests the peer made of us, served in order.
     var uploadQueue: [BlockRequest] = []
     var isServing = false
@@ -67,8 +80,6 @@ struct PeerState {
     }
 
     var supportsFast: Bool { handshake.supportsFastExtension }
-    /// How many requests the peer takes at once: its `reqq`, or libtorrent's default.
-    var requestQueueLimit: Int { extensions?.requestQueueLength ?? 250 }
     /// BEP 52: the peer answers hash requests. It set the v2 bit, or named the torrent by
     /// its v2 hash (libtorrent answers a v2 handshake so, without the bit).
     var supportsV2 = false

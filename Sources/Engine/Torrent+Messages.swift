@@ -223,7 +223,7 @@ extension Torrent {
             wastedBytes += Int64(data.count)
         case .accepted(let complete, let cancelFrom):
             peers[key]!.session.blockArrived(bytes: data.count, now: .now, inFlight: picker!.outstandingRequests(of: key).count,
-                                             requestQueueLimit: peers[key]!.requestQueueLimit)
+                                             requestLimit: peers[key]!.requestLimit)
             downloadedBytes += Int64(data.count)
             let length = info.length(ofPiece: piece)
             if pieceBuffers[piece] == nil {
@@ -253,9 +253,7 @@ extension Torrent {
             do {
                 let extensions = try ExtensionHandshake(decoding: payload)
                 peers[key]!.extensions = extensions
-                if let reqq = extensions.requestQueueLength {
-                    peers[key]!.session.queueDepth = min(peers[key]!.session.queueDepth, max(1, reqq))
-                }
+                peers[key]!.session.queueDepth = min(peers[key]!.session.queueDepth, peers[key]!.requestLimit)
                 if let port = extensions.listenPort, !peers[key]!.outgoing {
                     // Remember where this peer listens, for after a reconnect.
                     let listening = PeerAddress(host: peers[key]!.address.host, port: port)

@@ -28,7 +28,7 @@ extension Torrent {
             guard let peer = peers[key] else { continue }
             let inFlight = picker?.outstandingRequests(of: key).count ?? 0
             let actions = peers[key]!.session.tick(now: now, inFlight: inFlight, peerChoking: peer.peerChoking,
-                                                   requestQueueLimit: peer.requestQueueLimit, timeouts: timeouts)
+                                                   requestLimit: peer.requestLimit, timeouts: timeouts)
             for action in actions {
                 switch action {
                 case .snub:

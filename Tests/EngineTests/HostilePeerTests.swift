@@ -76,4 +76,29 @@ import TorrentModel
             #expect(bytes == Array(content[200_000..<300_000]))
         }
     }
+
+    /// A peer that says `reqq` 16 but rejects the request that would be its 16th pending one,
+    /// and sends that reject 10 s late, as Transmission 3.00 does: memofs never has that many
+    /// in flight, so nothing is rejected and no block waits for a late reject (a reopened
+    /// file's read stalled 5–10 s on one).
+    @Test func aPeerThatRejectsItsLastQueueSlotIsNeverAskedToFillIt() async throws {
+        let folder = try TemporaryFolder()
+        let content = try folder.write("seed/talk.opus", count: 1 << 20, seed: 68)
+        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/talk.opus", options: .init(pieceLength: 64 << 10))
+        let torrentPath = folder.path + "/talk.torrent"
+        try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: torrentPath))
+        let peer = try ChildProcess("/usr/bin/python3", [supportFolder + "/hostile_peer.py", "--torrent", torrentPath,
+                                                        "--mode", "reqq-off-by-one", "--content", folder.path + "/seed/talk.opus",
+                                                        "--listen", "127.0.0.8:0"], label: "reqq off by one")
+        defer { peer.stop() }
+        let ready = try await peer.waitForEvent("ready", timeout: 30)
+
+        try await withSession(testConfiguration(folder.path + "/memofs")) { session in
+            let torrent = try await session.add(metainfo: metainfo, downloadWhole: false,
+                                                peers: [PeerAddress("127.0.0.8:\(ready["port"] as? Int ?? 0)")!])
+            let bytes = try await withTimeout(30, "reading the file") { try await torrent.read(file: 0, offset: 0, length: 1 << 20) }
+            #expect(bytes == Array(content))
+        }
+        #expect(!peer.allLines.contains { $0.contains("\"rejected\"") }, "\(peer.allLines.filter { $0.contains("rejected") })")
+    }
 }

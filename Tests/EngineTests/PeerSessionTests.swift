@@ -11,7 +11,7 @@ import Testing
 
     func tick(_ session: inout PeerSession, at seconds: Int, inFlight: Int = 0, choking: Bool = false,
               reqq: Int = 250) -> [PeerSession.Action] {
-        session.tick(now: start + .seconds(seconds), inFlight: inFlight, peerChoking: choking, requestQueueLimit: reqq,
+        session.tick(now: start + .seconds(seconds), inFlight: inFlight, peerChoking: choking, requestLimit: reqq,
                      timeouts: timeouts)
     }
 
@@ -44,7 +44,7 @@ import Testing
         #expect(session.snubbed)
         #expect(tick(&session, at: 62, inFlight: 1).isEmpty, "snubbed once, not every tick")
         // A block ends the snub.
-        session.blockArrived(bytes: 16384, now: start + .seconds(63), inFlight: 0, requestQueueLimit: 250)
+        session.blockArrived(bytes: 16384, now: start + .seconds(63), inFlight: 0, requestLimit: 250)
         #expect(!session.snubbed)
     }
 
@@ -70,7 +70,7 @@ import Testing
     @Test func ratesAreSmoothedAndThePipelineFollowsThem() {
         var session = PeerSession(now: start)
         #expect(session.queueDepth == PeerSession.minimumQueueDepth)
-        session.blockArrived(bytes: 1_000_000, now: start, inFlight: 0, requestQueueLimit: 250)
+        session.blockArrived(bytes: 1_000_000, now: start, inFlight: 0, requestLimit: 250)
         _ = tick(&session, at: 1)
         #expect(session.downloadRate == 250_000)
         session.uploaded(bytes: 400)
@@ -80,7 +80,7 @@ import Testing
         #expect(session.downloadedTotal == 1_000_000 && session.uploadedTotal == 400)
         // Two seconds of a fast peer's rate in flight, up to its reqq.
         for second in 3...20 {
-            session.blockArrived(bytes: 50_000_000, now: start + .seconds(second), inFlight: 0, requestQueueLimit: 500)
+            session.blockArrived(bytes: 50_000_000, now: start + .seconds(second), inFlight: 0, requestLimit: 500)
             _ = tick(&session, at: second, reqq: 500)
         }
         #expect(session.queueDepth == 500)
@@ -91,11 +91,11 @@ import Testing
 
     @Test func slowStartGrowsThePipelineWhileItIsHalfFull() {
         var session = PeerSession(now: start)
-        session.blockArrived(bytes: 16384, now: start, inFlight: 16, requestQueueLimit: 250)
+        session.blockArrived(bytes: 16384, now: start, inFlight: 16, requestLimit: 250)
         #expect(session.queueDepth == 33)
-        session.blockArrived(bytes: 16384, now: start, inFlight: 2, requestQueueLimit: 250)
+        session.blockArrived(bytes: 16384, now: start, inFlight: 2, requestLimit: 250)
         #expect(session.queueDepth == 33, "a pipeline less than half full does not grow")
-        for _ in 0..<1000 { session.blockArrived(bytes: 16384, now: start, inFlight: 1000, requestQueueLimit: 40) }
+        for _ in 0..<1000 { session.blockArrived(bytes: 16384, now: start, inFlight: 1000, requestLimit: 40) }
         #expect(session.queueDepth == 40, "never past the peer's reqq")
     }
 

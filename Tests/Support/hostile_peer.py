@@ -10,6 +10,11 @@ then misbehaves in one of several ways (--mode):
   corrupt-v2  speaks BEP 52 and answers hash requests with the true hashes of
               --content (a single-file hybrid torrent's file), but every block
               request with random bytes
+  reqq-off-by-one  serves --content honestly, slowly (one block per 20 ms), as
+              Transmission 3.00 does with its request queue: says reqq 16 in its
+              extension handshake, but rejects a request that would be the 16th
+              pending one, and sends that reject 10 s late (prints
+              {"event":"rejected"} when it decides to)
 
 Listens on --listen (host:port, port 0 picks one), prints {"event":"ready","port":N},
 serves connections until stdin closes or --lifetime passes. Loopback only.
@@ -63,7 +68,69 @@ def answer_hashes(conn, body, mode, leaves):
     conn.sendall(struct.pack(">IB", 1 + 48 + len(hashes), 22) + header + hashes)
 
 
-def serve(conn, info_hash, num_pieces, mode, leaves):
+REQQ = 16
+
+
+def serve_like_transmission(conn, content, piece_length):
+    """Transmission 3.00's request queue (peer-msgs.c): a request is rejected when
+    `pendingReqsToClient + 1 >= REQQ` (line 1382), and a reject waits in the message batch
+    (peer-msgs.c:317-331 do not hurry it; the batch goes out every 10 s); a cancel drops a
+    pending request without a reject (line 1624)."""
+    pending = []
+    lock = threading.Lock()
+    send_lock = threading.Lock()
+    closed = threading.Event()
+
+    def send(data):
+        with send_lock:
+            conn.sendall(data)
+
+    def sender():
+        try:
+            while not closed.is_set():
+                time.sleep(0.02)
+                with lock:
+                    request = pending.pop(0) if pending else None
+                if request:
+                    piece, begin, size = request
+                    at = piece * piece_length + begin
+                    send(struct.pack(">IBII", 9 + size, 7, piece, begin) + content[at:at + size])
+        except OSError:
+            pass
+
+    def late_reject(body):
+        if not closed.is_set():
+            try:
+                send(struct.pack(">IB", 13, 16) + body[1:13])
+            except OSError:
+                pass
+
+    threading.Thread(target=sender, daemon=True).start()
+    try:
+        while True:
+            length = struct.unpack(">I", read_exact(conn, 4))[0]
+            if length == 0:
+                continue
+            body = read_exact(conn, length)
+            request = struct.unpack(">III", body[1:13]) if body[0] in (6, 8) else None
+            with lock:
+                if body[0] == 8 and request in pending:
+                    pending.remove(request)
+                    continue
+                if body[0] != 6:
+                    continue
+                if len(pending) + 1 < REQQ:
+                    pending.append(request)
+                    continue
+            say(event="rejected", request=list(request))
+            timer = threading.Timer(10, late_reject, args=(body,))
+            timer.daemon = True
+            timer.start()
+    finally:
+        closed.set()
+
+
+def serve(conn, info_hash, num_pieces, mode, leaves, content, piece_length):
     try:
         conn.settimeout(30)
         theirs = read_exact(conn, 68)
@@ -72,13 +139,22 @@ def serve(conn, info_hash, num_pieces, mode, leaves):
         reserved = bytearray(8)
         if mode in ("bad-hashes", "corrupt-v2"):
             reserved[7] |= 0x10
+        if mode == "reqq-off-by-one":
+            reserved[5] |= 0x10  # extension protocol (BEP 10)
+            reserved[7] |= 0x04  # fast extension (BEP 6)
         conn.sendall(b"\x13BitTorrent protocol" + bytes(reserved) + info_hash + b"-XX0001-" + os.urandom(6).hex().encode())
         bitfield = bytearray(b"\xff" * ((num_pieces + 7) // 8))
         spare = len(bitfield) * 8 - num_pieces
         if spare:
             bitfield[-1] &= (0xFF << spare) & 0xFF
         conn.sendall(struct.pack(">IB", 1 + len(bitfield), 5) + bytes(bitfield))
+        if mode == "reqq-off-by-one":
+            extended = b"d1:mde4:reqqi%dee" % REQQ
+            conn.sendall(struct.pack(">IBB", 2 + len(extended), 20, 0) + extended)
         conn.sendall(struct.pack(">IB", 1, 1))  # unchoke
+        if mode == "reqq-off-by-one":
+            serve_like_transmission(conn, content, piece_length)
+            return
         if mode == "lie-length":
             conn.sendall(struct.pack(">IBIIII", 9, 4, 0, 0, 0, 0)[:13])
         if mode == "huge":
@@ -110,8 +186,9 @@ def serve(conn, info_hash, num_pieces, mode, leaves):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--torrent", required=True)
-    parser.add_argument("--mode", required=True, choices=["corrupt", "lie-length", "lie-block", "huge", "bad-hashes", "corrupt-v2"])
-    parser.add_argument("--content", help="the torrent's one file, for corrupt-v2's true hashes")
+    parser.add_argument("--mode", required=True, choices=["corrupt", "lie-length", "lie-block", "huge", "bad-hashes", "corrupt-v2",
+                                                            "reqq-off-by-one"])
+    parser.add_argument("--content", help="the torrent's one file, for corrupt-v2's true hashes and reqq-off-by-one's blocks")
     parser.add_argument("--listen", default="127.0.0.3:0")
     parser.add_argument("--lifetime", type=float, default=240)
     args = parser.parse_args()
@@ -119,6 +196,7 @@ def main():
     info = lt.torrent_info(args.torrent)
     info_hash = bytes.fromhex(str(info.info_hashes().v1))
     leaves = []
+    data = b""
     if args.content:
         with open(args.content, "rb") as handle:
             data = handle.read()
@@ -142,7 +220,8 @@ def main():
             continue
         connections += 1
         say(event="connection", count=connections)
-        threading.Thread(target=serve, args=(conn, info_hash, info.num_pieces(), args.mode, leaves), daemon=True).start()
+        threading.Thread(target=serve, args=(conn, info_hash, info.num_pieces(), args.mode, leaves, data,
+                                                     info.piece_length()), daemon=True).start()
     say(event="exit")
 
 
