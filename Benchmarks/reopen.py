@@ -46,7 +46,9 @@ What the seeders needed, and what they do (seen here, 2026-12-07):
   memofs's `not_interested` it chokes, and unchokes only in its 30 s cycle.
 - Transmission 3.00 (transmission-cli; no transmission-daemon here): checks a new
   torrent's files by itself (`-v` checked them again while memofs connected); sends
-  nothing for about 10.7 s after a peer connects (its 10 s rechoke); takes no connection
+  nothing for about 10.7 s after a peer connects (it unchokes only in its rechoke, every
+  10 s); says `reqq` 512 but rejects the 512th pending request and sends that reject up to
+  10 s late (memofs now keeps at most reqq - 1 in flight); takes no connection
   from an address for about 30 s after a peer from there went away (hence the probes'
   own address and a seeder per test).
 - qBittorrent 4.5.2: legal notice accepted in its config, everything else through the
@@ -117,13 +119,11 @@ def helper_lt_seed(argv):
     parser.add_argument("--dir", required=True)
     parser.add_argument("--listen", required=True)
     args = parser.parse_args(argv)
-    session = lt.session({
-        "listen_interfaces": args.listen,
-        "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
-        "enable_outgoing_utp": False, "enable_incoming_utp": False,
-        "user_agent": "reopen.py",
-        "alert_mask": lt.alert.category_t.error_notification,
-    })
+    sys.path.append(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Tests", "Support"))
+    from lt_settings import confined_settings
+    settings = confined_settings(args.listen, "reopen.py")
+    settings["alert_mask"] = lt.alert.category_t.error_notification  # every alert below is reported as an error
+    session = lt.session(settings)
     params = lt.add_torrent_params()
     params.ti = lt.torrent_info(args.torrent)
     params.save_path = args.dir
