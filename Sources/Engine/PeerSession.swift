@@ -1,13 +1,14 @@
 import PeerProtocol
 
 /// The protocol bookkeeping of one connected peer that does not depend on its connection
-/// or on the torrent: its timers, rates and request pipeline depth, snubbing, and the
-/// accounting of rejects, cancels and blocks nobody asked for. A value type in the manner
+/// or on the torrent: choke and interest both ways, the fast extension's rules, its timers,
+/// rates and request pipeline depth, snubbing, and the accounting of rejects, cancels and
+/// blocks nobody asked for. A value type in the manner
 /// of Discovery's state machines: events and ticks in, actions out; time is passed in,
 /// so every limit is tested without a channel, a clock or an actor.
 ///
-/// (The first part of issue 14's `PeerSession`; choke and interest flags, bitfields and
-/// the messages that change them still live in `PeerState` and `Torrent+Messages`.)
+/// (Part of issue 14's `PeerSession`: what a peer has (bitfields, haves), extension
+/// messages and blocks are still handled in `Torrent+Messages`.)
 struct PeerSession: Sendable {
     /// What the torrent must do for this peer.
     enum Action: Equatable, Sendable {
@@ -19,7 +20,19 @@ struct PeerSession: Sendable {
         /// rejecting them: they go back to the pool.
         case dropRequests
         case detach(reason: String)
+        /// It broke the protocol: cut it off for good.
+        case ban(reason: String)
+        /// It became interested while we choke it: unchoke it if an upload slot is free.
+        case offerUploadSlot
+        /// It lost interest while we unchoke it: its upload slot goes back.
+        case choke
     }
+
+    let supportsFast: Bool
+    private(set) var amChoking = true
+    private(set) var amInterested = false
+    private(set) var peerChoking = true
+    private(set) var peerInterested = false
 
     /// Rejects in a row (not answers to our cancels) after which a peer is dropped: it
     /// refuses everything we ask.
@@ -52,10 +65,52 @@ struct PeerSession: Sendable {
     /// them with are not refusals (see `Torrent.cancelRequestsNobodyWaitsFor`).
     private(set) var cancelledRequests: [BlockRequest: Int] = [:]
 
-    init(now: ContinuousClock.Instant) {
+    init(now: ContinuousClock.Instant, supportsFast: Bool) {
+        self.supportsFast = supportsFast
         lastBlockAt = now
         lastReceivedAt = now
         lastSentAt = now
+    }
+
+    // MARK: choke and interest
+
+    /// What a choke, unchoke, interested or not-interested message changes, and the fast
+    /// extension's rule that only a peer that announced it may send its messages; nil for
+    /// any other message (the torrent handles those).
+    mutating func received(_ message: PeerMessage) -> [Action]? {
+        switch message {
+        case .choke:
+            peerChoking = true
+            // Without the fast extension a choke drops every request; with it, the peer
+            // rejects them one by one.
+            return supportsFast ? [] : [.dropRequests]
+        case .unchoke:
+            peerChoking = false
+            return []
+        case .interested:
+            peerInterested = true
+            return amChoking ? [.offerUploadSlot] : []
+        case .notInterested:
+            peerInterested = false
+            return amChoking ? [] : [.choke]
+        case .haveAll, .haveNone, .rejectRequest, .allowedFast:
+            guard supportsFast else { return [.ban(reason: "\(message.fastExtensionName) without the fast extension")] }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    /// Sets whether we choke the peer; whether that changed anything (a message to send).
+    mutating func setAmChoking(_ choking: Bool) -> Bool {
+        defer { amChoking = choking }
+        return amChoking != choking
+    }
+
+    /// Sets whether we are interested in the peer; whether that changed anything.
+    mutating func setAmInterested(_ interested: Bool) -> Bool {
+        defer { amInterested = interested }
+        return amInterested != interested
     }
 
     // MARK: events
@@ -162,5 +217,18 @@ struct PeerSession: Sendable {
         }
         if now - lastSentAt > timeouts.keepAlive { actions.append(.sendKeepAlive) }
         return actions
+    }
+}
+
+private extension PeerMessage {
+    /// The BEP 6 name of a fast-extension message, for a ban's reason.
+    var fastExtensionName: String {
+        switch self {
+        case .haveAll: "have_all"
+        case .haveNone: "have_none"
+        case .rejectRequest: "reject_request"
+        case .allowedFast: "allowed_fast"
+        default: "\(self)"
+        }
     }
 }

@@ -24,10 +24,10 @@ struct PeerState {
     var earlyHaveAll = false
     var earlyHaves: Set<Int> = []
 
-    var amChoking = true
-    var amInterested = false
-    var peerChoking = true
-    var peerInterested = false
+    var amChoking: Bool { session.amChoking }
+    var amInterested: Bool { session.amInterested }
+    var peerChoking: Bool { session.peerChoking }
+    var peerInterested: Bool { session.peerInterested }
 
     /// Timers, rates, the request pipeline's depth, snubbing, reject and cancel accounting.
     var session: PeerSession
@@ -76,7 +76,7 @@ struct PeerState {
         self.source = source
         self.handshake = handshake
         self.connectedAt = now
-        self.session = PeerSession(now: now)
+        self.session = PeerSession(now: now, supportsFast: handshake.supportsFastExtension)
     }
 
     var supportsFast: Bool { handshake.supportsFastExtension }

@@ -19,29 +19,21 @@ extension Torrent {
     }
 
     private func handle(_ message: PeerMessage, from key: PeerKey) {
+        // Choke, interest and the fast extension's rules are the peer session's.
+        if let actions = peers[key]!.session.received(message) {
+            if message == .choke { logChoke(by: key) }
+            if message == .unchoke { logger.debug("unchoked by \(peers[key]!.address)") }
+            perform(actions, for: key)
+            return
+        }
         switch message {
-        case .keepAlive, .port, .suggestPiece, .unknown:
+        case .keepAlive, .port, .suggestPiece, .unknown, .choke, .unchoke, .interested, .notInterested:
             break
-        case .choke:
-            peers[key]!.peerChoking = true
-            logChoke(by: key)
-            // Without the fast extension a choke drops every request; with it, the peer rejects them one by one.
-            if !peers[key]!.supportsFast { picker?.dropRequests(of: key) }
-        case .unchoke:
-            peers[key]!.peerChoking = false
-            logger.debug("unchoked by \(peers[key]!.address)")
-        case .interested:
-            peers[key]!.peerInterested = true
-            unchokeIfSlotFree(key)
-        case .notInterested:
-            peers[key]!.peerInterested = false
-            if !peers[key]!.amChoking { choke(key) }
         case .have(let piece):
             receivedHave(Int(piece), from: key)
         case .bitfield(let bytes):
             receivedBitfield(bytes, from: key)
         case .haveAll, .haveNone:
-            guard peers[key]!.supportsFast else { return ban(key, reason: "have_all/have_none without the fast extension") }
             receivedHaveAll(message == .haveAll, from: key)
         case .request(let request):
             receivedRequest(request, from: key)
@@ -50,15 +42,13 @@ extension Torrent {
         case .piece(let piece, let begin, let block):
             receivedBlock(piece: Int(piece), begin: Int(begin), data: block, from: key)
         case .rejectRequest(let request):
-            guard peers[key]!.supportsFast else { return ban(key, reason: "reject_request without the fast extension") }
             // While cancels are unanswered, rejects are their answers, in whatever order
             // the peer sends them: none counts as a refusal.
-            if case .detach(let reason)? = peers[key]!.session.rejected(request) { return detach(key, reason: reason) }
+            if let action = peers[key]!.session.rejected(request) { return perform([action], for: key) }
             if let block = picker?.block(piece: Int(request.piece), begin: Int(request.begin), length: Int(request.length)) {
                 picker?.requestFailed(block, peer: key)
             }
         case .allowedFast(let piece):
-            guard peers[key]!.supportsFast else { return ban(key, reason: "allowed_fast without the fast extension") }
             if let info, Int(piece) >= info.pieceCount { return }
             if peers[key]!.allowedFast.count < 32 { peers[key]!.allowedFast.insert(Int(piece)) }
         case .extended(let id, let payload):
@@ -149,8 +139,7 @@ extension Torrent {
     }
 
     func setInterested(_ interested: Bool, in key: PeerKey) {
-        guard let peer = peers[key], peer.amInterested != interested else { return }
-        peers[key]!.amInterested = interested
+        guard let peer = peers[key], peers[key]!.session.setAmInterested(interested) else { return }
         logger.debug("\(interested ? "interested in" : "not interested in") \(peer.address)")
         send(interested ? .interested : .notInterested, to: key)
     }
@@ -213,7 +202,7 @@ extension Torrent {
             if piece < 0 || piece >= info.pieceCount || begin + data.count > info.length(ofPiece: min(max(piece, 0), info.pieceCount - 1)) {
                 return ban(key, reason: "block \(piece):\(begin)+\(data.count) outside the torrent")
             }
-            if case .detach(let reason)? = dropping { detach(key, reason: reason) }
+            if let dropping { perform([dropping], for: key) }
             return
         }
         let outcome = picker!.received(block, from: key)
@@ -300,5 +289,31 @@ extension Torrent {
             : holders.allSatisfy(\.peerChoking) ? "all \(holders.count) peer(s) that have them choke us"
             : "\(holders.filter { !$0.peerChoking }.count) peer(s) that have them unchoke us but send nothing"
         logger.debug("reads have waited \(stalledTicks) s for piece(s) \(pieces.prefix(4).map(String.init).joined(separator: ", "))\(pieces.count > 4 ? ", …" : ""): \(why)")
+    }
+}
+
+extension Torrent {
+    /// Does what a peer's session asked for, in order; stops at a ban or a detach.
+    func perform(_ actions: [PeerSession.Action], for key: PeerKey) {
+        for action in actions {
+            guard let peer = peers[key] else { return }
+            switch action {
+            case .sendKeepAlive:
+                send(.keepAlive, to: key)
+            case .snub:
+                picker?.dropRequests(of: key)
+                logger.info("\(peer.address) is snubbing us")
+            case .dropRequests:
+                picker?.dropRequests(of: key)
+            case .offerUploadSlot:
+                unchokeIfSlotFree(key)
+            case .choke:
+                choke(key)
+            case .ban(let reason):
+                return ban(key, reason: reason)
+            case .detach(let reason):
+                return detach(key, reason: reason)
+            }
+        }
     }
 }

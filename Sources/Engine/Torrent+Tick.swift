@@ -29,19 +29,7 @@ extension Torrent {
             let inFlight = picker?.outstandingRequests(of: key).count ?? 0
             let actions = peers[key]!.session.tick(now: now, inFlight: inFlight, peerChoking: peer.peerChoking,
                                                    requestLimit: peer.requestLimit, timeouts: timeouts)
-            for action in actions {
-                switch action {
-                case .snub:
-                    picker?.dropRequests(of: key)
-                    logger.info("\(peer.address) is snubbing us")
-                case .dropRequests:
-                    picker?.dropRequests(of: key)
-                case .sendKeepAlive:
-                    send(.keepAlive, to: key)
-                case .detach(let reason):
-                    detach(key, reason: reason)
-                }
-            }
+            perform(actions, for: key)
         }
         if choker.isRoundDue(now) {
             var random = SystemRandomNumberGenerator()

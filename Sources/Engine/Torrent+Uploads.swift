@@ -131,14 +131,12 @@ extension Torrent {
     }
 
     func unchoke(_ key: PeerKey) {
-        guard peers[key]?.amChoking == true else { return }
-        peers[key]!.amChoking = false
+        guard peers[key] != nil, peers[key]!.session.setAmChoking(false) else { return }
         send(.unchoke, to: key)
     }
 
     func choke(_ key: PeerKey) {
-        guard let peer = peers[key], !peer.amChoking else { return }
-        peers[key]!.amChoking = true
+        guard let peer = peers[key], peers[key]!.session.setAmChoking(true) else { return }
         send(.choke, to: key)
         if peer.supportsFast {
             for request in peer.uploadQueue { send(.rejectRequest(request), to: key) }

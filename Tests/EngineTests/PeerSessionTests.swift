@@ -16,7 +16,7 @@ import Testing
     }
 
     @Test func aKeepAliveGoesOutAfterNinetySecondsOfOurSilence() {
-        var session = PeerSession(now: start)
+        var session = PeerSession(now: start, supportsFast: true)
         session.receivedSomething(now: start + .seconds(80))
         #expect(tick(&session, at: 90).isEmpty)
         #expect(tick(&session, at: 91) == [.sendKeepAlive])
@@ -25,14 +25,14 @@ import Testing
     }
 
     @Test func aPeerSilentForThreeMinutesIsDetached() {
-        var session = PeerSession(now: start)
+        var session = PeerSession(now: start, supportsFast: true)
         session.sentSomething(now: start + .seconds(170))
         #expect(tick(&session, at: 180).isEmpty)
         #expect(tick(&session, at: 181) == [.detach(reason: "silent for 180 s")])
     }
 
     @Test func aPeerThatUnchokesButSendsNothingIsSnubbedOnce() {
-        var session = PeerSession(now: start)
+        var session = PeerSession(now: start, supportsFast: true)
         session.startedWaiting(now: start)
         for second in stride(from: 10, through: 60, by: 10) {
             session.receivedSomething(now: start + .seconds(second))
@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func nothingInFlightOrAChokeIsNoSnub() {
-        var session = PeerSession(now: start)
+        var session = PeerSession(now: start, supportsFast: true)
         session.receivedSomething(now: start + .seconds(100))
         session.sentSomething(now: start + .seconds(100))
         #expect(tick(&session, at: 100, inFlight: 0).isEmpty)
@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func requestsHeldByAChokeAreDroppedAfterThirtySeconds() {
-        var session = PeerSession(now: start)
+        var session = PeerSession(now: start, supportsFast: true)
         session.startedWaiting(now: start)
         session.receivedSomething(now: start + .seconds(30))
         session.sentSomething(now: start + .seconds(30))
@@ -68,7 +68,7 @@ import Testing
     }
 
     @Test func ratesAreSmoothedAndThePipelineFollowsThem() {
-        var session = PeerSession(now: start)
+        var session = PeerSession(now: start, supportsFast: true)
         #expect(session.queueDepth == PeerSession.minimumQueueDepth)
         session.blockArrived(bytes: 1_000_000, now: start, inFlight: 0, requestLimit: 250)
         _ = tick(&session, at: 1)
@@ -90,7 +90,7 @@ import Testing
     }
 
     @Test func slowStartGrowsThePipelineWhileItIsHalfFull() {
-        var session = PeerSession(now: start)
+        var session = PeerSession(now: start, supportsFast: true)
         session.blockArrived(bytes: 16384, now: start, inFlight: 16, requestLimit: 250)
         #expect(session.queueDepth == 33)
         session.blockArrived(bytes: 16384, now: start, inFlight: 2, requestLimit: 250)
@@ -100,7 +100,7 @@ import Testing
     }
 
     @Test func rejectsInARowDropAPeerButAnswersToCancelsDoNot() {
-        var session = PeerSession(now: start)
+        var session = PeerSession(now: start, supportsFast: true)
         session.cancelled([request, request])
         // Cancelled twice: two rejects answer it, and while cancels are open none counts.
         for _ in 0..<2 { #expect(session.rejected(request) == nil) }
@@ -113,7 +113,7 @@ import Testing
     }
 
     @Test func aBlockAnswersACancelToo() {
-        var session = PeerSession(now: start)
+        var session = PeerSession(now: start, supportsFast: true)
         let other = BlockRequest(piece: 4, begin: 0, length: 16384)
         session.cancelled([request])
         session.answered(request)
@@ -123,7 +123,7 @@ import Testing
     }
 
     @Test func cancelsAreRememberedWithinABound() {
-        var session = PeerSession(now: start)
+        var session = PeerSession(now: start, supportsFast: true)
         for piece in 0...PeerSession.cancelsRemembered {
             session.cancelled([BlockRequest(piece: UInt32(piece), begin: 0, length: 16384)])
         }
@@ -132,8 +132,50 @@ import Testing
     }
 
     @Test func blocksNobodyAskedForDropAPeerPastTheLimit() {
-        var session = PeerSession(now: start)
+        var session = PeerSession(now: start, supportsFast: true)
         for _ in 0..<PeerSession.unrequestedBlocksBeforeDropping { #expect(session.unrequestedBlockArrived() == nil) }
         #expect(session.unrequestedBlockArrived() == .detach(reason: "sends blocks nobody asked for"))
+    }
+
+    // MARK: choke and interest
+
+    @Test func chokesAndInterestChangeTheFlagsAndAskForWhatFollows() {
+        var session = PeerSession(now: start, supportsFast: true)
+        #expect(session.peerChoking && !session.peerInterested && session.amChoking && !session.amInterested)
+        #expect(session.received(.unchoke) == [])
+        #expect(!session.peerChoking)
+        // Interested while we choke it: offer it an upload slot; while we do not, nothing to do.
+        #expect(session.received(.interested) == [.offerUploadSlot])
+        let unchoked = session.setAmChoking(false), again = session.setAmChoking(false)
+        #expect(unchoked)
+        #expect(!again, "no change, no message")
+        #expect(session.received(.interested) == [])
+        // Not interested any more while unchoked: its slot goes back.
+        #expect(session.received(.notInterested) == [.choke])
+        let choked = session.setAmChoking(true)
+        #expect(choked)
+        #expect(session.received(.notInterested) == [])
+        let interested = session.setAmInterested(true), stillInterested = session.setAmInterested(true)
+        #expect(interested && !stillInterested && session.amInterested)
+    }
+
+    @Test func aChokeDropsOurRequestsOnlyWithoutTheFastExtension() {
+        var fast = PeerSession(now: start, supportsFast: true)
+        var plain = PeerSession(now: start, supportsFast: false)
+        #expect(fast.received(.choke) == [], "a fast peer rejects what it will not serve, one by one")
+        #expect(plain.received(.choke) == [.dropRequests])
+        #expect(plain.peerChoking && fast.peerChoking)
+    }
+
+    @Test func fastExtensionMessagesFromAPeerWithoutItAreBanned() {
+        var plain = PeerSession(now: start, supportsFast: false)
+        #expect(plain.received(.haveAll) == [.ban(reason: "have_all without the fast extension")])
+        #expect(plain.received(.haveNone) == [.ban(reason: "have_none without the fast extension")])
+        #expect(plain.received(.rejectRequest(request)) == [.ban(reason: "reject_request without the fast extension")])
+        #expect(plain.received(.allowedFast(3)) == [.ban(reason: "allowed_fast without the fast extension")])
+        var fast = PeerSession(now: start, supportsFast: true)
+        for message: PeerMessage in [.haveAll, .haveNone, .rejectRequest(request), .allowedFast(3), .have(piece: 1), .keepAlive] {
+            #expect(fast.received(message) == nil, "the torrent handles \(message)")
+        }
     }
 }
