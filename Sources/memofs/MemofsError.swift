@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,9 +16,18 @@ struct MemofsError: Error, CustomStringConvertible {
         self.description = description
     }
 
-    /// `path: reason` for a failed system call, from errno.
-    static func system(_ path: String, _ errorNumber: Int32 = errno) -> MemofsError {
-        MemofsError("\(path): \(String(cString: strerror(errorNumber)))")
+    /// `path: reason` for a failed system call.
+    static func system(_ path: String, _ errno: Errno) -> MemofsError {
+        MemofsError("\(path): \(errno)")
+    }
+
+    /// Runs system calls on `path`; an `Errno` they throw becomes `path: reason`.
+    static func naming<T>(_ path: String, _ calls: () throws -> T) throws -> T {
+        do {
+            return try calls()
+        } catch let error as Errno {
+            throw system(path, error)
+        }
     }
 
     /// What any error thrown by a command means, in words: our own errors as they are,
