@@ -43,10 +43,10 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
 /// (`root/name` for a single file, `root/name/…` for a folder), so a finished
 /// download is usable by any program and a local recording is seeded in place.
 ///
-/// Files are created sparse at their full length on first write. Reads and
-/// writes use pread/pwrite (swift-system's, which retry EINTR) on descriptors kept open, and are blocking: callers
-/// run them on a thread pool, never on an event loop. Padding files (BEP 47)
-/// are never created: their bytes are zeros.
+/// Files are created sparse at their full length on first write. Reads and writes use
+/// swift-system's pread/pwrite (which retry EINTR) on descriptors kept open, and are
+/// blocking: callers run them on a thread pool, never on an event loop. Padding files
+/// (BEP 47) are never created: their bytes are zeros.
 public final class TorrentStorage: @unchecked Sendable {
     public let root: String
     public let info: TorrentInfo

@@ -45,5 +45,5 @@ public struct FUSEError: Error, Equatable, Sendable, CustomStringConvertible {
     public static let busy = FUSEError(EBUSY)
     public static let crossDevice = FUSEError(EXDEV)
 
-    public var description: String { String(cString: strerror(code)) }
+    public var description: String { Errno(rawValue: code).description }
 }

@@ -1,9 +1,6 @@
 import Engine
 import Foundation
 import SystemPackage
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A runtime failure of a command: printed as `memofs: <description>` with exit status 1
 /// and no usage line, because nothing was wrong with how the command was typed.
@@ -56,16 +53,16 @@ struct MemofsError: Error, CustomStringConvertible {
 
     /// The plain reason behind a Foundation file error: errno when it carries one.
     private static func foundationReason(_ error: NSError) -> String {
-        if error.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(error.code))) }
+        if error.domain == NSPOSIXErrorDomain { return Errno(rawValue: Int32(error.code)).description }
         if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
+            return Errno(rawValue: Int32(underlying.code)).description
         }
         switch CocoaError.Code(rawValue: error.code) {
-        case .fileNoSuchFile, .fileReadNoSuchFile: return String(cString: strerror(ENOENT))
-        case .fileReadNoPermission, .fileWriteNoPermission: return String(cString: strerror(EACCES))
+        case .fileNoSuchFile, .fileReadNoSuchFile: return Errno.noSuchFileOrDirectory.description
+        case .fileReadNoPermission, .fileWriteNoPermission: return Errno.permissionDenied.description
         case .fileWriteFileExists: return "a file is in the way (a folder was expected)"
-        case .fileWriteOutOfSpace: return String(cString: strerror(ENOSPC))
-        case .fileWriteVolumeReadOnly: return String(cString: strerror(EROFS))
+        case .fileWriteOutOfSpace: return Errno.noSpace.description
+        case .fileWriteVolumeReadOnly: return Errno.readOnlyFileSystem.description
         case .fileReadCorruptFile: return "the file's content is not what was expected"
         default: return error.localizedDescription
         }
