@@ -27,6 +27,7 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
     }
 
     /// Runs a system call on `path`, its `Errno` becoming a storage error that names the path.
+    @discardableResult
     static func naming<T>(_ path: String, _ call: () throws -> T) throws -> T {
         do {
             return try call()

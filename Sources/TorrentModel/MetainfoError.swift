@@ -29,6 +29,7 @@ public enum MetainfoError: Error, Equatable, Sendable, CustomStringConvertible {
 extension MetainfoError {
     /// Runs a system call on `path`; its `Errno` becomes `.io` naming the path
     /// (`path: No such file or directory`).
+    @discardableResult
     static func naming<T>(_ path: String, _ call: () throws -> T) throws -> T {
         do {
             return try call()

@@ -19,6 +19,7 @@ struct MemofsError: Error, CustomStringConvertible {
     }
 
     /// Runs system calls on `path`; an `Errno` they throw becomes `path: reason`.
+    @discardableResult
     static func naming<T>(_ path: String, _ calls: () throws -> T) throws -> T {
         do {
             return try calls()
