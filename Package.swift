@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // OpenSSL's libcrypto, for hardware-accelerated SHA-1.
@@ -24,7 +25,12 @@ let package = Package(
         // <sys/xattr.h>, which Glibc's module does not include.
         .systemLibrary(name: "CXattr", path: "Sources/CXattr"),
         .target(name: "Bencode"),
-        .target(name: "TorrentModel", dependencies: ["Bencode", "CCrypto"]),
+        // The file calls swift-system does not wrap (mkdir, rename, chmod, xattrs, flock…),
+        // wrapped as it wraps the others: errno becomes a typed `Errno` there and nowhere else.
+        .target(name: "SystemCalls", dependencies: ["CXattr", .product(name: "SystemPackage", package: "swift-system")]),
+        .target(name: "TorrentModel", dependencies: [
+            "Bencode", "CCrypto", "SystemCalls", .product(name: "SystemPackage", package: "swift-system"),
+        ]),
         .target(name: "PeerProtocol", dependencies: ["TorrentModel", "Bencode"]),
         .target(name: "Discovery", dependencies: ["TorrentModel", "Bencode"]),
         .target(name: "Engine", dependencies: [
@@ -35,20 +41,24 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
+            "SystemCalls", .product(name: "SystemPackage", package: "swift-system"),
         ], exclude: ["STATE.md"]),
         .target(name: "FUSEKit", dependencies: [
             "CFuse",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "MemoFS", dependencies: [
-            "FUSEKit", "Engine", "TorrentModel", "CXattr",
+            "FUSEKit", "Engine", "TorrentModel", "CXattr", "SystemCalls",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .executableTarget(name: "memofs", dependencies: [
-            "TorrentModel", "Engine", "FUSEKit", "MemoFS", "CXattr",
+            "TorrentModel", "Engine", "FUSEKit", "MemoFS", "CXattr", "SystemCalls",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "SystemPackage", package: "swift-system"),
         ]),
         // Real peers (libtorrent, opentracker) as child processes, for tests and benchmarks.
         .target(name: "PeerHarness", dependencies: ["Engine", "TorrentModel", "TestSupport"]),
@@ -65,8 +75,9 @@ let package = Package(
             "Engine", "TorrentModel", "PeerProtocol", "PeerHarness", "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "SystemPackage", package: "swift-system"),
         ]),
-        .testTarget(name: "FUSEKitTests", dependencies: ["FUSEKit"]),
+        .testTarget(name: "FUSEKitTests", dependencies: ["FUSEKit", .product(name: "SystemPackage", package: "swift-system")]),
         .testTarget(name: "MountTests", dependencies: ["PeerHarness", "TorrentModel", "MemoFS", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,38 +2,52 @@
 import Glibc
 #endif
 import NIOConcurrencyHelpers
+import SystemCalls
+import SystemPackage
 import TorrentModel
 
 /// Why a storage operation failed, with the file and the system's reason.
 public struct StorageError: Error, CustomStringConvertible, Sendable {
     public let path: String
     public let reason: String
-    /// The system's error number, when the system gave the reason.
-    public let code: Int32?
+    /// The system's error, when the system gave the reason.
+    public let errno: Errno?
     public var description: String { "\(path): \(reason)" }
 
-    init(_ path: String, _ reason: String, code: Int32? = nil) {
+    init(_ path: String, _ reason: String) {
         self.path = path
         self.reason = reason
-        self.code = code
+        self.errno = nil
     }
 
-    static func errno(_ path: String, _ code: Int32 = Glibc.errno) -> StorageError {
-        StorageError(path, String(cString: strerror(code)), code: code)
+    init(_ path: String, _ errno: Errno) {
+        self.path = path
+        self.reason = errno.description
+        self.errno = errno
+    }
+
+    /// Runs a system call on `path`, its `Errno` becoming a storage error that names the path.
+    @discardableResult
+    static func naming<T>(_ path: String, _ call: () throws -> T) throws -> T {
+        do {
+            return try call()
+        } catch let error as Errno {
+            throw StorageError(path, error)
+        }
     }
 
     /// The disk (or the user's quota on it) is full: `memofs status` says so, not just "error".
-    public var isDiskFull: Bool { code == ENOSPC || code == EDQUOT }
+    public var isDiskFull: Bool { errno == .noSpace || errno == .diskQuotaExceeded }
 }
 
 /// A torrent's bytes on disk, in files laid out as the torrent lays them out
 /// (`root/name` for a single file, `root/name/…` for a folder), so a finished
 /// download is usable by any program and a local recording is seeded in place.
 ///
-/// Files are created sparse at their full length on first write. Reads and
-/// writes use pread/pwrite on descriptors kept open, and are blocking: callers
-/// run them on a thread pool, never on an event loop. Padding files (BEP 47)
-/// are never created: their bytes are zeros.
+/// Files are created sparse at their full length on first write. Reads and writes use
+/// swift-system's pread/pwrite (which retry EINTR) on descriptors kept open, and are
+/// blocking: callers run them on a thread pool, never on an event loop. Padding files
+/// (BEP 47) are never created: their bytes are zeros.
 public final class TorrentStorage: @unchecked Sendable {
     public let root: String
     public let info: TorrentInfo
@@ -57,18 +71,13 @@ public final class TorrentStorage: @unchecked Sendable {
         try output.withUnsafeMutableBytes { buffer in
             try forEachSpan(offset: offset, length: length) { file, fileOffset, bufferOffset, count in
                 if file.isPadding { return }  // already zero
-                try openFiles.withDescriptor(for: path(of: file), writable: false) { descriptor in
-                    var done = 0
-                    while done < count {
-                        let got = pread(descriptor, buffer.baseAddress! + bufferOffset + done, count - done,
-                                        off_t(fileOffset + Int64(done)))
-                        if got < 0 {
-                            if errno == EINTR { continue }
-                            throw StorageError.errno(path(of: file))
-                        }
-                        if got == 0 { throw StorageError(path(of: file), "the file is shorter than the torrent says") }
-                        done += got
+                let filePath = path(of: file)
+                try openFiles.withDescriptor(for: filePath, writable: false) { descriptor in
+                    let span = UnsafeMutableRawBufferPointer(rebasing: buffer[bufferOffset..<(bufferOffset + count)])
+                    let got = try StorageError.naming(filePath) {
+                        try descriptor.readFully(fromAbsoluteOffset: fileOffset, into: span)
                     }
+                    if got < count { throw StorageError(filePath, "the file is shorter than the torrent says") }
                 }
             }
         }
@@ -82,16 +91,8 @@ public final class TorrentStorage: @unchecked Sendable {
                 if file.isPadding { return }
                 let filePath = path(of: file)
                 try openFiles.withDescriptor(for: filePath, writable: true, size: file.length) { descriptor in
-                    var done = 0
-                    while done < count {
-                        let wrote = pwrite(descriptor, buffer.baseAddress! + bufferOffset + done, count - done,
-                                           off_t(fileOffset + Int64(done)))
-                        if wrote < 0 {
-                            if errno == EINTR { continue }
-                            throw StorageError.errno(filePath)
-                        }
-                        done += wrote
-                    }
+                    let span = UnsafeRawBufferPointer(rebasing: buffer[bufferOffset..<(bufferOffset + count)])
+                    try StorageError.naming(filePath) { try descriptor.writeAll(toAbsoluteOffset: fileOffset, span) }
                 }
             }
         }
@@ -123,9 +124,8 @@ public final class TorrentStorage: @unchecked Sendable {
         files.map { index in
             let file = info.files[index]
             if file.isPadding { return FileStamp(size: file.length, modifiedNanoseconds: 0) }
-            var status = stat()
-            guard stat(path(of: file), &status) == 0 else { return nil }
-            return FileStamp(size: Int64(status.st_size),
+            guard let status = try? FilePath(path(of: file)).stat() else { return nil }
+            return FileStamp(size: status.size,
                              modifiedNanoseconds: Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec))
         }
     }
@@ -143,16 +143,17 @@ public final class TorrentStorage: @unchecked Sendable {
     /// Closes every open descriptor (before files are removed or replaced).
     public func close() { openFiles.closeAll() }
 
-    /// Removes the torrent's files and the folders it made under `root`.
+    /// Removes the torrent's files and the folders it made under `root`. What is already
+    /// gone, or a folder holding files of the user's, is left as it is.
     public func removeFiles() {
         close()
-        for file in info.files where !file.isPadding { unlink(path(of: file)) }
+        for file in info.files where !file.isPadding { try? FilePath(path(of: file)).remove() }
         if !info.isSingleFile {
             var folders = Set<String>()
             for file in info.files {
                 for depth in 1..<file.path.count { folders.insert(file.path[..<depth].joined(separator: "/")) }
             }
-            for folder in folders.sorted(by: { $0.count > $1.count }) { rmdir(root + "/" + folder) }
+            for folder in folders.sorted(by: { $0.count > $1.count }) { try? FilePath(root + "/" + folder).removeDirectory() }
         }
     }
 
@@ -195,36 +196,36 @@ public struct FileStamp: Equatable, Sendable, Codable {
 /// A descriptor is closed only when no read or write is using it: one closed under a
 /// `pread` could be reused by another file first, and the read would return its bytes.
 final class OpenFiles: @unchecked Sendable {
-    private var readable: [String: Int32] = [:]
-    private var writable: [String: Int32] = [:]
+    private var readable: [String: FileDescriptor] = [:]
+    private var writable: [String: FileDescriptor] = [:]
     private let mutex = NIOLock()
     private var isClosed = false
     /// Reads and writes using a descriptor now, and descriptors to close once there are none.
     private var users = 0
-    private var toClose: [Int32] = []
+    private var toClose: [FileDescriptor] = []
 
     /// Runs `body` with the file's descriptor, kept open until it returns.
     func withDescriptor<T>(for path: String, writable wantWrite: Bool, size: Int64 = 0,
-                           _ body: (Int32) throws -> T) throws -> T {
-        let descriptor: Int32 = try mutex.withLock {
+                           _ body: (FileDescriptor) throws -> T) throws -> T {
+        let descriptor: FileDescriptor = try mutex.withLock {
             let descriptor = try self.descriptor(for: path, writable: wantWrite, size: size)
             users += 1
             return descriptor
         }
         defer {
-            let closing: [Int32] = mutex.withLock {
+            let closing: [FileDescriptor] = mutex.withLock {
                 users -= 1
                 guard users == 0 else { return [] }
                 defer { toClose = [] }
                 return toClose
             }
-            for old in closing { Glibc.close(old) }
+            for old in closing { try? old.close() }
         }
         return try body(descriptor)
     }
 
     /// Opens the file if need be; under `mutex`.
-    private func descriptor(for path: String, writable wantWrite: Bool, size: Int64) throws -> Int32 {
+    private func descriptor(for path: String, writable wantWrite: Bool, size: Int64) throws -> FileDescriptor {
         // Closed for good: a verification finishing after its torrent was removed must not
         // recreate the files.
         guard !isClosed else { throw StorageError(path, "the torrent's storage is closed") }
@@ -232,23 +233,22 @@ final class OpenFiles: @unchecked Sendable {
         if !wantWrite, let descriptor = readable[path] { return descriptor }
         if wantWrite {
             try makeParentFolders(of: path)
-            let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-            guard descriptor >= 0 else { throw StorageError.errno(path) }
-            var status = stat()
-            if fstat(descriptor, &status) == 0 && Int64(status.st_size) < size {
+            let descriptor = try StorageError.naming(path) {
+                try FileDescriptor.open(path, .readWrite, options: [.create, .closeOnExec],
+                                        permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            }
+            do {
                 // Sparse: the length is set, no blocks are allocated until written.
-                guard ftruncate(descriptor, off_t(size)) == 0 else {
-                    let error = StorageError.errno(path)
-                    Glibc.close(descriptor)
-                    throw error
-                }
+                if try descriptor.stat().size < size { try descriptor.resize(to: size) }
+            } catch let error as Errno {
+                try? descriptor.close()
+                throw StorageError(path, error)
             }
             if let old = readable.removeValue(forKey: path) { retire(old) }
             writable[path] = descriptor
             return descriptor
         }
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw StorageError.errno(path) }
+        let descriptor = try StorageError.naming(path) { try FileDescriptor.open(path, .readOnly, options: .closeOnExec) }
         readable[path] = descriptor
         return descriptor
     }
@@ -264,15 +264,21 @@ final class OpenFiles: @unchecked Sendable {
     }
 
     /// Closes a descriptor now if nothing uses one, else when the last user is done; under `mutex`.
-    private func retire(_ descriptor: Int32) {
-        if users == 0 { Glibc.close(descriptor) } else { toClose.append(descriptor) }
+    private func retire(_ descriptor: FileDescriptor) {
+        if users == 0 { try? descriptor.close() } else { toClose.append(descriptor) }
     }
 
     private func makeParentFolders(of path: String) throws {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/").dropLast() {
             prefix += "/" + component
-            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw StorageError.errno(prefix) }
+            do {
+                try FilePath(prefix).makeDirectory()
+            } catch .fileExists {
+                continue
+            } catch {
+                throw StorageError(prefix, error)
+            }
         }
     }
 }

@@ -236,12 +236,8 @@ extension FUSEMount {
             switch outcome {
             case .success(let value):
                 _ = reply(request, value)
-            case .failure(let error as FUSEError):
-                fuse_reply_err(request, error.code)
-            case .failure(is CancellationError):
-                fuse_reply_err(request, EINTR)
-            case .failure:
-                fuse_reply_err(request, EIO)
+            case .failure(let error):
+                fuse_reply_err(request, FUSEError(replyingTo: error).code)
             }
             mount.requests.finished()
         }

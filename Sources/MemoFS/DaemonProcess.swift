@@ -1,4 +1,6 @@
 import Foundation
+import SystemCalls
+import SystemPackage
 
 /// Whether the daemon that wrote a status report still runs.
 public enum DaemonState: Sendable, Equatable {
@@ -60,7 +62,13 @@ public enum DaemonProcess {
     /// its parent) does not count.
     public static func exists(_ pid: Int32, start: UInt64?) -> Bool {
         guard pid > 0 else { return false }
-        if kill(pid, 0) != 0 && errno == ESRCH { return false }
+        do {
+            try Errno.check(kill(pid, 0))
+        } catch .noSuchProcess {
+            return false
+        } catch {
+            // EPERM: it exists, as another user's.
+        }
         guard let stat = procStat(pid) else { return true }
         return stat.state != "Z" && (start == nil || stat.start == start)
     }

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import FUSEKit
+import SystemPackage
 import TorrentModel
 
 /// The FUSE face of the tree. Reads that wait for torrent data wait here, outside the
@@ -41,8 +42,7 @@ public final class MemoFileSystem: FileSystem {
             return bytes
         case .local(let descriptor):
             var buffer = [UInt8](repeating: 0, count: size)
-            let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, size, off_t(offset)) }
-            guard count >= 0 else { throw FUSEError(errno) }
+            let count = try buffer.withUnsafeMutableBytes { try descriptor.read(fromAbsoluteOffset: offset, into: $0) }
             buffer.removeLast(size - count)
             return buffer
         case .torrent(let torrent, let index, let readahead, let reader):

@@ -2,6 +2,8 @@ import CXattr
 import Engine
 import Foundation
 import FUSEKit
+import SystemCalls
+import SystemPackage
 import TorrentModel
 
 /// Opening, reading and writing files.
@@ -11,12 +13,13 @@ extension MemoTree {
         let wantsWrite = flags & O_ACCMODE != O_RDONLY
         switch node {
         case .recording(let name):
-            let descriptor = Glibc.open(localPath(name), (flags & ~(O_CREAT | O_EXCL)) | O_CLOEXEC)
-            guard descriptor >= 0 else { throw FUSEError(errno) }
+            let descriptor = try FileDescriptor.open(localPath(name), FileDescriptor.AccessMode(rawValue: flags & O_ACCMODE),
+                                                     options: Self.openOptions(flags & ~(O_CREAT | O_EXCL)))
             // The kernel may serve this open from the file itself (passthrough): reads at disk
             // speed. Its writes then never pass through here, so a writer counts as having written.
-            let backing = Glibc.open(localPath(name), O_RDWR | O_CLOEXEC)
-            let wrote = flags & O_TRUNC != 0 || (wantsWrite && backing >= 0)
+            // Without one (the file is not writable, say) the kernel sends every read here.
+            let backing = try? FileDescriptor.open(localPath(name), .readWrite, options: .closeOnExec)
+            let wrote = flags & O_TRUNC != 0 || (wantsWrite && backing != nil)
             if wantsWrite {
                 recordings[name, default: Recording()].writers += 1
                 if wrote { recordings[name]!.dirty = true }
@@ -25,7 +28,7 @@ extension MemoTree {
             // across opens: reading a recording again costs what a cached disk read costs.
             return OpenedFile(handle: allocateHandle(.local(descriptor: descriptor, name: name, writable: wantsWrite,
                                                             wrote: wrote)),
-                              keepCache: true, backingFile: backing >= 0 ? backing : nil)
+                              keepCache: true, backingFile: backing?.rawValue)
         case .sidecar(let name):
             guard !wantsWrite else { throw FUSEError.accessDenied }
             return OpenedFile(handle: allocateHandle(.text(Array(try await sidecarText(name).utf8))), directIO: true)
@@ -57,21 +60,23 @@ extension MemoTree {
     /// The downloaded file, opened read-only for passthrough, if it is all there: a file
     /// shortened or removed behind our back is read through the engine, which reports it.
     static func verifiedBacking(_ path: String?, length: Int64) -> Int32? {
-        guard let path else { return nil }
-        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0, Int64(status.st_size) == length else {
-            close(descriptor)
+        guard let path, let descriptor = try? FileDescriptor.open(path, .readOnly, options: .closeOnExec) else { return nil }
+        guard let status = try? descriptor.stat(), status.size == length else {
+            try? descriptor.close()
             return nil
         }
-        return descriptor
+        return descriptor.rawValue
+    }
+
+    /// The options of an open(2) `flags` (all but the access mode), close-on-exec added.
+    static func openOptions(_ flags: Int32) -> FileDescriptor.OpenOptions {
+        FileDescriptor.OpenOptions(rawValue: flags & ~O_ACCMODE).union(.closeOnExec)
     }
 
     /// Starts a read; the waiting happens outside the actor (see `MemoFileSystem.read`).
     enum ReadPlan {
         case bytes([UInt8])
-        case local(Int32)
+        case local(FileDescriptor)
         /// Bytes of a torrent's file, and the range of the file to fetch ahead of them.
         case torrent(Torrent, fileIndex: Int, readahead: Range<Int64>, reader: ReaderID)
     }
@@ -100,8 +105,7 @@ extension MemoTree {
         switch open {
         case .local(let descriptor, let name, let writable, _):
             guard writable else { throw FUSEError.badHandle }
-            let written = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
-            guard written >= 0 else { throw FUSEError(errno) }
+            let written = try data.withUnsafeBytes { try descriptor.write(toAbsoluteOffset: offset, $0) }
             handles[handle] = .local(descriptor: descriptor, name: name, writable: true, wrote: true)
             recordings[name, default: Recording()].dirty = true
             return written
@@ -148,14 +152,14 @@ extension MemoTree {
     /// Recordings are on disk: fsync reaches the disk (a recorder that syncs expects it).
     func fsync(handle: UInt64) async throws {
         guard case .local(let descriptor, _, _, _)? = handles[handle] else { return }
-        guard Glibc.fsync(descriptor) == 0 else { throw FUSEError(errno) }
+        try descriptor.sync()
     }
 
     func release(handle: UInt64) async {
         guard let open = handles.removeValue(forKey: handle) else { return }
         switch open {
         case .local(let descriptor, let name, let writable, let wrote):
-            close(descriptor)
+            try? descriptor.close()
             // Removed while open: nothing left to share.
             guard writable, recordings[name] != nil else { return }
             recordings[name]!.writers = max(0, recordings[name]!.writers - 1)
@@ -180,8 +184,9 @@ extension MemoTree {
         case .local:
             guard !name.hasSuffix(".magnet") else { throw FUSEError.accessDenied }
             guard name.utf8.count <= 255 else { throw FUSEError.nameTooLong }
-            let descriptor = Glibc.open(localPath(name), flags | O_CREAT | O_CLOEXEC, 0o644)
-            guard descriptor >= 0 else { throw FUSEError(errno) }
+            let descriptor = try FileDescriptor.open(localPath(name), FileDescriptor.AccessMode(rawValue: flags & O_ACCMODE),
+                                                     options: Self.openOptions(flags | O_CREAT),
+                                                     permissions: [.ownerReadWrite, .groupRead, .otherRead])
             recordings[name, default: Recording()].writers += 1
             recordings[name]!.dirty = true
             let handle = allocateHandle(.local(descriptor: descriptor, name: name, writable: true, wrote: true))
@@ -205,18 +210,18 @@ extension MemoTree {
             if let size = changes.size {
                 // Through the open file when there is one: the name may already be another file's.
                 if let handle = changes.handle, case .local(let descriptor, _, true, _)? = handles[handle] {
-                    guard ftruncate(descriptor, off_t(size)) == 0 else { throw FUSEError(errno) }
+                    try descriptor.resize(to: Int64(size))
                 } else {
-                    guard truncate(localPath(name), off_t(size)) == 0 else { throw FUSEError(errno) }
+                    try FilePath(localPath(name)).resize(to: Int64(size))
                 }
                 recordings[name, default: Recording()].dirty = true
                 if recordings[name]!.writers == 0 { share(name) }
             }
-            if let permissions = changes.permissions { chmod(localPath(name), mode_t(permissions)) }
-            if let modified = changes.modified {
-                var times = [timespec(tv_sec: 0, tv_nsec: Int(memofs_utime_omit)), modified]
-                utimensat(AT_FDCWD, localPath(name), &times, 0)
+            // A failure answers the setattr with its errno (EPERM on a file of another user's, say).
+            if let permissions = changes.permissions {
+                try FilePath(localPath(name)).setPermissions(FilePermissions(rawValue: mode_t(permissions)))
             }
+            if let modified = changes.modified { try FilePath(localPath(name)).setModificationTime(modified) }
             return try await attributes(of: inode)
         case .addFile, .droppedTorrent:
             // `echo … > .add` truncates first: nothing to do.

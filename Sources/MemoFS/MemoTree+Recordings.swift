@@ -2,6 +2,8 @@ import CXattr
 import Engine
 import Foundation
 import FUSEKit
+import SystemCalls
+import SystemPackage
 import TorrentModel
 
 /// Recordings: sharing them when written, their magnet sidecars, removing and renaming.
@@ -80,7 +82,7 @@ extension MemoTree {
         switch parentNode {
         case .local:
             if name.hasSuffix(".magnet"), recordings[String(name.dropLast(7))]?.torrent != nil { throw FUSEError.accessDenied }
-            guard Glibc.unlink(localPath(name)) == 0 else { throw FUSEError(errno) }
+            try FilePath(localPath(name)).remove()
             inodes.retire(.recording(name))
             inodes.retire(.sidecar(name))
             let recording = recordings.removeValue(forKey: name)
@@ -128,7 +130,7 @@ extension MemoTree {
         }
         guard !name.hasSuffix(".magnet") || recordings[String(name.dropLast(7))]?.torrent == nil,
               !newName.hasSuffix(".magnet") else { throw FUSEError.accessDenied }
-        guard Glibc.rename(localPath(name), localPath(newName)) == 0 else { throw FUSEError(errno) }
+        try FilePath(localPath(name)).rename(to: FilePath(localPath(newName)))
         inodes.move(.recording(name), to: .recording(newName))
         // Open handles follow the file to its new name.
         for (id, handle) in handles {
@@ -172,10 +174,7 @@ extension MemoTree {
         switch node {
         case .recording(let name):
             if !attribute.hasPrefix("user.memofs.") {
-                var buffer = [UInt8](repeating: 0, count: 65536)
-                let length = getxattr(localPath(name), attribute, &buffer, buffer.count)
-                guard length >= 0 else { throw FUSEError(errno) }
-                return Array(buffer[..<length])
+                return try FilePath(localPath(name)).extendedAttribute(attribute)
             }
             torrent = recordings[name]?.torrent
         case .torrentFile(let hash, _), .torrentFolder(let hash, _):
@@ -208,8 +207,7 @@ extension MemoTree {
         if attribute == Self.pinAttribute { return try await setPin(of: inode, value: value) }
         guard case .recording(let name)? = inodes.node(inode), attribute.hasPrefix("user."),
               !attribute.hasPrefix("user.memofs.") else { throw FUSEError.notSupported }
-        let result = value.withUnsafeBytes { setxattr(localPath(name), attribute, $0.baseAddress, $0.count, flags) }
-        guard result == 0 else { throw FUSEError(errno) }
+        try FilePath(localPath(name)).setExtendedAttribute(attribute, to: value, flags: flags)
     }
 
     func removeExtendedAttribute(of inode: UInt64, name attribute: String) async throws {
@@ -217,7 +215,7 @@ extension MemoTree {
         guard case .recording(let name)? = inodes.node(inode), !attribute.hasPrefix("user.memofs.") else {
             throw FUSEError.noAttribute
         }
-        guard removexattr(localPath(name), attribute) == 0 else { throw FUSEError(errno) }
+        try FilePath(localPath(name)).removeExtendedAttribute(attribute)
     }
 
     static func diskAttributeNames(_ path: String) -> [String] {

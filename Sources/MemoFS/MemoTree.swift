@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import FUSEKit
 import Logging
+import SystemPackage
 import TorrentModel
 
 /// The tree users see: `local/` (recordings, seeded, each with a `.magnet` sidecar) and
@@ -34,6 +35,8 @@ public actor MemoTree {
     /// what it was built from, to skip even building it when nothing changed.
     var lastStatusReport: StatusReport?
     var lastStatusInputs: [Int]?
+    /// Why the last status report could not be written, logged once rather than every second.
+    var statusWriteProblem: String?
     /// Where the tree is mounted, for the status report.
     public var mountpoint: String? { didSet { treeGeneration &+= 1 } }
 
@@ -51,7 +54,7 @@ public actor MemoTree {
     }
 
     enum OpenHandle {
-        case local(descriptor: Int32, name: String, writable: Bool, wrote: Bool)
+        case local(descriptor: FileDescriptor, name: String, writable: Bool, wrote: Bool)
         case torrentFile(Torrent, fileIndex: Int, fileLength: Int64, head: ReadHead, reader: ReaderID)
         case text([UInt8])
         case add(AddInput)
@@ -92,7 +95,7 @@ public actor MemoTree {
     public func stop() async {
         for recording in recordings.values { await recording.sharing?.value }
         for handle in handles.values {
-            if case .local(let descriptor, _, _, _) = handle { close(descriptor) }
+            if case .local(let descriptor, _, _, _) = handle { try? descriptor.close() }
         }
         handles = [:]
         stoppedAt = Date().timeIntervalSince1970

@@ -1,5 +1,7 @@
 import Engine
 import Foundation
+import SystemCalls
+import SystemPackage
 
 /// What `memofs status` prints, written by the daemon to `<data>/status.json`: rewritten
 /// when something in it changed, touched every second otherwise, and marked stopped when
@@ -149,29 +151,63 @@ extension MemoTree {
     /// Writes the report atomically (a temporary file renamed over the old one).
     public func writeStatus() async {
         let inputs = [session.statusGeneration, treeGeneration, session.dht?.nodeCount ?? -1]
-        if inputs == lastStatusInputs {
-            utimensat(AT_FDCWD, configuration.statusFile, nil, 0)
-            return
-        }
+        if inputs == lastStatusInputs && touchStatusFile() { return }
         lastStatusInputs = inputs
         var report = await statusReport()
         // Unchanged apart from the time: only the file's mtime moves, which `memofs status`
         // reads as the time of the report. With thousands of recordings this keeps an idle
         // daemon from encoding megabytes of JSON every second.
         report.updated = 0
-        if report == lastStatusReport {
-            utimensat(AT_FDCWD, configuration.statusFile, nil, 0)
-            return
-        }
+        if report == lastStatusReport && touchStatusFile() { return }
         lastStatusReport = report
         report.updated = Date().timeIntervalSince1970
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         guard let data = try? encoder.encode(report) else { return }
+        do {
+            try replaceStatusFile(with: Array(data))
+            statusWriteProblem = nil
+        } catch {
+            // Tried again with the next report (a full disk may have room by then).
+            lastStatusInputs = nil
+            lastStatusReport = nil
+            if "\(error)" != statusWriteProblem { logger.warning("status report not written: \(error)") }
+            statusWriteProblem = "\(error)"
+        }
+    }
+
+    /// Moves the status file's mtime to now (the time of the report); false when it cannot,
+    /// the file being gone, say: the report is then written in full.
+    private func touchStatusFile() -> Bool {
+        (try? FilePath(configuration.statusFile).setModificationTime(nil)) != nil
+    }
+
+    /// Writes a temporary file and renames it over the report, so a reader never sees half of one.
+    private func replaceStatusFile(with bytes: [UInt8]) throws {
         let temporary = configuration.statusFile + ".tmp"
-        if FileManager.default.createFile(atPath: temporary, contents: data) {
-            Foundation.rename(temporary, configuration.statusFile)
+        try StatusFileError.naming(temporary) {
+            let file = try FileDescriptor.open(temporary, .writeOnly, options: [.create, .truncate, .closeOnExec],
+                                               permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            try file.closeAfter { _ = try file.writeAll(bytes) }
+        }
+        try StatusFileError.naming(configuration.statusFile) {
+            try FilePath(temporary).rename(to: FilePath(configuration.statusFile))
+        }
+    }
+}
+
+/// A status file that could not be written: `path: reason`.
+struct StatusFileError: Error, CustomStringConvertible {
+    let path: String
+    let errno: Errno
+    var description: String { "\(path): \(errno)" }
+
+    static func naming(_ path: String, _ call: () throws -> Void) throws {
+        do {
+            try call()
+        } catch let error as Errno {
+            throw StatusFileError(path: path, errno: error)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Bencode
+import SystemPackage
 
 /// Why a torrent was refused. Each case says what is wrong in words a user can act on.
 public enum MetainfoError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -21,6 +22,19 @@ public enum MetainfoError: Error, Equatable, Sendable, CustomStringConvertible {
         case .inconsistent(let reason): "torrent is inconsistent: \(reason)"
         case .tooLarge(let reason): "torrent is too large: \(reason)"
         case .io(let path, let reason): "\(path): \(reason)"
+        }
+    }
+}
+
+extension MetainfoError {
+    /// Runs a system call on `path`; its `Errno` becomes `.io` naming the path
+    /// (`path: No such file or directory`).
+    @discardableResult
+    static func naming<T>(_ path: String, _ call: () throws -> T) throws -> T {
+        do {
+            return try call()
+        } catch let error as Errno {
+            throw MetainfoError.io(path: path, reason: error.description)
         }
     }
 }

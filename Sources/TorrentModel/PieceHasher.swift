@@ -4,6 +4,8 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
+import SystemCalls
+import SystemPackage
 
 /// Hashes pieces with OpenSSL SHA-1.
 public enum PieceHasher {
@@ -56,7 +58,7 @@ private struct ConcatenatedReader {
     let files: [TorrentCreator.SourceFile]
     var fileIndex = 0
     var offsetInFile: Int64 = 0
-    var descriptor: Int32 = -1
+    var descriptor: FileDescriptor?
 
     init(files: [TorrentCreator.SourceFile]) { self.files = files }
 
@@ -73,15 +75,12 @@ private struct ConcatenatedReader {
                 offsetInFile = 0
                 continue
             }
-            if descriptor < 0 {
-                descriptor = open(file.diskPath, O_RDONLY | O_CLOEXEC)
-                guard descriptor >= 0 else { throw MetainfoError.io(path: file.diskPath, reason: errnoText()) }
-            }
             let want = Int(min(Int64(buffer.count - filled), file.length - offsetInFile))
-            let got = pread(descriptor, buffer.baseAddress! + filled, want, off_t(offsetInFile))
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw MetainfoError.io(path: file.diskPath, reason: errnoText())
+            let got = try MetainfoError.naming(file.diskPath) {
+                let opened = try descriptor ?? FileDescriptor.open(file.diskPath, .readOnly, options: .closeOnExec)
+                descriptor = opened
+                return try opened.read(fromAbsoluteOffset: offsetInFile,
+                                       into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<(filled + want)]))
             }
             guard got > 0 else {
                 throw MetainfoError.io(path: file.diskPath, reason: "the file became shorter while it was hashed")
@@ -92,8 +91,8 @@ private struct ConcatenatedReader {
     }
 
     private mutating func closeCurrent() {
-        if descriptor >= 0 { Glibc.close(descriptor) }
-        descriptor = -1
+        try? descriptor?.close()
+        descriptor = nil
     }
 
     mutating func close() { closeCurrent() }

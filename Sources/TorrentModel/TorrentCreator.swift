@@ -5,6 +5,8 @@ import Darwin
 #endif
 import Bencode
 import Dispatch
+import SystemCalls
+import SystemPackage
 
 /// Makes a v1 torrent from a file or a folder on disk.
 ///
@@ -115,15 +117,7 @@ public enum TorrentCreator {
     /// Every regular file below `folder`, sorted by path so that the same folder always
     /// makes the same torrent. Symbolic links and special files are left out.
     static func listFiles(in folder: String, under prefix: [String]) throws -> [SourceFile] {
-        guard let directory = opendir(folder) else { throw MetainfoError.io(path: folder, reason: errnoText()) }
-        defer { closedir(directory) }
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
+        var names = try MetainfoError.naming(folder) { try FilePath(folder).directoryEntries() }
         names.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
 
         var files: [SourceFile] = []
@@ -147,14 +141,9 @@ struct FileStatus {
     let size: Int64
 
     init(_ path: String) throws {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { throw MetainfoError.io(path: path, reason: errnoText()) }
-        isDirectory = info.st_mode & S_IFMT == S_IFDIR
-        isRegularFile = info.st_mode & S_IFMT == S_IFREG
-        size = Int64(info.st_size)
+        let status = try MetainfoError.naming(path) { try FilePath(path).stat(followTargetSymlink: false) }
+        isDirectory = status.type == .directory
+        isRegularFile = status.type == .regular
+        size = status.size
     }
-}
-
-func errnoText(_ code: Int32 = errno) -> String {
-    String(cString: strerror(code))
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,13 +16,13 @@ enum DataFolder {
     /// and a folder (or a file of memofs's in it) that this user cannot read and write.
     static func prepare(_ given: String) throws -> String {
         let path = Mountpoint.resolved(given)
-        var info = stat()
-        if stat(path, &info) != 0 {
-            if errno == ENOTDIR {
-                throw MemofsError("cannot create the data folder \(path): a part of its path is a file, not a folder. "
-                                  + "Give --data another folder")
-            }
-            guard errno == ENOENT else { throw problem(path, String(cString: strerror(errno))) }
+        let info: Stat
+        do {
+            info = try FilePath(path).stat()
+        } catch .notDirectory {
+            throw MemofsError("cannot create the data folder \(path): a part of its path is a file, not a folder. "
+                              + "Give --data another folder")
+        } catch .noSuchFileOrDirectory {
             do {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             } catch {
@@ -29,21 +30,22 @@ enum DataFolder {
                                   + "Create it yourself, or give --data another folder")
             }
             return path
+        } catch {
+            throw problem(path, "\(error)")
         }
-        guard info.st_mode & S_IFMT == S_IFDIR else {
+        guard info.type == .directory else {
             throw MemofsError("the data folder \(path) is a file, not a folder: give --data a folder (or move the file away)")
         }
         guard access(path, R_OK | W_OK | X_OK) == 0 else {
-            throw problem(path, "not readable and writable for you (uid \(getuid())); it belongs to uid \(info.st_uid), "
-                                + "mode \(String(info.st_mode & 0o7777, radix: 8))")
+            throw problem(path, "not readable and writable for you (uid \(getuid())); it belongs to uid \(info.userID.rawValue), "
+                                + "mode \(String(info.permissions.rawValue & 0o7777, radix: 8))")
         }
         for name in ownFiles {
             let file = path + "/" + name
             if access(file, F_OK) == 0, access(file, R_OK | W_OK) != 0 {
-                var fileInfo = stat()
-                _ = stat(file, &fileInfo)
+                let owner = (try? FilePath(file).stat().userID.rawValue).map(String.init) ?? "?"
                 throw MemofsError("\(file) is not readable and writable for you (uid \(getuid())); it belongs to uid "
-                                  + "\(fileInfo.st_uid), as if memofs ran here as another user. Give it back "
+                                  + "\(owner), as if memofs ran here as another user. Give it back "
                                   + "(chown -R \(getuid()) \(path)), or give --data another folder")
             }
         }

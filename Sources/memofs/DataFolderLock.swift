@@ -1,7 +1,6 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemCalls
+import SystemPackage
 
 /// `<data>/memofs.lock`: one memofs at a time per data folder, since two would write the
 /// same state database, log and status report.
@@ -11,9 +10,9 @@ import Glibc
 /// go of the lock when the holder dies, however it dies: a file left by a crash is just
 /// taken over and overwritten.
 final class DataFolderLock: @unchecked Sendable {
-    private var descriptor: Int32
+    private var descriptor: FileDescriptor?
 
-    private init(descriptor: Int32) {
+    private init(descriptor: FileDescriptor) {
         self.descriptor = descriptor
     }
 
@@ -26,9 +25,9 @@ final class DataFolderLock: @unchecked Sendable {
         try lock.take(dataFolder: dataFolder)
         var record = "pid=\(getpid())\ncommand=\(command)\n"
         if let mountpoint { record += "mountpoint=\(mountpoint)\n" }
-        let bytes = Array(record.utf8)
-        guard ftruncate(lock.descriptor, 0) == 0, pwrite(lock.descriptor, bytes, bytes.count, 0) == bytes.count else {
-            throw MemofsError.system(path(dataFolder))
+        try MemofsError.naming(path(dataFolder)) {
+            try lock.descriptor?.resize(to: 0)
+            try lock.descriptor?.writeAll(toAbsoluteOffset: 0, Array(record.utf8))
         }
         return lock
     }
@@ -42,24 +41,23 @@ final class DataFolderLock: @unchecked Sendable {
     }
 
     func release() {
-        guard descriptor >= 0 else { return }
-        close(descriptor)  // closing the last descriptor of the file releases the flock
-        descriptor = -1
+        try? descriptor?.close()  // closing the last descriptor of the file releases the flock
+        descriptor = nil
     }
 
     static func path(_ dataFolder: String) -> String { dataFolder + "/memofs.lock" }
 
     /// Close-on-exec, so no child (fusermount3) inherits the lock and keeps it past our end.
-    private static func open(_ dataFolder: String) throws -> Int32 {
-        let descriptor = Glibc.open(path(dataFolder), O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw MemofsError.system(path(dataFolder)) }
-        return descriptor
+    private static func open(_ dataFolder: String) throws -> FileDescriptor {
+        try MemofsError.naming(path(dataFolder)) {
+            try FileDescriptor.open(path(dataFolder), .readWrite, options: [.create, .closeOnExec],
+                                    permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        }
     }
 
     private func take(dataFolder: String) throws {
-        guard flock(descriptor, LOCK_EX | LOCK_NB) != 0 else { return }
-        let reason = errno
-        guard reason == EWOULDBLOCK else { throw MemofsError.system(Self.path(dataFolder), reason) }
+        guard let descriptor else { return }
+        guard !(try MemofsError.naming(Self.path(dataFolder)) { try descriptor.tryLockExclusively() }) else { return }
         let holder = Self.holder(descriptor)
         release()
         let command = holder["command"].flatMap { $0 == "mount" ? nil : $0 }
@@ -73,10 +71,10 @@ final class DataFolderLock: @unchecked Sendable {
     }
 
     /// What the holder wrote: `key=value` lines.
-    private static func holder(_ descriptor: Int32) -> [String: String] {
+    private static func holder(_ descriptor: FileDescriptor) -> [String: String] {
         var buffer = [UInt8](repeating: 0, count: 4096)
-        let count = pread(descriptor, &buffer, buffer.count, 0)
-        guard count > 0 else { return [:] }
+        guard let count = try? buffer.withUnsafeMutableBytes({ try descriptor.read(fromAbsoluteOffset: 0, into: $0) }),
+              count > 0 else { return [:] }
         var fields: [String: String] = [:]
         for line in String(decoding: buffer[0..<count], as: UTF8.self).split(separator: "\n") {
             let parts = line.split(separator: "=", maxSplits: 1).map(String.init)

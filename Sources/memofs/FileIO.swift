@@ -1,28 +1,28 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemPackage
 import TorrentModel
 
+/// The whole file; an error names the file (`path: No such file or directory`).
 func readFile(_ path: String) throws -> [UInt8] {
-    guard let file = fopen(path, "rb") else { throw MemofsError.system(path) }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let count = fread(&chunk, 1, chunk.count, file)
-        if count > 0 { bytes += chunk[0..<count] }
-        if count < chunk.count {
-            if ferror(file) != 0 { throw MemofsError.system(path) }
-            return bytes
+    try MemofsError.naming(path) {
+        let file = try FileDescriptor.open(path, .readOnly, options: .closeOnExec)
+        return try file.closeAfter {
+            var bytes: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let count = try chunk.withUnsafeMutableBytes { try file.read(into: $0) }
+                if count == 0 { return bytes }
+                bytes += chunk[0..<count]
+            }
         }
     }
 }
 
+/// Creates or replaces the file (mode 0666 less the umask, as `fopen` makes it).
 func writeFile(_ path: String, _ bytes: [UInt8]) throws {
-    guard let file = fopen(path, "wb") else { throw MemofsError.system(path) }
-    defer { fclose(file) }
-    guard fwrite(bytes, 1, bytes.count, file) == bytes.count else {
-        throw MemofsError.system(path)
+    try MemofsError.naming(path) {
+        let file = try FileDescriptor.open(path, .writeOnly, options: [.create, .truncate, .closeOnExec],
+                                           permissions: [.ownerReadWrite, .groupReadWrite, .otherReadWrite])
+        try file.closeAfter { _ = try file.writeAll(bytes) }
     }
 }
 

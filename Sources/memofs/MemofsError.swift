@@ -1,8 +1,6 @@
 import Engine
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemPackage
 
 /// A runtime failure of a command: printed as `memofs: <description>` with exit status 1
 /// and no usage line, because nothing was wrong with how the command was typed.
@@ -15,9 +13,19 @@ struct MemofsError: Error, CustomStringConvertible {
         self.description = description
     }
 
-    /// `path: reason` for a failed system call, from errno.
-    static func system(_ path: String, _ errorNumber: Int32 = errno) -> MemofsError {
-        MemofsError("\(path): \(String(cString: strerror(errorNumber)))")
+    /// `path: reason` for a failed system call.
+    static func system(_ path: String, _ errno: Errno) -> MemofsError {
+        MemofsError("\(path): \(errno)")
+    }
+
+    /// Runs system calls on `path`; an `Errno` they throw becomes `path: reason`.
+    @discardableResult
+    static func naming<T>(_ path: String, _ calls: () throws -> T) throws -> T {
+        do {
+            return try calls()
+        } catch let error as Errno {
+            throw system(path, error)
+        }
     }
 
     /// What any error thrown by a command means, in words: our own errors as they are,
@@ -46,16 +54,16 @@ struct MemofsError: Error, CustomStringConvertible {
 
     /// The plain reason behind a Foundation file error: errno when it carries one.
     private static func foundationReason(_ error: NSError) -> String {
-        if error.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(error.code))) }
+        if error.domain == NSPOSIXErrorDomain { return Errno(rawValue: Int32(error.code)).description }
         if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
+            return Errno(rawValue: Int32(underlying.code)).description
         }
         switch CocoaError.Code(rawValue: error.code) {
-        case .fileNoSuchFile, .fileReadNoSuchFile: return String(cString: strerror(ENOENT))
-        case .fileReadNoPermission, .fileWriteNoPermission: return String(cString: strerror(EACCES))
+        case .fileNoSuchFile, .fileReadNoSuchFile: return Errno.noSuchFileOrDirectory.description
+        case .fileReadNoPermission, .fileWriteNoPermission: return Errno.permissionDenied.description
         case .fileWriteFileExists: return "a file is in the way (a folder was expected)"
-        case .fileWriteOutOfSpace: return String(cString: strerror(ENOSPC))
-        case .fileWriteVolumeReadOnly: return String(cString: strerror(EROFS))
+        case .fileWriteOutOfSpace: return Errno.noSpace.description
+        case .fileWriteVolumeReadOnly: return Errno.readOnlyFileSystem.description
         case .fileReadCorruptFile: return "the file's content is not what was expected"
         default: return error.localizedDescription
         }

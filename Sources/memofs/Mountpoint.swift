@@ -1,4 +1,6 @@
 import Foundation
+import SystemCalls
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,20 +18,17 @@ enum Mountpoint {
             throw MemofsError("\(path) is already mounted: \(what) is there. Unmount it first "
                               + "(umount \(path), or fusermount3 -u \(path)), or mount somewhere else")
         }
-        guard let directory = opendir(path) else {
-            let reason = errno
-            if reason == ENOENT { throw MemofsError("the mountpoint \(path) does not exist: create it (mkdir -p \(path))") }
-            if reason == ENOTDIR { throw MemofsError("the mountpoint \(path) is not a folder: mount on an empty folder") }
-            throw MemofsError("the mountpoint \(path) cannot be opened: \(String(cString: strerror(reason)))")
+        let names: [String]
+        do {
+            names = try FilePath(path).directoryEntries()
+        } catch .noSuchFileOrDirectory {
+            throw MemofsError("the mountpoint \(path) does not exist: create it (mkdir -p \(path))")
+        } catch .notDirectory {
+            throw MemofsError("the mountpoint \(path) is not a folder: mount on an empty folder")
+        } catch {
+            throw MemofsError("the mountpoint \(path) cannot be opened: \(error)")
         }
-        defer { closedir(directory) }
-        guard !allowNonEmpty else { return path }
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        if !names.isEmpty {
+        if !allowNonEmpty && !names.isEmpty {
             let shown = names.sorted().prefix(3).joined(separator: ", ") + (names.count > 3 ? ", …" : "")
             throw MemofsError("the mountpoint \(path) is not empty (\(shown)): the mount would hide what is there. "
                               + "Mount on an empty folder, or pass --nonempty (-o nonempty) to mount over it anyway")

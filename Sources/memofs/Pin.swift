@@ -1,8 +1,6 @@
 import ArgumentParser
-import CXattr
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemCalls
+import SystemPackage
 
 /// `memofs pin PATH…`: a share is downloaded whole in the background and kept, for
 /// listening offline. The same as `setfattr -n user.memofs.pin -v 1 PATH` on the mount,
@@ -39,16 +37,19 @@ enum PinAttribute {
         for path in paths {
             // Only memofs's shares and recordings have an info hash attribute: anything else
             // would take the pin attribute silently (ext4 keeps user.* attributes) and mean nothing.
-            guard getxattr(path, "user.memofs.infohash", nil, 0) >= 0 else {
-                if errno == ENOENT { throw MemofsError.system(path) }
+            do {
+                _ = try FilePath(path).extendedAttribute("user.memofs.infohash")
+            } catch .noSuchFileOrDirectory {
+                throw MemofsError.system(path, .noSuchFileOrDirectory)
+            } catch {
                 throw MemofsError("\(path): not a share of a mounted memofs (a file or folder under its shared/)")
             }
-            let value = pinned ? "1" : "0"
-            guard setxattr(path, name, value, value.utf8.count, 0) == 0 else {
-                if errno == ENOTSUP || errno == EOPNOTSUPP {
-                    throw MemofsError("\(path): a recording in local/ is complete already; only shares under shared/ can be pinned")
-                }
-                throw MemofsError.system(path)
+            do {
+                try FilePath(path).setExtendedAttribute(name, to: Array((pinned ? "1" : "0").utf8))
+            } catch .notSupported, .notSupportedOnSocket {
+                throw MemofsError("\(path): a recording in local/ is complete already; only shares under shared/ can be pinned")
+            } catch {
+                throw MemofsError.system(path, error)
             }
             print("\(pinned ? "pinned" : "unpinned") \(path)")
         }

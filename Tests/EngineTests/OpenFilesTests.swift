@@ -15,15 +15,15 @@ import Testing
         let files = OpenFiles()
         var used: Int32 = -1
         try files.withDescriptor(for: folder.path + "/a.bin", writable: false) { descriptor in
-            used = descriptor
+            used = descriptor.rawValue
             // The first write opens the file writable and retires the read-only descriptor.
             try files.withDescriptor(for: folder.path + "/a.bin", writable: true) { writable in
                 #expect(writable != descriptor)
             }
             files.closeAll()
-            #expect(fcntl(descriptor, F_GETFD) != -1, "closed under its reader")
+            #expect(fcntl(descriptor.rawValue, F_GETFD) != -1, "closed under its reader")
             var byte: UInt8 = 0
-            #expect(pread(descriptor, &byte, 1, 0) == 1)
+            #expect(pread(descriptor.rawValue, &byte, 1, 0) == 1)
         }
         // Closed now (its number may already serve another test's file, never this one).
         var file = stat(), now = stat()

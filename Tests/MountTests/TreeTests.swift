@@ -53,6 +53,33 @@ import TorrentModel
     }
 
     /// The log says once how others can find what is shared from local/.
+    /// chmod and touch reach a recording's file, and the file's refusal reaches the caller
+    /// (they were once ignored and answered as done): an immutable file (`chattr +i`, which
+    /// even root cannot change) answers EPERM.
+    @Test(.enabled(if: getuid() == 0, "chattr +i needs root"))
+    func changingARecordingsModeAndTimeReachesItsFileOrFailsWithItsReason() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("memo.ogg", count: 20_000)
+        let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data")
+        defer { mount.stop() }
+        let backing = mount.dataFolder + "/local/memo.ogg"
+        #expect(try await run(["/bin/cp", folder.path + "/memo.ogg", mount.local + "/memo.ogg"], timeout: 10).status == 0)
+        #expect(try await run(["/bin/chmod", "600", mount.local + "/memo.ogg"], timeout: 10).status == 0)
+        #expect(try await run(["/usr/bin/touch", "-m", "-d", "@981173106", mount.local + "/memo.ogg"], timeout: 10).status == 0)
+        let changed = try FileManager.default.attributesOfItem(atPath: backing)
+        #expect((changed[.posixPermissions] as? Int) == 0o600)
+        #expect((changed[.modificationDate] as? Date)?.timeIntervalSince1970 == 981_173_106)
+
+        #expect(try await run(["/usr/bin/chattr", "+i", backing], timeout: 10).status == 0)
+        defer { _ = try? runBlocking(["/usr/bin/chattr", "-i", backing], timeout: 10) }
+        let chmod = try await run(["/bin/chmod", "644", mount.local + "/memo.ogg"], timeout: 10)
+        #expect(chmod.status != 0)
+        #expect(chmod.errors.contains("Operation not permitted"), "\(chmod.errors)")
+        let touch = try await run(["/usr/bin/touch", "-m", "-d", "@1000000000", mount.local + "/memo.ogg"], timeout: 10)
+        #expect(touch.status != 0)
+        #expect(touch.errors.contains("Operation not permitted"), "\(touch.errors)")
+    }
+
     @Test func theLogSaysHowOthersFindRecordings() async throws {
         let folder = try TemporaryFolder()
         let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data",
