@@ -134,6 +134,36 @@ import TorrentModel
         mount.stop()
     }
 
+    /// A read waits and the only peer that has the pieces chokes us for good: the state
+    /// says so instead of "downloading".
+    @Test func aTorrentEveryPeerChokesSaysChoked() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("seed/held.bin", count: 1 << 20, seed: 33)
+        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/held.bin", options: .init(pieceLength: 64 << 10))
+        let torrentPath = folder.path + "/held.torrent"
+        try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: torrentPath))
+        let peer = try ChildProcess("/usr/bin/python3", [supportFolder + "/hostile_peer.py", "--torrent", torrentPath,
+                                                        "--mode", "never-unchoke", "--listen", "127.0.0.3:0"], label: "choking peer")
+        defer { peer.stop() }
+        let port = try await peer.waitForEvent("ready", timeout: 30)["port"] as? Int ?? 0
+        let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data", extra: ["--no-dht"])
+        defer { mount.stop() }
+        #expect(try await run(["/bin/cp", torrentPath, mount.shared + "/held.torrent"], timeout: 10).status == 0)
+        var magnet = MagnetLink(infoHash: metainfo.infoHash)
+        magnet.peers = [PeerAddress("127.0.0.3:\(port)")!]
+        #expect(try await add(magnet.uri, to: mount).status == 0)
+        try await eventually("held.bin in shared/") { FileManager.default.fileExists(atPath: mount.shared + "/held.bin") }
+        // A read that cannot finish, ended by its own timeout.
+        async let read = run(["/usr/bin/timeout", "8", "/usr/bin/head", "-c", "1000", mount.shared + "/held.bin"], timeout: 20)
+        var text = ""
+        try await eventually("choked", timeout: 6) {
+            text = try await status(mount).text
+            return text.contains("held.bin (1.0 MiB) choked")
+        }
+        #expect(text.contains("is choking us"), "\(text)")
+        _ = try await read
+    }
+
     @Test func aFailingTrackerShowsItsErrorWithItsURL() async throws {
         let folder = try TemporaryFolder()
         let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data", extra: ["--no-dht"])

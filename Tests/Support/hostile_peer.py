@@ -15,6 +15,7 @@ then misbehaves in one of several ways (--mode):
               extension handshake, but rejects a request that would be the 16th
               pending one, and sends that reject 10 s late (prints
               {"event":"rejected"} when it decides to)
+  never-unchoke  has every piece and never unchokes: every request waits
 
 Listens on --listen (host:port, port 0 picks one), prints {"event":"ready","port":N},
 serves connections until stdin closes or --lifetime passes. Loopback only.
@@ -151,6 +152,10 @@ def serve(conn, info_hash, num_pieces, mode, leaves, content, piece_length):
         if mode == "reqq-off-by-one":
             extended = b"d1:mde4:reqqi%dee" % REQQ
             conn.sendall(struct.pack(">IBB", 2 + len(extended), 20, 0) + extended)
+        if mode == "never-unchoke":
+            # Has everything and never lets anyone have any of it: every request waits.
+            while True:
+                read_exact(conn, struct.unpack(">I", read_exact(conn, 4))[0])
         conn.sendall(struct.pack(">IB", 1, 1))  # unchoke
         if mode == "reqq-off-by-one":
             serve_like_transmission(conn, content, piece_length)
@@ -187,7 +192,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--torrent", required=True)
     parser.add_argument("--mode", required=True, choices=["corrupt", "lie-length", "lie-block", "huge", "bad-hashes", "corrupt-v2",
-                                                            "reqq-off-by-one"])
+                                                            "reqq-off-by-one", "never-unchoke"])
     parser.add_argument("--content", help="the torrent's one file, for corrupt-v2's true hashes and reqq-off-by-one's blocks")
     parser.add_argument("--listen", default="127.0.0.3:0")
     parser.add_argument("--lifetime", type=float, default=240)
