@@ -3,7 +3,8 @@ import Foundation
 /// Debian's rtorrent (0.9.8, libtorrent of rakshasa: no fast extension, a 30 s choking
 /// round) seeding one torrent, headless, on its own loopback address: DHT, PEX and UDP
 /// trackers off. rtorrent loads only torrents that name a tracker; give it one that
-/// nobody answers on loopback. Ready once its hash check of `folder` is done.
+/// nobody answers on loopback. Ready once its hash check of `folder` is done. End it with
+/// `kill9()`: it reads no stdin and ignores the SIGTERM the test runner's children block.
 public func startRtorrent(torrent: String, folder: String, work: String, host: String = "127.0.0.3") async throws -> (ChildProcess, Int) {
     let port = try freePort(host: host)
     let session = work + "/rtorrent-session"
@@ -30,7 +31,7 @@ public func startRtorrent(torrent: String, folder: String, work: String, host: S
     let deadline = Date().addingTimeInterval(30)
     while !FileManager.default.fileExists(atPath: ready) {
         guard Date() < deadline, child.process.isRunning else {
-            child.stop()
+            child.kill9()
             throw ChildProcess.Timeout(description: "rtorrent did not check its torrent within 30 s: \(child.errorOutput.suffix(500))")
         }
         try await Task.sleep(for: .milliseconds(50))

@@ -3,7 +3,9 @@ import PeerHarness
 import Testing
 
 /// The one waiter set behind reads (by piece), metadata and completion: tasks really
-/// suspended on an actor, woken, failed or withdrawn one at a time.
+/// suspended on an actor, woken, failed or withdrawn one at a time. (The waits for tasks
+/// to suspend are bounded at 30 s: under the whole suite, tests that block Swift's two
+/// cooperative threads while they stop a child can hold every task back for seconds.)
 @Suite struct WaitersTests {
     /// An actor holding waiters the way `Torrent` does.
     actor Room {
@@ -34,7 +36,7 @@ import Testing
         let first = Task { try await room.wait(for: 1, tag: 0) }
         let second = Task { try await room.wait(for: 1, tag: 1) }
         let other = Task { try await room.wait(for: 2, tag: 2) }
-        try await eventually("3 waiters", timeout: 5) { await room.count == 3 }
+        try await eventually("3 waiters", timeout: 30) { await room.count == 3 }
         await room.resume(1, with: "one")
         #expect(try await first.value == "one")
         #expect(try await second.value == "one")
@@ -51,7 +53,7 @@ import Testing
         let room = Room()
         let first = Task { try await room.wait(for: 7, tag: 0) }
         let second = Task { try await room.wait(for: 7, tag: 1) }
-        try await eventually("2 waiters", timeout: 5) { await room.count == 2 }
+        try await eventually("2 waiters", timeout: 30) { await room.count == 2 }
         let id = try #require(await room.addedIDs[1])
         #expect(await room.resume(id: id, with: "you"))
         #expect(try await second.value == "you")
@@ -65,10 +67,10 @@ import Testing
         let room = Room()
         let stays = Task { try await room.wait(for: 1, tag: 0) }
         let leaves = Task { try await room.wait(for: 1, tag: 1) }
-        try await eventually("2 waiters", timeout: 5) { await room.count == 2 }
+        try await eventually("2 waiters", timeout: 30) { await room.count == 2 }
         leaves.cancel()
         await #expect(throws: CancellationError.self) { try await leaves.value }
-        try await eventually("1 waiter", timeout: 5) { await room.count == 1 }
+        try await eventually("1 waiter", timeout: 30) { await room.count == 1 }
         #expect(await room.isWaiting(for: 1))
         await room.resume(1, with: "still here")
         #expect(try await stays.value == "still here")
@@ -87,7 +89,7 @@ import Testing
     @Test func resumeAllFailsEveryone() async throws {
         let room = Room()
         let tasks = (0..<5).map { index in Task { try await room.wait(for: index % 2, tag: index) } }
-        try await eventually("5 waiters", timeout: 5) { await room.count == 5 }
+        try await eventually("5 waiters", timeout: 30) { await room.count == 5 }
         await room.resumeAll(throwing: Gone())
         for task in tasks {
             await #expect(throws: Gone.self) { try await task.value }
