@@ -80,8 +80,18 @@ import urllib.request
 
 SCRIPT = os.path.abspath(__file__)
 REPO = os.path.dirname(os.path.dirname(SCRIPT))
-PYTHON = "/usr/bin/python3"
-NETNS_FLAG = "MEMOFS_REOPEN_IN_NETNS"
+
+# What this script shares with compare.py (Benchmarks/bench): logging, the processes it
+# starts and ends by PID, mount checks, the private network namespace, content helpers.
+sys.path.insert(0, os.path.dirname(SCRIPT))
+from bench import common  # noqa: E402
+common.use_entry(SCRIPT, "reopen")
+from bench.common import PYTHON, BenchError, log, say  # noqa: E402
+from bench.figures import du  # noqa: E402
+from bench.mounts import mounted  # noqa: E402
+from bench.namespace import NETNS_FLAG, enter_netns, in_private_netns  # noqa: E402
+from bench.peers import write_random  # noqa: E402
+from bench.processes import CHILDREN, pid_alive, quiet, run  # noqa: E402
 CLIENTS = ["rtorrent", "transmission", "qbittorrent", "aria2", "libtorrent"]
 CLIENT_IP = {"rtorrent": "127.0.0.11", "transmission": "127.0.0.12", "qbittorrent": "127.0.0.13",
              "aria2": "127.0.0.14", "libtorrent": "127.0.0.15"}
@@ -89,20 +99,6 @@ PROBE_IP = "127.0.0.9"  # where the readiness handshakes come from (memofs is on
 PIECE_LENGTH = 256 * 1024
 READ_SIZE = 1 << 20
 FILE_NAME = "bench.bin"
-
-
-def log(message):
-    sys.stderr.write("[reopen %s] %s\n" % (time.strftime("%H:%M:%S"), message))
-    sys.stderr.flush()
-
-
-def say(**fields):
-    sys.stdout.write(json.dumps(fields) + "\n")
-    sys.stdout.flush()
-
-
-class BenchError(Exception):
-    pass
 
 
 # ---------------------------------------------------------------------------------------
@@ -192,62 +188,6 @@ def helper_pass(argv):
 # ---------------------------------------------------------------------------------------
 # Processes and mounts this script started.
 
-class Children:
-    """Every process this script starts, so cleanup ends exactly those, by PID."""
-
-    def __init__(self):
-        self.processes = []
-
-    def start(self, arguments, **kwargs):
-        process = subprocess.Popen(arguments, **kwargs)
-        self.processes.append(process)
-        return process
-
-    def stop(self, process, timeout=10):
-        if process.poll() is None:
-            try:
-                process.terminate()
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                try:
-                    process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    log("process %d did not exit after SIGKILL (stuck in the kernel?)" % process.pid)
-        for stream in (process.stdin, process.stdout, process.stderr):
-            try:
-                if stream:
-                    stream.close()
-            except OSError:
-                pass
-        if process in self.processes and process.poll() is not None:
-            self.processes.remove(process)
-
-    def stop_all(self):
-        for process in list(reversed(self.processes)):
-            self.stop(process, timeout=5)
-
-
-CHILDREN = Children()
-
-
-def run(arguments, timeout, **kwargs):
-    """subprocess.run with a timeout that kills (by PID) and reports instead of hanging."""
-    process = CHILDREN.start(arguments, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, **kwargs)
-    try:
-        output, errors = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        try:
-            process.communicate(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        CHILDREN.stop(process, timeout=1)
-        raise BenchError("%s did not finish within %s s" % (" ".join(arguments)[:200], timeout))
-    CHILDREN.stop(process)
-    return subprocess.CompletedProcess(arguments, process.returncode, output, errors)
-
-
 def probe(kind, op, timeout):
     """Runs one helper (`_add`, `_pass`) in a child process; returns its JSON answer."""
     result = run([PYTHON, SCRIPT, kind, json.dumps(op)], timeout=timeout)
@@ -258,27 +198,6 @@ def probe(kind, op, timeout):
     if "error" in answer:
         raise BenchError("%s: %s" % (kind, answer["error"]))
     return answer
-
-
-def quiet(arguments, timeout=15):
-    try:
-        return run(arguments, timeout=timeout).returncode
-    except (BenchError, OSError) as error:
-        log(str(error))
-        return -1
-
-
-def mounted(mountpoint):
-    with open("/proc/self/mounts") as handle:
-        return any(len(fields) > 1 and fields[1] == mountpoint for fields in (line.split() for line in handle))
-
-
-def pid_alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 MOUNTS = []
@@ -678,16 +597,6 @@ SEEDER_CLASSES = {cls.name: cls for cls in (RtorrentSeeder, TransmissionSeeder, 
 # ---------------------------------------------------------------------------------------
 # Content.
 
-def write_random(path, size, seed):
-    rng = random.Random(seed)
-    with open(path, "wb") as handle:
-        remaining = size
-        while remaining:
-            count = min(remaining, 4 << 20)
-            handle.write(rng.randbytes(count))
-            remaining -= count
-
-
 def make_torrent(path):
     """A v1-only torrent of `path` with 256 KiB pieces and no tracker."""
     import libtorrent as lt
@@ -716,20 +625,6 @@ def range_sha1(path, offset, length):
             remaining -= len(chunk)
     return digest.hexdigest()
 
-
-def du(path):
-    total = 0
-    for root, _, names in os.walk(path):
-        for name in names:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_blocks * 512
-            except OSError:
-                pass
-    return total
-
-
-# ---------------------------------------------------------------------------------------
-# The benchmark.
 
 FIGURES = [
     # (key, label, format)
@@ -931,24 +826,6 @@ def report(bench, path):
 
 # ---------------------------------------------------------------------------------------
 # The namespace and main.
-
-def in_private_netns():
-    with open("/proc/self/net/dev") as handle:
-        names = [line.split(":")[0].strip() for line in handle.readlines()[2:]]
-    return names == ["lo"]
-
-
-def enter_netns():
-    if in_private_netns():
-        return
-    if os.environ.get(NETNS_FLAG):
-        raise SystemExit("re-executed under unshare --net but more than loopback is visible")
-    env = dict(os.environ)
-    env[NETNS_FLAG] = "1"
-    log("re-executing inside a private network namespace (unshare --net)")
-    sys.stdout.flush()
-    os.execve("/usr/bin/unshare", ["unshare", "--net", "--", PYTHON, SCRIPT] + sys.argv[1:], env)
-
 
 TOOLS = {"rtorrent": "rtorrent", "transmission": "transmission-cli", "qbittorrent": "qbittorrent-nox", "aria2": "aria2c"}
 

@@ -3,7 +3,8 @@ every peer, tracker and mount daemon sees only loopback."""
 import os
 import sys
 
-from .common import ENTRY, PYTHON, BenchError, log
+from . import common
+from .common import PYTHON, BenchError, log
 
 NETNS_FLAG = "MEMOFS_COMPARE_IN_NETNS"
 
@@ -23,4 +24,4 @@ def enter_netns():
     env[NETNS_FLAG] = "1"
     log("re-executing inside a private network namespace (unshare --net)")
     sys.stdout.flush()
-    os.execve("/usr/bin/unshare", ["unshare", "--net", "--", PYTHON, ENTRY] + sys.argv[1:], env)
+    os.execve("/usr/bin/unshare", ["unshare", "--net", "--", PYTHON, common.ENTRY] + sys.argv[1:], env)

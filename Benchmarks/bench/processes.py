@@ -7,7 +7,8 @@ import select
 import subprocess
 import time
 
-from .common import ENTRY, PYTHON, BenchError, log
+from . import common
+from .common import PYTHON, BenchError, log
 
 
 class Children:
@@ -71,7 +72,7 @@ def run(arguments, timeout, **kwargs):
 
 def probe(op, timeout):
     """Runs one probe operation in a child process; returns its JSON answer."""
-    result = run([PYTHON, ENTRY, "_probe", json.dumps(op)], timeout=timeout)
+    result = run([PYTHON, common.ENTRY, "_probe", json.dumps(op)], timeout=timeout)
     lines = [line for line in result.stdout.decode(errors="replace").splitlines() if line.strip()]
     if result.returncode != 0 or not lines:
         raise BenchError("probe %s failed (%d): %s" % (op["op"], result.returncode, result.stderr.decode(errors="replace")[-800:]))
