@@ -88,10 +88,11 @@ from bench import common  # noqa: E402
 common.use_entry(SCRIPT, "reopen")
 from bench.common import PYTHON, BenchError, log, say  # noqa: E402
 from bench.figures import du  # noqa: E402
-from bench.mounts import mounted  # noqa: E402
+from bench.mounts import MemofsMount, mounted  # noqa: E402
+from bench.mounts import cleanup as unmount_all_and_end_children  # noqa: E402
 from bench.namespace import NETNS_FLAG, enter_netns, in_private_netns  # noqa: E402
 from bench.peers import write_random  # noqa: E402
-from bench.processes import CHILDREN, pid_alive, quiet, run  # noqa: E402
+from bench.processes import CHILDREN, run  # noqa: E402
 CLIENTS = ["rtorrent", "transmission", "qbittorrent", "aria2", "libtorrent"]
 CLIENT_IP = {"rtorrent": "127.0.0.11", "transmission": "127.0.0.12", "qbittorrent": "127.0.0.13",
              "aria2": "127.0.0.14", "libtorrent": "127.0.0.15"}
@@ -200,69 +201,14 @@ def probe(kind, op, timeout):
     return answer
 
 
-MOUNTS = []
-
-
-class MemofsMount:
-    """`memofs mount MNT --data DIR` in the background form; the daemon's PID is parsed from
-    its output. stop(): fusermount3 -u, then -uz; then the daemon is ended by PID if needed."""
-
-    def __init__(self, binary, mountpoint, data):
-        self.binary, self.mountpoint, self.data = binary, mountpoint, data
-        self.pid = None
-
-    def start(self):
-        os.makedirs(self.mountpoint, exist_ok=True)
-        os.makedirs(self.data, exist_ok=True)
-        arguments = [self.binary, "mount", self.mountpoint, "--data", self.data, "--listen", "127.0.0.1", "--port", "0",
-                     "--no-dht", "--no-lsd"]
-        MOUNTS.append(self)
-        result = run(arguments, timeout=60)
-        text = result.stdout.decode(errors="replace")
-        if result.returncode != 0 or not mounted(self.mountpoint):
-            raise BenchError("memofs mount failed (%d): %s %s" % (result.returncode, text, result.stderr.decode(errors="replace")))
-        marker = text.find("(pid ")
-        if marker >= 0:
-            self.pid = int(text[marker + 5:].split(",")[0].split(")")[0])
-        return self
-
-    @property
-    def shared(self):
-        return self.mountpoint + "/shared"
-
-    def stop(self):
-        if mounted(self.mountpoint):
-            quiet(["fusermount3", "-u", self.mountpoint])
-        if mounted(self.mountpoint):
-            quiet(["fusermount3", "-uz", self.mountpoint])
-        if self.pid:
-            deadline = time.monotonic() + 20
-            while pid_alive(self.pid) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            for number in (signal.SIGTERM, signal.SIGKILL):
-                if not pid_alive(self.pid):
-                    break
-                log("memofs daemon %d still running after unmount: signal %d" % (self.pid, number))
-                os.kill(self.pid, number)
-                deadline = time.monotonic() + 10
-                while pid_alive(self.pid) and time.monotonic() < deadline:
-                    time.sleep(0.05)
-        if self in MOUNTS:
-            MOUNTS.remove(self)
-
-
 def cleanup():
-    for mount in list(reversed(MOUNTS)):
-        try:
-            mount.stop()
-        except Exception as error:  # keep cleaning up
-            log("cleanup of %s: %s" % (mount.mountpoint, error))
+    """The mounts and every process this script started (bench.mounts.cleanup), the seeders first."""
     for seeder in list(SEEDERS):
         try:
             seeder.stop()
         except Exception as error:  # keep cleaning up
             log("cleanup of the %s seeder: %s" % (seeder.name, error))
-    CHILDREN.stop_all()
+    unmount_all_and_end_children()
 
 
 # ---------------------------------------------------------------------------------------
@@ -686,7 +632,7 @@ class Bench:
 
     def mount_with_torrent(self, client, seeder, tag):
         mnt, data = self.fresh("mnt-" + tag), self.fresh("memofs-" + tag)
-        mount = MemofsMount(self.args.memofs, mnt, data).start()
+        mount = MemofsMount(self.args.memofs, mnt, data, trackers=[]).start()
         magnet = "magnet:?xt=urn:btih:%s&dn=%s&x.pe=%s:%d" % (self.info_hash, FILE_NAME, seeder.host, seeder.port)
         probe("_add", {"shared": mount.shared, "torrent": self.torrent, "name": FILE_NAME, "magnet": magnet,
                        "timeout": 30}, timeout=60)

@@ -48,13 +48,33 @@ struct ReaderWindows: Sendable {
 
     /// The reader now reads `read` and wants `ahead` after it; returns every piece whose
     /// reader priority may have changed (wanted before or now).
+    ///
+    /// Worked out on ranges, not on sets of pieces: every read moves its reader, and a
+    /// sliding window of hundreds of pieces changes only at its two ends.
     mutating func move(_ id: ReaderID, read: Range<Int>, ahead: Range<Int>) -> Set<Int> {
         guard var reader = readers[id] else { return [] }
-        let before = Set(reader.read).union(reader.ahead)
+        guard reader.read != read || reader.ahead != ahead else { return [] }
+        let before = [reader.read, reader.ahead], after = [read, ahead]
         reader.read = read
         reader.ahead = ahead
         readers[id] = reader
-        return before.symmetricDifference(Set(read).union(ahead))
+        var changed = Set<Int>()
+        for range in Self.subtract(before, after) + Self.subtract(after, before) { changed.formUnion(range) }
+        return changed
+    }
+
+    /// The pieces of `ranges` that are in none of `removed`, as ranges.
+    static func subtract(_ ranges: [Range<Int>], _ removed: [Range<Int>]) -> [Range<Int>] {
+        var remaining = ranges.filter { !$0.isEmpty }
+        for cut in removed where !cut.isEmpty {
+            remaining = remaining.flatMap { range -> [Range<Int>] in
+                guard range.overlaps(cut) else { return [range] }
+                let below = range.lowerBound..<max(range.lowerBound, cut.lowerBound)
+                let above = min(range.upperBound, cut.upperBound)..<range.upperBound
+                return [below, above].filter { !$0.isEmpty }
+            }
+        }
+        return remaining
     }
 
     /// The reader is gone; returns the pieces it wanted.

@@ -52,6 +52,30 @@ import TorrentModel
         #expect(windows.close(reader) == [0, 1, 70, 98, 99])
     }
 
+    @Test func rangesAreSubtractedPieceForPiece() {
+        let cases: [([Range<Int>], [Range<Int>])] = [
+            ([0..<10], [3..<5]), ([0..<10], [0..<10]), ([0..<10], [8..<20, 0..<2]), ([0..<4, 6..<9], [3..<7]),
+            ([5..<5, 2..<3], [0..<1]), ([0..<10], []), ([], [0..<3]), ([0..<3, 2..<6], [1..<2]),
+        ]
+        for (ranges, removed) in cases {
+            let expected = Set(ranges.flatMap { $0 }).subtracting(removed.flatMap { $0 })
+            let found = ReaderWindows.subtract(ranges, removed).flatMap { $0 }
+            #expect(Set(found) == expected, "\(ranges) - \(removed)")
+        }
+    }
+
+    /// A window sliding along a long file hands back only its two ends, and the same read
+    /// again hands back nothing.
+    @Test func aSlidingWindowChangesOnlyAtItsEnds() {
+        var windows = ReaderWindows()
+        let (reader, _) = windows.open()
+        _ = windows.move(reader, read: 0..<1, ahead: 1..<129)
+        #expect(windows.move(reader, read: 1..<2, ahead: 2..<130) == [0, 129])
+        #expect(windows.move(reader, read: 1..<2, ahead: 2..<130).isEmpty)
+        // The window grows: only the new end.
+        #expect(windows.move(reader, read: 1..<2, ahead: 2..<200) == Set(130..<200))
+    }
+
     @Test func anUnknownReaderChangesNothing() {
         var windows = ReaderWindows()
         let (reader, _) = windows.open()
