@@ -28,8 +28,11 @@ import Testing
         try folder.write("a", count: 10)
         let before = Int64(Date().timeIntervalSince1970)
         let made = try TorrentCreator.createBlocking(from: folder.path + "/a")
+        let after = Int64(Date().timeIntervalSince1970)
         let date = try #require(made.creationDate)
-        #expect(date >= before && date <= before + 60)
+        // Between the two readings of the wall clock, whichever way it went: on these VMs it
+        // has been seen to step backwards between two readings.
+        #expect(date >= min(before, after) && date <= max(before, after))
     }
 
     @Test func hashesPiecesThatSpanFiles() throws {
