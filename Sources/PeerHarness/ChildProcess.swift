@@ -111,7 +111,10 @@ public final class ChildProcess: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw Timeout(description: "\(label): no matching line within \(timeout) s; last lines: \(allLines.suffix(3)); stderr: \(errorOutput.suffix(1000))")
+        // The periodic progress lines crowd out what happened: the last other events too.
+        let events = allLines.filter { !$0.contains("\"event\": \"progress\"") }.suffix(12)
+        throw Timeout(description: "\(label): no matching line within \(timeout) s; last lines: \(allLines.suffix(3)); "
+                      + "last events: \(Array(events)); stderr: \(errorOutput.suffix(1000))")
     }
 
     public func waitForEvent(_ name: String, timeout: TimeInterval) async throws -> [String: Any] {

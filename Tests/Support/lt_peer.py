@@ -31,7 +31,8 @@ def say(**fields):
 
 
 def make_session(listen, dht_bootstrap=None):
-    settings = confined_settings(listen, "lt_peer", extra_alerts=lt.alert.category_t.dht_notification)
+    settings = confined_settings(listen, "lt_peer", extra_alerts=lt.alert.category_t.dht_notification
+                                 | lt.alert.category_t.connect_notification)
     if dht_bootstrap:
         settings.update(loopback_dht_settings(dht_bootstrap))
     return lt.session(settings)
@@ -119,6 +120,10 @@ def main():
             if isinstance(alert, lt.dht_reply_alert) and alert.num_peers > 0 and not dht_peer_reported:
                 dht_peer_reported = True
                 say(event="dht_peer", seconds=time.monotonic() - added, peers=alert.num_peers)
+            # Who came and went, so a test that fails on a swarm says which connection ended and why.
+            if isinstance(alert, (lt.peer_connect_alert, lt.peer_disconnected_alert)):
+                say(event="peer_connect" if isinstance(alert, lt.peer_connect_alert) else "peer_disconnect",
+                    message=alert.message())
         status = handle.status()
         if status.num_peers > 0 and not peer_reported:
             peer_reported = True
@@ -139,6 +144,7 @@ def main():
             last_progress = time.monotonic()
             say(event="progress", progress=status.progress, peers=status.num_peers,
                 peer_addresses=["%s:%d" % (peer.ip[0], peer.ip[1]) for peer in handle.get_peer_info()],
+                known_peers=status.list_peers, connect_candidates=status.connect_candidates,
                 uploaded=status.total_payload_upload, downloaded=status.total_payload_download,
                 state=str(status.state), dht_nodes=session.status().dht_nodes)
     say(event="exit")
