@@ -105,11 +105,12 @@ public actor Session {
 
     /// Every torrent ticks within the second (the DHT just gained its first node).
     private func wakeAll() {
-        for torrent in torrents.values { torrent.nextTick.withLockedValue { $0 = .now } }
+        let now = context.now
+        for torrent in torrents.values { torrent.nextTick.withLockedValue { $0 = now } }
     }
 
     private func dueTorrents() -> [Torrent] {
-        let now = ContinuousClock.now
+        let now = context.now
         return torrents.values.filter { $0.nextTick.withLockedValue { $0 } <= now }
     }
 

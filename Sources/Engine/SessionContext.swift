@@ -59,6 +59,9 @@ final class SessionContext: Sendable {
         }
     }
 
+    /// The session's time (see ``EngineClock``).
+    var now: ContinuousClock.Instant { configuration.clock.now }
+
     /// Runs blocking work on the pool.
     func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await threadPool.runIfActive(work)
@@ -89,11 +92,14 @@ public struct SessionConfiguration: Sendable {
     public var dht: DHTSettings?
     /// Local peer discovery (BEP 14) by multicast on the LAN; off unless asked, for the same reason.
     public var localPeerDiscovery: Bool
+    /// Where every timer of the engine reads the time; tests move a ``ManualClock``.
+    public var clock: EngineClock
 
     public init(dataFolder: String, listenHost: String = "0.0.0.0", listenPort: Int = 6881,
                 maxPeersPerTorrent: Int = 50, unchokeSlots: Int = 8, extraTrackers: [String] = [],
                 useTrackers: Bool = true, timeouts: EngineTimeouts = EngineTimeouts(),
-                dht: DHTSettings? = nil, localPeerDiscovery: Bool = false) {
+                dht: DHTSettings? = nil, localPeerDiscovery: Bool = false, clock: EngineClock = .continuous) {
+        self.clock = clock
         self.dht = dht
         self.localPeerDiscovery = localPeerDiscovery
         self.dataFolder = dataFolder
