@@ -183,9 +183,11 @@ public actor Session {
         return await register(torrent)
     }
 
-    /// Adds a torrent whose metainfo we have (a `.torrent` file).
+    /// Adds a torrent whose metainfo we have (a `.torrent` file). `store` keeps its pieces
+    /// (``InMemoryPieceStore`` in tests); nil: files under the data folder.
     @discardableResult
-    public func add(metainfo: Metainfo, downloadWhole: Bool = false, peers: [PeerAddress] = []) async throws -> Torrent {
+    public func add(metainfo: Metainfo, downloadWhole: Bool = false, peers: [PeerAddress] = [],
+                    store: (any PieceStore)? = nil) async throws -> Torrent {
         if let existing = torrents[metainfo.infoHash] { return existing }
         let magnet = MagnetLink(metainfo: metainfo, peers: peers)
         let root = downloadRoot(for: metainfo.infoHash)
@@ -194,7 +196,7 @@ public actor Session {
                                                    root: root, downloadWhole: downloadWhole, addedAt: addedAt))
         if let existing = torrents[metainfo.infoHash] { return existing }  // added while we waited
         let torrent = await Torrent(context: context, magnet: magnet, metainfo: metainfo, root: root, downloadWhole: downloadWhole,
-                                    addedAt: addedAt)
+                                    addedAt: addedAt, store: store)
         return await register(torrent)
     }
 

@@ -168,7 +168,7 @@ extension Torrent {
 
     func receivedHashes(_ request: HashRequest, _ data: [UInt8], from key: PeerKey) {
         guard let info, let ask = merkle.asked[request], ask.peer == key else {
-            wastedBytes += Int64(data.count)
+            statistics.wasted(data.count)
             return
         }
         merkle.asked[request] = nil
@@ -233,7 +233,7 @@ extension Torrent {
     /// Checks one block against its leaf hash. A block that fails is not handed to any
     /// reader; its piece will fail its v1 check too, and be fetched again.
     private func verifyBlock(_ block: Int, of piece: Int, place: PieceTreePlace) {
-        guard let leaves = merkle.blockHashes[piece], block < leaves.count, let buffer = pieceBuffers[piece] else { return }
+        guard let leaves = merkle.blockHashes[piece], block < leaves.count, let buffer = pipeline?.partialBytes(of: piece) else { return }
         let begin = block * MerkleTree.blockSize
         let end = min(begin + MerkleTree.blockSize, place.fileBytesInPiece)
         let digest = buffer.withUnsafeBytes { SHA256.hash(UnsafeRawBufferPointer(rebasing: $0[begin..<end])) }

@@ -197,7 +197,7 @@ extension Torrent {
             return ban(key, reason: "sent a block before we had the metadata")
         }
         guard let block = picker!.block(piece: piece, begin: begin, length: data.count) else {
-            wastedBytes += Int64(data.count)
+            statistics.wasted(data.count)
             let dropping = peers[key]!.session.unrequestedBlockArrived()
             if piece < 0 || piece >= info.pieceCount || begin + data.count > info.length(ofPiece: min(max(piece, 0), info.pieceCount - 1)) {
                 return ban(key, reason: "block \(piece):\(begin)+\(data.count) outside the torrent")
@@ -209,25 +209,12 @@ extension Torrent {
         peers[key]!.session.answered(BlockRequest(piece: UInt32(piece), begin: UInt32(begin), length: UInt32(data.count)))
         switch outcome {
         case .ignored:
-            wastedBytes += Int64(data.count)
+            statistics.wasted(data.count)
         case .accepted(let complete, let cancelFrom):
             peers[key]!.session.blockArrived(bytes: data.count, now: .now, inFlight: picker!.outstandingRequests(of: key).count,
                                              requestLimit: peers[key]!.requestLimit)
-            downloadedBytes += Int64(data.count)
-            let length = info.length(ofPiece: piece)
-            if pieceBuffers[piece] == nil {
-                // Not zeroed first: a piece is hashed, written or read only once every block
-                // of it arrived and filled its place (zeroing cost 1.5 % of a download's CPU).
-                pieceBuffers[piece] = [UInt8](unsafeUninitializedCapacity: length) { _, count in count = length }
-                markPendingSoon(piece)
-                if picker!.hasDeadline(piece) { hashProgress[piece] = PieceHashProgress() }
-            }
-            pieceBuffers[piece]!.withUnsafeMutableBytes { buffer in
-                data.withUnsafeBytes { source in
-                    (buffer.baseAddress! + begin).copyMemory(from: source.baseAddress!, byteCount: source.count)
-                }
-            }
-            hashProgress[piece]?.arrived(begin: begin, length: data.count, in: pieceBuffers[piece]!)
+            statistics.downloaded(data.count)
+            if pipeline!.receive(data, at: begin, of: piece, hashAsItArrives: picker!.hasDeadline(piece)) { markPendingSoon(piece) }
             blockArrived(block.index, of: piece)
             let request = BlockRequest(piece: UInt32(piece), begin: UInt32(begin), length: UInt32(data.count))
             for other in cancelFrom { send(.cancel(request), to: other) }

@@ -61,7 +61,7 @@ extension Torrent {
         let base = downloadWhole ? PiecePicker.normal : PiecePicker.skip
         var raised = false
         for piece in pieces where piece >= 0 && piece < picker!.pieceCount && !picker!.have[piece] && !picker!.hasDeadline(piece) {
-            let started = pieceBuffers[piece] != nil ? PiecePicker.normal : PiecePicker.skip
+            let started = pipeline?.stage(of: piece) == .partial ? PiecePicker.normal : PiecePicker.skip
             let wanted = max(base, started, readers.priority(of: piece))
             if wanted > picker!.priority(of: piece) { raised = true }
             picker!.setPriority(wanted, of: piece)

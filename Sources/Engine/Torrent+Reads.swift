@@ -14,7 +14,7 @@ extension Torrent {
     }
 
     private func locateVerified(file fileIndex: Int, offset: Int64, length: Int, readahead: Range<Int64>,
-                                reader: ReaderID?) async throws -> ([ReadSegment], TorrentStorage?) {
+                                reader: ReaderID?) async throws -> ([ReadSegment], (any PieceStore)?) {
         let info = try await waitForMetadata()
         guard fileIndex >= 0 && fileIndex < info.files.count else {
             throw TorrentError.outOfRange("file \(fileIndex) of \(info.files.count)")
@@ -32,7 +32,7 @@ extension Torrent {
     /// are then final, and a reader may be handed the file itself (FUSE passthrough).
     /// Zero-length files have no pieces and count as verified.
     public func verifiedFilePath(_ fileIndex: Int) -> String? {
-        guard let info = torrentInfo, let picker, let storage,
+        guard let info = torrentInfo, let picker, let store = pipeline?.store,
               fileIndex >= 0 && fileIndex < info.files.count else { return nil }
         let file = info.files[fileIndex]
         if file.length > 0 {
@@ -40,7 +40,7 @@ extension Torrent {
             let last = Int((file.offset + file.length - 1) / Int64(info.pieceLength))
             guard (first...last).allSatisfy({ picker.have[$0] }) else { return nil }
         }
-        return storage.path(of: file)
+        return store.filePath(of: file)
     }
 
     /// Bytes of the torrent's byte stream (all files one after another).
@@ -55,9 +55,9 @@ extension Torrent {
     }
 
     /// The bytes of located segments; on the thread pool if any of them is on disk.
-    private nonisolated func assemble(_ located: ([ReadSegment], TorrentStorage?)) async throws -> [UInt8] {
-        let (segments, storage) = located
-        guard let storage, !segments.isEmpty else { return [] }
+    private nonisolated func assemble(_ located: ([ReadSegment], (any PieceStore)?)) async throws -> [UInt8] {
+        let (segments, store) = located
+        guard let store, !segments.isEmpty else { return [] }
         if segments.count == 1, case .memory(let bytes) = segments[0] { return Array(bytes) }
         let gather: @Sendable () throws -> [UInt8] = {
             var output = [UInt8]()
@@ -65,7 +65,7 @@ extension Torrent {
             for segment in segments {
                 switch segment {
                 case .memory(let bytes): output += bytes
-                case .disk(let from, let count): output += try storage.read(at: from, length: count)
+                case .disk(let from, let count): output += try store.read(at: from, length: count)
                 }
             }
             return output
@@ -93,15 +93,15 @@ extension Torrent {
 
     /// Waits until every piece under the read is verified and says where its bytes are.
     private func locateVerified(at offset: Int64, length: Int, readahead: Range<Int64>,
-                                reader: ReaderID? = nil) async throws -> ([ReadSegment], TorrentStorage?) {
+                                reader: ReaderID? = nil) async throws -> ([ReadSegment], (any PieceStore)?) {
         let info = try await waitForMetadata()
         guard offset >= 0, length >= 0, offset + Int64(length) <= info.totalLength else {
             throw TorrentError.outOfRange("\(offset)+\(length) of \(info.totalLength) bytes")
         }
-        guard length > 0 else { return ([], storage!) }
+        guard length > 0 else { return ([], pipeline!.store) }
         while true {
             try await waitForRange(offset..<(offset + Int64(length)), readahead: readahead, reader: reader)
-            if let segments = verifiedSegments(at: offset, length: length, info: info) { return (segments, storage!) }
+            if let segments = verifiedSegments(at: offset, length: length, info: info) { return (segments, pipeline!.store) }
         }
     }
 
@@ -115,9 +115,9 @@ extension Torrent {
             let pieceStart = Int64(piece) * Int64(info.pieceLength)
             let from = max(offset, pieceStart), to = min(end, pieceStart + Int64(info.length(ofPiece: piece)))
             let bytes = Int(from - pieceStart)..<Int(to - pieceStart)
-            if let buffer = verifiedPieces[piece] {
+            if let buffer = pipeline?.verifiedBytes(of: piece) {
                 segments.append(.memory(buffer[bytes]))
-            } else if let buffer = pieceBuffers[piece], blocksVerified(of: piece, bytes: bytes) {
+            } else if let buffer = pipeline?.partialBytes(of: piece), blocksVerified(of: piece, bytes: bytes) {
                 // Copied now: the buffer still takes blocks, and a slice would make the next
                 // one copy the whole piece.
                 segments.append(.memory(ArraySlice(Array(buffer[bytes]))))
@@ -191,14 +191,14 @@ extension Torrent {
 
     /// Waits until `piece` is verified, or only its `blocks` when they can be checked one by one.
     private func waitForPiece(_ piece: Int, blocks: Range<Int>?, order: UInt64) async throws {
-        if picker?.have[piece] == true || verifiedPieces[piece] != nil { return }
+        if picker?.have[piece] == true || pipeline?.stage(of: piece) == .inMemory { return }
         // Another reader, served from its blocks meanwhile, may have parked the piece or
         // cleared its deadline: this reader still needs it.
         if picker?.isParked(piece) == true || picker?.hasDeadline(piece) == false {
             picker?.setDeadline(order, for: piece, needing: blocks)
             updateInterestAndRequests()
         }
-        if let blocks, pieceBuffers[piece] != nil {
+        if let blocks, pipeline?.stage(of: piece) == .partial {
             verifyReceivedBlocks(of: piece)
             if let verified = merkle.verified[piece], blocks.allSatisfy(verified.contains) {
                 if !pieceWaiters.isWaiting(for: piece) { servedFromBlocks(piece) }

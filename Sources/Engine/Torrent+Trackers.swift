@@ -80,7 +80,7 @@ extension Torrent {
         let left = info.map { $0.totalLength - verifiedByteCount() } ?? (magnet.exactLength ?? 16384)
         let port = context.listenPort.withLockedValue { $0 }
         return AnnounceRequest(infoHash: infoHash, peerID: context.peerID, port: UInt16(clamping: port),
-                               uploaded: uploadedBytes, downloaded: downloadedBytes, left: left, event: event,
+                               uploaded: statistics.uploadedBytes, downloaded: statistics.downloadedBytes, left: left, event: event,
                                numWant: 50, key: trackerState.key, trackerID: trackerState.trackerIDs[url])
     }
 

@@ -39,7 +39,7 @@ extension Torrent {
             while let request = peers[key]?.uploadQueue.first, batchBytes < 4 << 20 {
                 let piece = Int(request.piece)
                 let cached: ByteBuffer
-                if let hit = cachedPiece(piece) {
+                if let hit = pipeline?.cachedForUpload(piece) {
                     cached = hit
                 } else if batch.isEmpty {
                     do {
@@ -61,7 +61,7 @@ extension Torrent {
                 batch.append((piece, begin, cached.getSlice(at: cached.readerIndex + begin, length: length)!))
                 batchBytes += length
                 peers[key]!.session.uploaded(bytes: length)
-                uploadedBytes += Int64(length)
+                statistics.uploaded(length)
             }
             guard let link = peers[key]?.link, !batch.isEmpty else { continue }
             peers[key]!.session.sentSomething(now: .now)
@@ -101,22 +101,13 @@ extension Torrent {
         return (try? await promise.futureResult.get()) ?? false
     }
 
-    private func cachedPiece(_ piece: Int) -> ByteBuffer? {
-        guard let index = uploadCache.firstIndex(where: { $0.piece == piece }) else { return nil }
-        let entry = uploadCache.remove(at: index)
-        uploadCache.append(entry)
-        return entry.bytes
-    }
-
+    /// Reads a piece from the store on the thread pool, into the pipeline's upload cache.
     private func loadPieceForUpload(_ piece: Int) async throws -> ByteBuffer {
-        let storage = self.storage!
-        let bytes = try await context.blocking { ByteBuffer(bytes: try storage.readPiece(piece)) }
-        if let hit = cachedPiece(piece) { return hit }
-        uploadCache.append((piece, bytes))
-        var total = uploadCache.reduce(0) { $0 + $1.bytes.readableBytes }
-        while total > Self.uploadCacheBytes && uploadCache.count > 1 {
-            total -= uploadCache.removeFirst().bytes.readableBytes
-        }
+        let store = pipeline!.store
+        let bytes = try await context.blocking { ByteBuffer(bytes: try store.readPiece(piece)) }
+        // Another serve may have read it meanwhile.
+        if let hit = pipeline?.cachedForUpload(piece) { return hit }
+        pipeline?.keepForUpload(piece, bytes)
         return bytes
     }
 

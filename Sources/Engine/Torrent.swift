@@ -9,7 +9,7 @@ import TorrentModel
 /// sockets, so blocking work (disk, hashing whole pieces) runs on the session's pool.
 ///
 /// Invariants:
-/// - `picker`, `storage` and `info` are all nil (waiting for metadata) or all set.
+/// - `picker`, `pipeline` (with the store) and `info` are all nil (waiting for metadata) or all set.
 /// - A piece is `have` in the picker only after its bytes passed SHA-1 and were written.
 /// - Readers get bytes only of pieces that are `have`.
 public actor Torrent {
@@ -34,12 +34,12 @@ public actor Torrent {
     nonisolated let publishedMagnet: NIOLockedValueBox<MagnetLink>
     var info: TorrentInfo?
     var metainfo: Metainfo?
-    var storage: TorrentStorage?
     var picker: PiecePicker?
+    /// Downloaded pieces on their way to the store, and pieces read back for uploading.
+    var pipeline: PiecePipeline?
     /// The folder the torrent's files are laid out in.
     public nonisolated let root: String
     var downloadWhole: Bool
-    var fileStamps: [FileStamp?] = []
 
     var assembler: MetadataAssembler?
     var metadataRequests: [Int: PeerKey] = [:]
@@ -65,21 +65,6 @@ public actor Torrent {
     var learnedFrom: [PeerSource: Set<PeerAddress>] = [:]
     var nextPeerNumber = 0
 
-    var pieceBuffers: [Int: [UInt8]] = [:]
-    /// The "about to write" record of each piece being downloaded, started with its first
-    /// block so that a completed piece does not wait for the database before its write.
-    var pendingMarks: [Int: Task<Void, Error>] = [:]
-    /// Pieces queued for the next "about to write" transaction, and the newest
-    /// transaction's task: it takes them when it starts (see `markPendingSoon`).
-    var piecesToMarkPending: [Int] = []
-    var lastPendingBatch: Task<Void, Error>?
-    /// Pieces that passed their hash check and are being written to disk.
-    var verifiedPieces: [Int: [UInt8]] = [:]
-    /// Verified pieces waiting for the database, and the task writing them.
-    var verifiedToRecord: [Int] = []
-    var verifiedRecorder: Task<Void, Never>?
-    /// Pieces with a reader's deadline, hashed as their blocks arrive.
-    var hashProgress: [Int: PieceHashProgress] = [:]
     /// Reads waiting for a piece, by piece.
     var pieceWaiters = Waiters<Int, Void>()
     /// Waiters of `pieceWaiters` that need only some blocks of the piece (a hybrid torrent's
@@ -94,16 +79,7 @@ public actor Torrent {
     var completionWaiters = Waiters<OneEvent, Void>()
     var deadlineOrder: UInt64 = 0
 
-    /// Pieces read for uploading, most recent last; bounded.
-    var uploadCache: [(piece: Int, bytes: ByteBuffer)] = []
-    static let uploadCacheBytes = 64 << 20
-
-    public internal(set) var downloadedBytes: Int64 = 0
-    public internal(set) var uploadedBytes: Int64 = 0
-    public internal(set) var wastedBytes: Int64 = 0
-    public internal(set) var hashFailures = 0
-    /// Pieces hashed again at start because their files changed behind memofs's back.
-    public internal(set) var recheckedPieces = 0
+    var statistics = TransferStatistics()
     public internal(set) var lastError: String?
     var isStopped = false
 
@@ -126,8 +102,10 @@ public actor Torrent {
     var trackerState = TrackerAnnouncer.State()
     var dhtState = DHTAnnouncer.State()
 
+    /// `store` keeps the pieces of a torrent added with its metainfo (tests keep them in
+    /// memory); nil, or a magnet link: files under `root`.
     init(context: SessionContext, magnet: MagnetLink, metainfo: Metainfo?, root: String, downloadWhole: Bool,
-         addedAt: Int64) async {
+         addedAt: Int64, store: (any PieceStore)? = nil) async {
         self.infoHash = magnet.infoHash
         self.addedAt = addedAt
         self.context = context
@@ -141,7 +119,7 @@ public actor Torrent {
         logger[metadataKey: "torrent"] = "\(magnet.infoHash.hex.prefix(8))"
         self.logger = logger
         for peer in magnet.peers { learn(peer, from: .magnet) }
-        if let metainfo { installMetadata(metainfo.info, metainfo: metainfo) }
+        if let metainfo { installMetadata(metainfo.info, metainfo: metainfo, store: store) }
     }
 
     // MARK: lifecycle
@@ -158,31 +136,31 @@ public actor Torrent {
         isStopped = true
         for peer in peers.values { peer.link.close() }
         peers = [:]
-        storage?.close()
+        pipeline?.store.close()
         let error = TorrentError.removed(reason)
         pieceWaiters.resumeAll(throwing: error)
         blockWaiters = [:]
         metadataWaiters.resumeAll(throwing: error)
         completionWaiters.resumeAll(throwing: error)
         // Every verified piece is on record before the session settles the files' stamps.
-        await verifiedRecorder?.value
+        await pipeline?.verifiedRecorder?.value
         await stopTrackers()
     }
 
     // MARK: metadata
 
-    /// Sets up pieces and storage once the info dictionary is known.
-    func installMetadata(_ info: TorrentInfo, metainfo: Metainfo? = nil) {
+    /// Sets up pieces and storage once the info dictionary is known. `store` keeps the
+    /// pieces; nil: files under the torrent's root.
+    func installMetadata(_ info: TorrentInfo, metainfo: Metainfo? = nil, store: (any PieceStore)? = nil) {
         guard self.info == nil else { return }
         self.info = info
         self.metainfo = metainfo ?? Metainfo(info: info, announce: magnet.trackers.first,
                                              announceList: magnet.trackers.count > 1 ? magnet.trackers.map { [$0] } : [],
                                              urlList: magnet.webSeeds)
         if magnet.displayName == nil { magnet.displayName = info.name }
-        storage = TorrentStorage(root: root, info: info)
+        pipeline = PiecePipeline(store: store ?? TorrentStorage(root: root, info: info))
         picker = PiecePicker(info: info, defaultPriority: downloadWhole ? PiecePicker.normal : PiecePicker.skip,
                              seed: UInt64(truncatingIfNeeded: infoHash.bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }))
-        fileStamps = Array(repeating: nil, count: info.files.count)
         if let v2 = info.v2InfoHash, magnet.v2InfoHash != v2 {
             if magnet.v2InfoHash != nil { logger.warning("the magnet link's v2 hash is not the metadata's; using the metadata's") }
             magnet.v2InfoHash = v2
@@ -215,6 +193,12 @@ public actor Torrent {
     public var peerCount: Int { peers.count }
     public var isComplete: Bool { picker?.isComplete ?? false }
     public var verifiedPieceCount: Int { picker?.have.setCount ?? 0 }
+    public var downloadedBytes: Int64 { statistics.downloadedBytes }
+    public var uploadedBytes: Int64 { statistics.uploadedBytes }
+    public var wastedBytes: Int64 { statistics.wastedBytes }
+    public var hashFailures: Int { statistics.hashFailures }
+    /// Pieces hashed again at start because their files changed behind memofs's back.
+    public var recheckedPieces: Int { statistics.recheckedPieces }
 
     /// The status as of the torrent's last tick (nil before its first), read without
     /// waiting on the torrent.
@@ -228,8 +212,9 @@ public actor Torrent {
                       peers: peers.count,
                       downloadRate: peers.values.reduce(0) { $0 + $1.downloadRate },
                       uploadRate: peers.values.reduce(0) { $0 + $1.uploadRate },
-                      downloadedBytes: downloadedBytes, uploadedBytes: uploadedBytes,
-                      wastedBytes: wastedBytes, hashFailures: hashFailures, recheckedPieces: recheckedPieces,
+                      downloadedBytes: statistics.downloadedBytes, uploadedBytes: statistics.uploadedBytes,
+                      wastedBytes: statistics.wastedBytes, hashFailures: statistics.hashFailures,
+                      recheckedPieces: statistics.recheckedPieces,
                       peerSources: Dictionary(peers.values.map { ($0.source.rawValue, 1) }, uniquingKeysWith: +),
                       peersLearned: Dictionary(uniqueKeysWithValues: learnedFrom.map { ($0.key.rawValue, $0.value.count) }),
                       lastError: lastError,

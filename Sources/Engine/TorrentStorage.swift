@@ -48,7 +48,7 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
 /// swift-system's pread/pwrite (which retry EINTR) on descriptors kept open, and are
 /// blocking: callers run them on a thread pool, never on an event loop. Padding files
 /// (BEP 47) are never created: their bytes are zeros.
-public final class TorrentStorage: @unchecked Sendable {
+public final class TorrentStorage: PieceStore, @unchecked Sendable {
     public let root: String
     public let info: TorrentInfo
     private let openFiles = OpenFiles()
@@ -105,10 +105,6 @@ public final class TorrentStorage: @unchecked Sendable {
         }
     }
 
-    public func readPiece(_ piece: Int) throws -> [UInt8] {
-        try read(at: Int64(piece) * Int64(info.pieceLength), length: info.length(ofPiece: piece))
-    }
-
     public func writePiece(_ piece: Int, _ bytes: [UInt8]) throws {
         try write(bytes, at: Int64(piece) * Int64(info.pieceLength))
     }
@@ -130,15 +126,7 @@ public final class TorrentStorage: @unchecked Sendable {
         }
     }
 
-    /// Indices of the files that hold bytes of `piece`.
-    public func files(ofPiece piece: Int) -> [Int] {
-        let start = Int64(piece) * Int64(info.pieceLength)
-        let end = start + Int64(info.length(ofPiece: piece))
-        return info.files.indices.filter { index in
-            let file = info.files[index]
-            return file.length > 0 && file.offset < end && file.offset + file.length > start
-        }
-    }
+    public func filePath(of file: TorrentFile) -> String? { path(of: file) }
 
     /// Closes every open descriptor (before files are removed or replaced).
     public func close() { openFiles.closeAll() }

@@ -29,4 +29,41 @@ import TorrentModel
             await #expect(throws: CancellationError.self) { try await waiting.value }
         }
     }
+
+    /// The same with a write that really fails, and no disk: one memofs seeds the file,
+    /// another downloads all of it into an ``InMemoryPieceStore`` that cannot write piece 0
+    /// (the disk is full). Every other piece is written and verified, `memofs status` says
+    /// the disk is full, and once space is freed piece 0 is fetched again and the download
+    /// completes. (A reader waiting for piece 0 would get it from memory, verified, before
+    /// its write: only readers that come while it is written see the failure.)
+    @Test func aPieceTheStoreCannotWriteFailsAloneUntilSpaceIsFreed() async throws {
+        let folder = try TemporaryFolder()
+        let pieceLength = 16384
+        let original = try folder.write("memo.ogg", count: 8 * pieceLength, seed: 9)
+        try await withSession(testConfiguration(folder.path + "/seeder")) { seeding in
+            let seeded = try await seeding.seed(path: folder.path + "/memo.ogg", options: .init(pieceLength: pieceLength))
+            let metainfo = try #require(await seeded.metainfo)
+            let store = InMemoryPieceStore(info: metainfo.info, failingWrites: [0: .noSpace])
+            try await withSession(testConfiguration(folder.path + "/downloader")) { session in
+                let torrent = try await session.add(metainfo: metainfo, downloadWhole: true,
+                                                    peers: [PeerAddress("127.0.0.1:\(seeding.listenPort)")!], store: store)
+                try await eventually("pieces 1 to 7 verified", timeout: 30) { await torrent.verifiedPieceCount == 7 }
+                #expect(store.writtenPieces == Set(1..<8))
+                #expect(await !torrent.hasPiece(0))
+                try await eventually("the status says the disk is full", timeout: 10) {
+                    await torrent.status.activity.diskFull
+                }
+                let error = try #require(await torrent.status.lastError)
+                #expect(error.contains("piece 0") && error.contains("No space left on device"), "\(error)")
+                #expect(await torrent.status.hashFailures == 0)
+                // Nothing went to disk.
+                #expect(!FileManager.default.fileExists(atPath: folder.path + "/downloader/torrents/" + metainfo.infoHash.hex))
+
+                store.allowWrites(of: [0])
+                try await withTimeout(30, "the download once space is freed") { try await torrent.waitUntilComplete() }
+                #expect(try store.read(at: 0, length: original.count) == original)
+                #expect(await !torrent.status.activity.diskFull)
+            }
+        }
+    }
 }
