@@ -114,7 +114,8 @@ struct PeerTable {
     }
 
     /// Attaches a handshaken connection as a connected peer under a new key, or refuses it.
-    mutating func attach(link: PeerLink, handshake: Handshake, outgoing: Bool, source: PeerSource,
+    /// `supportsV2`: the torrent may ask it for BEP 52 hashes (see `PeerState.supportsV2`).
+    mutating func attach(link: PeerLink, handshake: Handshake, outgoing: Bool, source: PeerSource, supportsV2: Bool = false,
                          ownPeerID: PeerID, maxPeers: Int, now: ContinuousClock.Instant) -> Result<PeerKey, Refusal> {
         let address = link.remote
         guard handshake.peerID != ownPeerID else {
@@ -130,8 +131,10 @@ struct PeerTable {
         }
         nextPeerNumber += 1
         let key = PeerKey(nextPeerNumber)
-        peers.byKey[key] = PeerState(key: key, link: link, address: address, outgoing: outgoing, source: source,
-                                     handshake: handshake, now: now)
+        var peer = PeerState(key: key, link: link, address: address, outgoing: outgoing, source: source,
+                             handshake: handshake, now: now)
+        peer.supportsV2 = supportsV2
+        peers.byKey[key] = peer
         if outgoing { redial.connected(address) }
         everConnected[address] = source
         return .success(key)
@@ -177,7 +180,7 @@ struct PeerTable {
 }
 
 /// The connected peers by key. Each peer's state can be read and changed in place
-/// (`peers[key]!.session…`), but who is connected changes only through `PeerTable`.
+/// (`peers[key]?.session…`), but who is connected changes only through `PeerTable`.
 struct ConnectedPeers {
     fileprivate var byKey: [PeerKey: PeerState] = [:]
 

@@ -4,7 +4,7 @@ import TorrentModel
 
 extension Torrent {
     /// The connected peers, forwarded to the table for the parts that read and change one
-    /// peer's state (`peers[key]!.session…` in Torrent+Messages, +Pieces, +Uploads, …); who is
+    /// peer's state (`peers[key]` in Torrent+Messages, +Pieces, +Uploads, …); who is
     /// connected changes only through `table`.
     var peers: ConnectedPeers {
         _read { yield table.peers }
@@ -134,9 +134,9 @@ extension Torrent {
             return nil
         }
         let attached = table.attach(link: link, handshake: handshake, outgoing: outgoing, source: source,
+                                    supportsV2: advertisesV2 && (handshake.supportsV2 || handshake.infoHash != infoHash),
                                     ownPeerID: context.peerID, maxPeers: context.configuration.maxPeersPerTorrent, now: .now)
         guard case .success(let key) = attached else { return nil }
-        table.peers[key]!.supportsV2 = advertisesV2 && (handshake.supportsV2 || handshake.infoHash != infoHash)
         if !outgoing { link.sendRaw(ownHandshake(naming: handshake.infoHash).encoded()) }
 
         var greeting: [PeerMessage] = []
@@ -165,7 +165,7 @@ extension Torrent {
             greeting.append(.haveNone)
         }
         link.send(greeting)
-        table.peers[key]!.session.sentSomething(now: .now)
+        table.peers[key]?.session.sentSomething(now: .now)
         logger.debug("connected to \(link.remote) (\(outgoing ? "out" : "in"), \(handshake.peerID))")
         return key
     }
