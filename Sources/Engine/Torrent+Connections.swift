@@ -3,21 +3,23 @@ import PeerProtocol
 import TorrentModel
 
 extension Torrent {
+    /// The connected peers, forwarded to the table for the parts that read and change one
+    /// peer's state (`peers[key]` in Torrent+Messages, +Pieces, +Uploads, …); who is
+    /// connected changes only through `table`.
+    var peers: ConnectedPeers {
+        _read { yield table.peers }
+        _modify { yield &table.peers }
+    }
+
+    /// Read by Torrent+Messages (`noteStalledReads`), which is not this part's file.
+    var candidates: [PeerAddress: PeerSource] { table.candidates }
+    var connecting: Set<PeerAddress> { table.connecting }
+
     /// Dials candidates until the torrent has enough peers; at most a few dials at once.
     func connectToCandidates() {
         guard !isStopped else { return }
-        let now = ContinuousClock.now
-        let connectedAddresses = Set(peers.values.map(\.address))
-        let connectedHosts = Set(peers.values.map(\.address.hostText))
-        for (address, source) in candidates {
-            // An incoming peer's listen port is only worth dialling once it has gone.
-            if source == .incoming && connectedHosts.contains(address.hostText) { continue }
-            guard peers.count + connecting.count < context.configuration.maxPeersPerTorrent, connecting.count < 8 else { return }
-            if connecting.contains(address) || connectedAddresses.contains(address) { continue }
-            if bannedHosts.contains(address.hostText) { continue }
-            guard redial.mayDial(address, now: now) else { continue }
-            connecting.insert(address)
-            context.connectionTask { await self.dial(address, source: source) }
+        for dial in table.startDials(now: .now, maxPeers: context.configuration.maxPeersPerTorrent) {
+            context.connectionTask { await self.dial(dial.address, source: dial.source) }
         }
     }
 
@@ -42,10 +44,8 @@ extension Torrent {
     }
 
     func connectFailed(_ address: PeerAddress, reason: String) {
-        connecting.remove(address)
         let now = ContinuousClock.now
-        redial.dialFailed(address, now: now)
-        let retry = redial.retryTime(of: address, now: now).map { " (again in \(($0 - now).components.seconds) s)" } ?? ""
+        let retry = table.dialFailed(address, now: now).map { " (again in \(($0 - now).components.seconds) s)" } ?? ""
         logger.debug("could not connect to \(address): \(reason)\(retry)")
     }
 
@@ -127,29 +127,16 @@ extension Torrent {
     /// Accepts a handshaken connection as a peer, or refuses it (nil).
     func attach(link: PeerLink, handshake: Handshake, outgoing: Bool, source: PeerSource) -> PeerKey? {
         wake()
-        if outgoing { connecting.remove(link.remote) }
+        if outgoing { table.dialEnded(link.remote) }
         guard !isStopped else { return nil }
         guard names(handshake.infoHash) else {
             logger.info("\(link.remote) answered for another torrent")
             return nil
         }
-        guard handshake.peerID != context.peerID else {
-            redial.hold(link.remote, for: RedialBackoff.longestWait, now: .now)
-            candidates[link.remote] = nil
-            return nil
-        }
-        guard !bannedHosts.contains(link.remote.hostText) else { return nil }
-        guard peers.count < context.configuration.maxPeersPerTorrent else { return nil }
-        guard !peers.values.contains(where: { $0.handshake.peerID == handshake.peerID }) else {
-            redial.hold(link.remote, for: RedialBackoff.afterDrop, now: .now)
-            return nil
-        }
-
-        nextPeerNumber += 1
-        let key = PeerKey(nextPeerNumber)
-        var peer = PeerState(key: key, link: link, address: link.remote, outgoing: outgoing, source: source,
-                             handshake: handshake, now: .now)
-        peer.supportsV2 = advertisesV2 && (handshake.supportsV2 || handshake.infoHash != infoHash)
+        let attached = table.attach(link: link, handshake: handshake, outgoing: outgoing, source: source,
+                                    supportsV2: advertisesV2 && (handshake.supportsV2 || handshake.infoHash != infoHash),
+                                    ownPeerID: context.peerID, maxPeers: context.configuration.maxPeersPerTorrent, now: .now)
+        guard case .success(let key) = attached else { return nil }
         if !outgoing { link.sendRaw(ownHandshake(naming: handshake.infoHash).encoded()) }
 
         var greeting: [PeerMessage] = []
@@ -178,20 +165,15 @@ extension Torrent {
             greeting.append(.haveNone)
         }
         link.send(greeting)
-        peer.session.sentSomething(now: .now)
-        peers[key] = peer
-        if outgoing { redial.connected(link.remote) }
-        everConnected[link.remote] = source
+        table.peers[key]?.session.sentSomething(now: .now)
         logger.debug("connected to \(link.remote) (\(outgoing ? "out" : "in"), \(handshake.peerID))")
         return key
     }
 
     /// Forgets a peer: its requests go back to the pool, its pieces no longer count.
     func detach(_ key: PeerKey, reason: String) {
-        guard let peer = peers.removeValue(forKey: key) else { return }
+        guard let peer = table.detach(key, now: .now) else { return }
         peer.link.close()
-        // Not dialled again for a while: a peer that drops us must not be redialled in a loop.
-        redial.dropped(peer.address, now: .now)
         picker?.peerLeft(key, had: peer.bitfield)
         for (piece, owner) in metadataRequests where owner == key { metadataRequests[piece] = nil }
         merkle.forget(key)
@@ -204,11 +186,9 @@ extension Torrent {
 
     /// Cuts a peer off for good: it broke the protocol or sent bad data.
     func ban(_ key: PeerKey, reason: String) {
-        guard let peer = peers[key] else { return }
-        bannedHosts.insert(peer.address.hostText)
-        candidates[peer.address] = nil
-        lastError = "banned \(peer.address): \(reason)"
-        logger.warning("banned \(peer.address): \(reason)")
+        guard let address = table.banHost(of: key) else { return }
+        lastError = "banned \(address): \(reason)"
+        logger.warning("banned \(address): \(reason)")
         detach(key, reason: reason)
     }
 }

@@ -52,12 +52,12 @@ public struct PeerStatus: Sendable, Equatable {
 
 extension Torrent {
     var activity: TorrentActivity {
-        let interesting = peers.values.filter(\.amInterested)
+        let interesting = table.peers.values.filter(\.amInterested)
         return TorrentActivity(
             trackers: trackerState.tiers?.orderedURLs.count ?? 0,
             dhtEnabled: context.dht != nil && info?.isPrivate != true,
             localDiscoveryEnabled: context.configuration.localPeerDiscovery,
-            knownAddresses: peers.count + candidates.count + everConnected.count + connecting.count,
+            knownAddresses: table.knownAddressCount,
             downloadsWhole: downloadWhole,
             openReaders: openReaders,
             waitingReads: pieceWaiters.count,
@@ -78,7 +78,7 @@ extension Torrent {
     }
 
     var connectedPeerStatuses: [PeerStatus] {
-        peers.values.sorted { $0.key < $1.key }.map { peer in
+        table.peers.values.sorted { $0.key < $1.key }.map { peer in
             let progress: Double? = if let bitfield = peer.bitfield, bitfield.count > 0 {
                 Double(bitfield.setCount) / Double(bitfield.count)
             } else if peer.earlyHaveAll {

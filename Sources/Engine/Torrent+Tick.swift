@@ -14,7 +14,7 @@ extension Torrent {
     }
 
     var isBusy: Bool {
-        !peers.isEmpty || !connecting.isEmpty || !candidates.isEmpty || info == nil || !pieceWaiters.isEmpty
+        !table.isIdle || info == nil || !pieceWaiters.isEmpty
             || !metadataWaiters.isEmpty || !completionWaiters.isEmpty
     }
 

@@ -46,24 +46,15 @@ public actor Torrent {
     /// When each metadata piece was asked for, so a silent peer's pieces go to another.
     var metadataRequestedAt: [Int: ContinuousClock.Instant] = [:]
 
-    var peers: [PeerKey: PeerState] = [:]
-    var candidates: [PeerAddress: PeerSource] = [:]
-    var connecting: Set<PeerAddress> = []
-    /// When addresses that failed or dropped us may be dialled again.
-    var redial = RedialBackoff()
-    var bannedHosts: Set<String> = []
-    var everConnected: [PeerAddress: PeerSource] = [:]
-    var pexLearned: Set<PeerAddress> = []
+    /// The connected peers, the addresses to dial, dials under way, redial waits and bans
+    /// (see PeerTable and Torrent+Connections).
+    var table = PeerTable()
     /// The open readers and the pieces each wants (see Torrent+Readers).
     var readers = ReaderWindows()
     /// When a reader last opened, read or closed one of its files (see ``keepsInterest``).
     var lastReaderActivity: ContinuousClock.Instant?
     /// Ticks in a row in which reads waited and no block arrived (see ``noteStalledReads``).
     var stalledTicks = 0
-    /// How many distinct addresses each source told us of, for `memofs status`.
-    /// Bounded per source; a source that names an address we already knew still counts it.
-    var learnedFrom: [PeerSource: Set<PeerAddress>] = [:]
-    var nextPeerNumber = 0
 
     /// Reads waiting for a piece, by piece.
     var pieceWaiters = Waiters<Int, Void>()
@@ -134,8 +125,7 @@ public actor Torrent {
     func stop(reason: String) async {
         guard !isStopped else { return }
         isStopped = true
-        for peer in peers.values { peer.link.close() }
-        peers = [:]
+        for peer in table.removeAllPeers() { peer.link.close() }
         pipeline?.store.close()
         let error = TorrentError.removed(reason)
         pieceWaiters.resumeAll(throwing: error)
@@ -168,7 +158,7 @@ public actor Torrent {
         assembler = nil
         metadataRequests = [:]
         metadataWaiters.resumeAll(returning: info)
-        for key in Array(peers.keys) { adoptEarlyBitfield(of: key) }
+        for key in Array(table.peers.keys) { adoptEarlyBitfield(of: key) }
     }
 
     public func waitForMetadata() async throws -> TorrentInfo {
@@ -190,7 +180,7 @@ public actor Torrent {
     public var name: String { info?.name ?? magnet.displayName ?? infoHash.hex }
     public var torrentInfo: TorrentInfo? { info }
     public nonisolated var magnetLink: MagnetLink { publishedMagnet.withLockedValue { $0 } }
-    public var peerCount: Int { peers.count }
+    public var peerCount: Int { table.peers.count }
     public var isComplete: Bool { picker?.isComplete ?? false }
     public var verifiedPieceCount: Int { picker?.have.setCount ?? 0 }
     public var downloadedBytes: Int64 { statistics.downloadedBytes }
@@ -209,14 +199,14 @@ public actor Torrent {
                       totalLength: info?.totalLength ?? 0,
                       verifiedBytes: verifiedByteCount(),
                       pieceCount: info?.pieceCount ?? 0, verifiedPieces: picker?.have.setCount ?? 0,
-                      peers: peers.count,
-                      downloadRate: peers.values.reduce(0) { $0 + $1.downloadRate },
-                      uploadRate: peers.values.reduce(0) { $0 + $1.uploadRate },
+                      peers: table.peers.count,
+                      downloadRate: table.peers.values.reduce(0) { $0 + $1.downloadRate },
+                      uploadRate: table.peers.values.reduce(0) { $0 + $1.uploadRate },
                       downloadedBytes: statistics.downloadedBytes, uploadedBytes: statistics.uploadedBytes,
                       wastedBytes: statistics.wastedBytes, hashFailures: statistics.hashFailures,
                       recheckedPieces: statistics.recheckedPieces,
-                      peerSources: Dictionary(peers.values.map { ($0.source.rawValue, 1) }, uniquingKeysWith: +),
-                      peersLearned: Dictionary(uniqueKeysWithValues: learnedFrom.map { ($0.key.rawValue, $0.value.count) }),
+                      peerSources: Dictionary(table.peers.values.map { ($0.source.rawValue, 1) }, uniquingKeysWith: +),
+                      peersLearned: Dictionary(uniqueKeysWithValues: table.learnedFrom.map { ($0.key.rawValue, $0.value.count) }),
                       lastError: lastError,
                       activity: activity, connectedPeers: connectedPeerStatuses)
     }
@@ -242,10 +232,7 @@ public actor Torrent {
     @discardableResult
     func learn(_ address: PeerAddress, from source: PeerSource) -> Bool {
         // Trackers and the DHT hand us our own address back; it is not a peer to try.
-        guard !isOwnAddress(address) else { return false }
-        if learnedFrom[source, default: []].count < Self.maxCandidates { learnedFrom[source, default: []].insert(address) }
-        guard candidates[address] == nil, everConnected[address] == nil, candidates.count < Self.maxCandidates else { return false }
-        candidates[address] = source
+        guard !isOwnAddress(address), table.learn(address, from: source) else { return false }
         wake()
         return true
     }
@@ -325,7 +312,7 @@ public struct TorrentStatus: Sendable, Equatable {
 
 extension Torrent {
     /// Hosts cut off for sending bad data or breaking the protocol.
-    public var bannedPeerHosts: [String] { bannedHosts.sorted() }
+    public var bannedPeerHosts: [String] { table.bannedHosts.sorted() }
 
     /// The session's time limits (see ``EngineTimeouts``).
     nonisolated var timeouts: EngineTimeouts { context.configuration.timeouts }
