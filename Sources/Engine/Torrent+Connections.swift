@@ -148,7 +148,7 @@ extension Torrent {
         nextPeerNumber += 1
         let key = PeerKey(nextPeerNumber)
         var peer = PeerState(key: key, link: link, address: link.remote, outgoing: outgoing, source: source,
-                             handshake: handshake, now: .now)
+                             handshake: handshake, geometry: info.map(PeerSession.Geometry.init), now: .now)
         peer.supportsV2 = advertisesV2 && (handshake.supportsV2 || handshake.infoHash != infoHash)
         if !outgoing { link.sendRaw(ownHandshake(naming: handshake.infoHash).encoded()) }
 
