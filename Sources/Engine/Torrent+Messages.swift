@@ -23,7 +23,7 @@ extension Torrent {
         // rejects are the peer session's; the torrent does what it asks.
         if let actions = peers[key]!.session.received(message) {
             if message == .choke { logChoke(by: key) }
-            if message == .unchoke { logger.debug("unchoked by \(peers[key]!.address)") }
+            if message == .unchoke, let peer = peers[key] { logger.debug("unchoked by \(peer.address)") }
             return perform(actions, for: key)
         }
         switch message {
@@ -109,7 +109,7 @@ extension Torrent {
         }
         let picker = self.picker!
         let requests = blocks.map { picker.request(for: $0).wire }
-        peers[key]!.link.send(requests.map { .request($0) })
+        peer.link.send(requests.map { .request($0) })
         peers[key]!.session.sent(requests, now: .now, timeout: timeouts.request)
     }
 
@@ -127,7 +127,7 @@ extension Torrent {
         case .ignored:
             wastedBytes += Int64(data.count)
         case .accepted(let complete, let cancelFrom):
-            peers[key]!.session.blockAccepted(bytes: data.count, now: .now)
+            peers[key]?.session.blockAccepted(bytes: data.count, now: .now)
             downloadedBytes += Int64(data.count)
             let length = info.length(ofPiece: piece)
             if pieceBuffers[piece] == nil {
@@ -158,12 +158,11 @@ extension Torrent {
         if id == ExtensionHandshake.extendedID {
             do {
                 let extensions = try ExtensionHandshake(decoding: payload)
-                peers[key]!.extensions = extensions
-                peers[key]!.session.setRequestLimit(peers[key]!.requestLimit)
-                if let port = extensions.listenPort, !peers[key]!.outgoing {
+                peers[key]?.extensions = extensions
+                peers[key]?.session.setRequestLimit(PeerState.requestLimit(reqq: extensions.requestQueueLength))
+                if let port = extensions.listenPort, let peer = peers[key], !peer.outgoing {
                     // Remember where this peer listens, for after a reconnect.
-                    let listening = PeerAddress(host: peers[key]!.address.host, port: port)
-                    learn(listening, from: .incoming)
+                    learn(PeerAddress(host: peer.address.host, port: port), from: .incoming)
                 }
                 if info == nil { requestMetadata(from: key) }
             } catch {
