@@ -314,10 +314,12 @@ struct PeerSession: Sendable {
     private mutating func receivedBlock(piece: Int, begin: Int, data: [UInt8]) -> [Action] {
         guard let geometry else { return [.ban(reason: "sent a block before we had the metadata")] }
         let request = BlockRequest(piece: UInt32(piece), begin: UInt32(begin), length: UInt32(data.count))
+        // A block cancelled and asked for again may come twice (sent before the cancel came,
+        // then for the new request) or once: the first copy answers the request, a second
+        // one the cancel (a peer answers a cancel with the block or a reject).
         let inTime = inFlight.removeValue(forKey: request) != nil
         let late = !inTime && givenUp.remove(request) != nil
-        // Any answer settles a cancel of it: a peer answers a cancel with the block or a reject.
-        let answersACancel = !cancelledRequests.isEmpty && settleCancel(of: request)
+        let answersACancel = !inTime && !late && settleCancel(of: request)
         guard inTime || late || answersACancel else {
             if geometry.isOutside(piece: piece, begin: begin, length: data.count) {
                 return [.discard(bytes: data.count), .ban(reason: "block \(piece):\(begin)+\(data.count) outside the torrent")]
@@ -366,10 +368,13 @@ struct PeerSession: Sendable {
 
     /// A reject of one of our requests (BEP 6). While cancels are unanswered, rejects are
     /// their answers, in whatever order the peer sends them: none counts as a refusal. A
-    /// reject of a request we never sent counts as one, and changes nothing else.
+    /// reject of a cancelled request answers the cancel, not the same block asked for again
+    /// since (the peer sent it before the new request). A reject of a request we never sent
+    /// counts as a refusal, and changes nothing else.
     private mutating func rejected(_ request: BlockRequest) -> [Action] {
+        if settleCancel(of: request) { return [] }
         let asked = inFlight.removeValue(forKey: request) != nil || givenUp.remove(request) != nil
-        if !settleCancel(of: request) && cancelledRequests.isEmpty {
+        if cancelledRequests.isEmpty {
             rejectsInARow += 1
             if rejectsInARow > Self.rejectsBeforeDropping { return [.detach(reason: "rejects every request")] }
         }

@@ -223,6 +223,27 @@ import TorrentModel
         #expect(session.rejectsInARow == 1, "with no cancel open, a reject is a refusal")
     }
 
+    /// A seek cancels a request and it is asked for again: a reject answers the cancel and
+    /// the block the new request; or the block comes twice, once for each. Neither copy is
+    /// unasked, and the new request stays in flight until its own answer.
+    @Test func aBlockCancelledAndAskedForAgainIsAnsweredOnceForEach() {
+        var rejecting = PeerSession(now: start, supportsFast: true, geometry: geometry)
+        rejecting.sent([request], now: start, timeout: timeouts.request)
+        rejecting.cancelled([request])
+        rejecting.sent([request], now: start, timeout: timeouts.request)
+        #expect(rejecting.received(.rejectRequest(request)) == [], "the cancel's answer")
+        #expect(rejecting.inFlight.keys.contains(request) && rejecting.rejectsInARow == 0)
+        #expect(rejecting.received(block(answering: request)) == [arrival(request, late: false)])
+
+        var sendingTwice = PeerSession(now: start, supportsFast: true, geometry: geometry)
+        sendingTwice.sent([request], now: start, timeout: timeouts.request)
+        sendingTwice.cancelled([request])
+        sendingTwice.sent([request], now: start, timeout: timeouts.request)
+        #expect(sendingTwice.received(block(answering: request)) == [arrival(request, late: false)])
+        #expect(sendingTwice.received(block(answering: request)) == [arrival(request, late: true)])
+        #expect(sendingTwice.unrequestedBlocks == 0 && sendingTwice.inFlight.isEmpty && sendingTwice.cancelledRequests.isEmpty)
+    }
+
     @Test func cancelsAreRememberedWithinABound() {
         var session = PeerSession(now: start, supportsFast: true)
         for piece in 0...PeerSession.cancelsRemembered {
