@@ -10,6 +10,15 @@ public struct EngineTimeouts: Sendable, Equatable {
     /// A peer that sends no block we asked for, while not choking us, is snubbed: its
     /// requests go to others and it gets one request at a time (libtorrent: 60 s).
     public var snub: Duration = .seconds(60)
+    /// A block asked of a peer that has not come this long after the time the peer needs,
+    /// at its rate, for it and the requests ahead of it (`PeerSession.sent`) is asked of
+    /// another peer, and the slow peer's answer is still taken if it comes first
+    /// (libtorrent's `request_timeout`, 60 s: re-requested from a different peer). It
+    /// catches a peer that delivers but skipped a request, which the snub never does. A
+    /// peer that sends nothing at all is snubbed first (a minute after its last block, never
+    /// later than a minute after the request) and gives every request back then, so no
+    /// request is given back twice; on loopback nothing comes near it.
+    public var request: Duration = .seconds(60)
     /// With the fast extension a choke keeps our requests until the peer rejects them; a
     /// peer that never rejects would hold them for good.
     public var requestsHeldByAChoke: Duration = .seconds(30)

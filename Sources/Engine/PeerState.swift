@@ -17,19 +17,18 @@ struct PeerState {
     let connectedAt: ContinuousClock.Instant
 
     var extensions: ExtensionHandshake?
-    /// What the peer has, once the torrent's piece count is known.
-    var bitfield: Bitfield?
-    /// What the peer said it has before we knew the piece count (magnet links).
-    var earlyBitfield: [UInt8]?
-    var earlyHaveAll = false
-    var earlyHaves: Set<Int> = []
+    /// What the peer has, once the torrent's piece count is known (kept by its session).
+    var bitfield: Bitfield? { session.bitfield }
+    /// It said have_all before we knew the piece count (a magnet link).
+    var earlyHaveAll: Bool { session.saidItHasAllEarly }
 
     var amChoking: Bool { session.amChoking }
     var amInterested: Bool { session.amInterested }
     var peerChoking: Bool { session.peerChoking }
     var peerInterested: Bool { session.peerInterested }
 
-    /// Timers, rates, the request pipeline's depth, snubbing, reject and cancel accounting.
+    /// Choke and interest, what it has, our requests and its blocks, timers, rates, the
+    /// request pipeline's depth, snubbing, reject and cancel accounting.
     var session: PeerSession
     var downloadRate: Double { session.downloadRate }
     var uploadRate: Double { session.uploadRate }
@@ -50,7 +49,7 @@ struct PeerState {
     /// Requests the peer made of us, served in order.
     var uploadQueue: [BlockRequest] = []
     var isServing = false
-    var allowedFast: Set<Int> = []
+    var allowedFast: Set<Int> { session.allowedFast }
     var hashFailures = 0
     /// It answered a BEP 52 hash request with a reject: not asked for hashes again.
     var refusesHashes = false
@@ -68,7 +67,7 @@ struct PeerState {
     }
 
     init(key: PeerKey, link: PeerLink, address: PeerAddress, outgoing: Bool, source: PeerSource,
-         handshake: Handshake, now: ContinuousClock.Instant) {
+         handshake: Handshake, geometry: PeerSession.Geometry?, now: ContinuousClock.Instant) {
         self.key = key
         self.link = link
         self.address = address
@@ -76,7 +75,7 @@ struct PeerState {
         self.source = source
         self.handshake = handshake
         self.connectedAt = now
-        self.session = PeerSession(now: now, supportsFast: handshake.supportsFastExtension)
+        self.session = PeerSession(now: now, supportsFast: handshake.supportsFastExtension, geometry: geometry)
     }
 
     var supportsFast: Bool { handshake.supportsFastExtension }

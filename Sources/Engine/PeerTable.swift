@@ -116,7 +116,7 @@ struct PeerTable {
     /// Attaches a handshaken connection as a connected peer under a new key, or refuses it.
     /// `supportsV2`: the torrent may ask it for BEP 52 hashes (see `PeerState.supportsV2`).
     mutating func attach(link: PeerLink, handshake: Handshake, outgoing: Bool, source: PeerSource, supportsV2: Bool = false,
-                         ownPeerID: PeerID, maxPeers: Int, now: ContinuousClock.Instant) -> Result<PeerKey, Refusal> {
+                         geometry: PeerSession.Geometry? = nil, ownPeerID: PeerID, maxPeers: Int, now: ContinuousClock.Instant) -> Result<PeerKey, Refusal> {
         let address = link.remote
         guard handshake.peerID != ownPeerID else {
             redial.hold(address, for: RedialBackoff.longestWait, now: now)
@@ -132,7 +132,7 @@ struct PeerTable {
         nextPeerNumber += 1
         let key = PeerKey(nextPeerNumber)
         var peer = PeerState(key: key, link: link, address: address, outgoing: outgoing, source: source,
-                             handshake: handshake, now: now)
+                             handshake: handshake, geometry: geometry, now: now)
         peer.supportsV2 = supportsV2
         peers.byKey[key] = peer
         if outgoing { redial.connected(address) }

@@ -48,6 +48,10 @@ public struct PiecePicker: Sendable {
         var requestedFrom: [[PeerKey]]
         /// Everyone who sent a block of this piece, to blame if it fails its hash.
         var contributors: Set<PeerKey> = []
+        /// Peers whose request of a block timed out (``requestTimedOut(_:peer:)``), by block:
+        /// someone else is asked for it, they are not asked again, and their answer is
+        /// still taken if it comes first.
+        var timedOutFrom: [Int: Set<PeerKey>] = [:]
 
         init(blockCount: Int) {
             received = Array(repeating: false, count: blockCount)
@@ -214,7 +218,7 @@ public struct PiecePicker: Sendable {
             guard var state = partial[piece] else { return }
             let blocks = wanted.map { $0.clamped(to: 0..<state.received.count) } ?? 0..<state.received.count
             for index in blocks where picked.count < count {
-                if !state.received[index] && state.requestedFrom[index].isEmpty {
+                if !state.received[index] && state.requestedFrom[index].isEmpty && state.timedOutFrom[index]?.contains(peer) != true {
                     state.requestedFrom[index].append(peer)
                     picked.append(Block(piece: piece, index: index))
                 }
@@ -280,7 +284,7 @@ public struct PiecePicker: Sendable {
                 var state = partial[piece]!
                 for index in 0..<state.received.count where !state.received[index] {
                     let askedFrom = state.requestedFrom[index]
-                    if !askedFrom.contains(peer) && askedFrom.count < 2 {
+                    if !askedFrom.contains(peer) && askedFrom.count < 2 && state.timedOutFrom[index]?.contains(peer) != true {
                         state.requestedFrom[index].append(peer)
                         picked.append(Block(piece: piece, index: index))
                         if picked.count >= count { partial[piece] = state; break outer }
@@ -304,16 +308,18 @@ public struct PiecePicker: Sendable {
 
     public mutating func received(_ block: Block, from peer: PeerKey) -> BlockOutcome {
         guard var state = partial[block.piece], block.index < state.received.count,
-              !state.received[block.index], state.requestedFrom[block.index].contains(peer) else {
+              !state.received[block.index],
+              state.requestedFrom[block.index].contains(peer) || state.timedOutFrom[block.index]?.contains(peer) == true else {
             requestsByPeer[peer]?.remove(block)
             return .ignored
         }
         state.received[block.index] = true
         state.receivedCount += 1
         state.contributors.insert(peer)
-        let others = state.requestedFrom[block.index].filter { $0 != peer }
+        let others = Set(state.requestedFrom[block.index]).union(state.timedOutFrom[block.index] ?? []).subtracting([peer])
         for other in state.requestedFrom[block.index] { requestsByPeer[other]?.remove(block) }
         state.requestedFrom[block.index] = []
+        state.timedOutFrom[block.index] = nil
         let complete = state.isComplete
         if complete {
             partial[block.piece] = nil
@@ -322,7 +328,7 @@ public struct PiecePicker: Sendable {
         } else {
             partial[block.piece] = state
         }
-        return .accepted(pieceComplete: complete, cancelFrom: others)
+        return .accepted(pieceComplete: complete, cancelFrom: others.sorted())
     }
 
     private var contributorsOfVerifying: [Int: Set<PeerKey>] = [:]
@@ -332,6 +338,18 @@ public struct PiecePicker: Sendable {
         requestsByPeer[peer]?.remove(block)
         guard var state = partial[block.piece], block.index < state.requestedFrom.count else { return }
         state.requestedFrom[block.index].removeAll { $0 == peer }
+        state.timedOutFrom[block.index]?.remove(peer)
+        partial[block.piece] = state
+    }
+
+    /// The peer has not answered this request in time (``PeerSession``'s request timeout):
+    /// the block is asked of another peer, not of this one again, and this one's answer is
+    /// still taken if it comes first (libtorrent's `request_timeout` does the same).
+    public mutating func requestTimedOut(_ block: Block, peer: PeerKey) {
+        guard requestsByPeer[peer]?.remove(block) != nil, var state = partial[block.piece],
+              block.index < state.received.count, !state.received[block.index] else { return }
+        state.requestedFrom[block.index].removeAll { $0 == peer }
+        state.timedOutFrom[block.index, default: []].insert(peer)
         partial[block.piece] = state
     }
 

@@ -135,6 +135,7 @@ extension Torrent {
         }
         let attached = table.attach(link: link, handshake: handshake, outgoing: outgoing, source: source,
                                     supportsV2: advertisesV2 && (handshake.supportsV2 || handshake.infoHash != infoHash),
+                                    geometry: info.map(PeerSession.Geometry.init),
                                     ownPeerID: context.peerID, maxPeers: context.configuration.maxPeersPerTorrent, now: .now)
         guard case .success(let key) = attached else { return nil }
         if !outgoing { link.sendRaw(ownHandshake(naming: handshake.infoHash).encoded()) }

@@ -19,38 +19,18 @@ extension Torrent {
     }
 
     private func handle(_ message: PeerMessage, from key: PeerKey) {
-        // Choke, interest and the fast extension's rules are the peer session's.
+        // Choke and interest, the fast extension's rules, what the peer has, its blocks and
+        // rejects are the peer session's; the torrent does what it asks.
         if let actions = peers[key]!.session.received(message) {
             if message == .choke { logChoke(by: key) }
-            if message == .unchoke { logger.debug("unchoked by \(peers[key]!.address)") }
-            perform(actions, for: key)
-            return
+            if message == .unchoke, let peer = peers[key] { logger.debug("unchoked by \(peer.address)") }
+            return perform(actions, for: key)
         }
         switch message {
-        case .keepAlive, .port, .suggestPiece, .unknown, .choke, .unchoke, .interested, .notInterested:
-            break
-        case .have(let piece):
-            receivedHave(Int(piece), from: key)
-        case .bitfield(let bytes):
-            receivedBitfield(bytes, from: key)
-        case .haveAll, .haveNone:
-            receivedHaveAll(message == .haveAll, from: key)
         case .request(let request):
             receivedRequest(request, from: key)
         case .cancel(let request):
             peers[key]!.uploadQueue.removeAll { $0 == request }
-        case .piece(let piece, let begin, let block):
-            receivedBlock(piece: Int(piece), begin: Int(begin), data: block, from: key)
-        case .rejectRequest(let request):
-            // While cancels are unanswered, rejects are their answers, in whatever order
-            // the peer sends them: none counts as a refusal.
-            if let action = peers[key]!.session.rejected(request) { return perform([action], for: key) }
-            if let block = picker?.block(piece: Int(request.piece), begin: Int(request.begin), length: Int(request.length)) {
-                picker?.requestFailed(block, peer: key)
-            }
-        case .allowedFast(let piece):
-            if let info, Int(piece) >= info.pieceCount { return }
-            if peers[key]!.allowedFast.count < 32 { peers[key]!.allowedFast.insert(Int(piece)) }
         case .extended(let id, let payload):
             receivedExtended(id: id, payload: payload, from: key)
         case .hashRequest(let request):
@@ -60,68 +40,12 @@ extension Torrent {
             receivedHashes(request, hashes, from: key)
         case .hashReject(let request):
             hashesRejected(request, by: key)
+        case .keepAlive, .port, .suggestPiece, .unknown:
+            break
+        case .choke, .unchoke, .interested, .notInterested, .have, .bitfield, .haveAll, .haveNone, .allowedFast,
+             .rejectRequest, .piece:
+            break  // the session's, above
         }
-    }
-
-    // MARK: what the peer has
-
-    private func receivedHave(_ piece: Int, from key: PeerKey) {
-        guard let info else {
-            peers[key]!.earlyHaves.insert(piece)
-            if peers[key]!.earlyHaves.count > TorrentInfo.maxPieceCount { ban(key, reason: "too many have messages") }
-            return
-        }
-        guard piece >= 0 && piece < info.pieceCount else { return ban(key, reason: "have for piece \(piece) of \(info.pieceCount)") }
-        if peers[key]!.bitfield == nil { peers[key]!.bitfield = Bitfield(count: info.pieceCount) }
-        guard !peers[key]!.bitfield![piece] else { return }
-        peers[key]!.bitfield![piece] = true
-        picker?.peerHas(piece: piece)
-        if picker?.wants(piece) == true || (picker?.have[piece] == false && keepsInterest) { setInterested(true, in: key) }
-    }
-
-    private func receivedBitfield(_ bytes: [UInt8], from key: PeerKey) {
-        guard let info else {
-            peers[key]!.earlyBitfield = bytes
-            return
-        }
-        guard let bitfield = Bitfield(wireBytes: bytes, count: info.pieceCount) else {
-            return ban(key, reason: "bitfield of \(bytes.count) bytes for \(info.pieceCount) pieces")
-        }
-        setBitfield(bitfield, of: key)
-    }
-
-    private func receivedHaveAll(_ all: Bool, from key: PeerKey) {
-        guard let info else {
-            peers[key]!.earlyHaveAll = all
-            return
-        }
-        setBitfield(Bitfield(count: info.pieceCount, allSet: all), of: key)
-    }
-
-    private func setBitfield(_ bitfield: Bitfield, of key: PeerKey) {
-        if let old = peers[key]!.bitfield { picker?.peerLeft(key, had: old) }
-        peers[key]!.bitfield = bitfield
-        picker?.peerHas(bitfield)
-        setInterested(wantsSomething(from: bitfield), in: key)
-    }
-
-    /// Applies what a peer announced before the metadata arrived.
-    func adoptEarlyBitfield(of key: PeerKey) {
-        guard let info, let peer = peers[key] else { return }
-        var bitfield = Bitfield(count: info.pieceCount, allSet: peer.earlyHaveAll)
-        if let bytes = peer.earlyBitfield {
-            guard let parsed = Bitfield(wireBytes: bytes, count: info.pieceCount) else {
-                return ban(key, reason: "bitfield of \(bytes.count) bytes for \(info.pieceCount) pieces")
-            }
-            bitfield = parsed
-        }
-        for piece in peer.earlyHaves {
-            guard piece >= 0 && piece < info.pieceCount else { return ban(key, reason: "have for piece \(piece)") }
-            bitfield[piece] = true
-        }
-        peers[key]!.earlyBitfield = nil
-        peers[key]!.earlyHaves = []
-        setBitfield(bitfield, of: key)
     }
 
     // MARK: interest and requests
@@ -183,41 +107,34 @@ extension Torrent {
             if outstanding == 0 && !wantsSomething(from: bitfield) { setInterested(false, in: key) }
             return
         }
-        // The snub clock starts when there is something to wait for, not at the last block.
-        if outstanding == 0 { peers[key]!.session.startedWaiting(now: .now) }
         let picker = self.picker!
-        peers[key]!.link.send(blocks.map { .request(picker.request(for: $0).wire) })
-        peers[key]!.session.sentSomething(now: .now)
+        let requests = blocks.map { picker.request(for: $0).wire }
+        peer.link.send(requests.map { .request($0) })
+        peers[key]!.session.sent(requests, now: .now, timeout: timeouts.request)
     }
 
     // MARK: blocks
 
-    private func receivedBlock(piece: Int, begin: Int, data: [UInt8], from key: PeerKey) {
-        guard picker != nil, let info else {
-            return ban(key, reason: "sent a block before we had the metadata")
-        }
-        guard let block = picker!.block(piece: piece, begin: begin, length: data.count) else {
+    /// Stores a block the peer's session says answers a request of ours, if the picker
+    /// still wants it of this peer (a late one only if another peer has not sent it first).
+    private func store(_ arrival: PeerSession.BlockArrival, from key: PeerKey) {
+        let (piece, begin, data) = (Int(arrival.request.piece), Int(arrival.request.begin), arrival.data)
+        guard picker != nil, let block = picker!.block(piece: piece, begin: begin, length: data.count) else {
             statistics.wasted(data.count)
-            let dropping = peers[key]!.session.unrequestedBlockArrived()
-            if piece < 0 || piece >= info.pieceCount || begin + data.count > info.length(ofPiece: min(max(piece, 0), info.pieceCount - 1)) {
-                return ban(key, reason: "block \(piece):\(begin)+\(data.count) outside the torrent")
-            }
-            if let dropping { perform([dropping], for: key) }
             return
         }
-        let outcome = picker!.received(block, from: key)
-        peers[key]!.session.answered(BlockRequest(piece: UInt32(piece), begin: UInt32(begin), length: UInt32(data.count)))
-        switch outcome {
+        switch picker!.received(block, from: key) {
         case .ignored:
             statistics.wasted(data.count)
         case .accepted(let complete, let cancelFrom):
-            peers[key]!.session.blockArrived(bytes: data.count, now: .now, inFlight: picker!.outstandingRequests(of: key).count,
-                                             requestLimit: peers[key]!.requestLimit)
+            peers[key]?.session.blockAccepted(bytes: data.count, now: .now)
             statistics.downloaded(data.count)
             if pipeline!.receive(data, at: begin, of: piece, hashAsItArrives: picker!.hasDeadline(piece)) { markPendingSoon(piece) }
             blockArrived(block.index, of: piece)
-            let request = BlockRequest(piece: UInt32(piece), begin: UInt32(begin), length: UInt32(data.count))
-            for other in cancelFrom { send(.cancel(request), to: other) }
+            for other in cancelFrom where peers[other] != nil {
+                peers[other]!.session.cancelled([arrival.request])
+                send(.cancel(arrival.request), to: other)
+            }
             if complete { verify(piece) }
         }
     }
@@ -228,12 +145,11 @@ extension Torrent {
         if id == ExtensionHandshake.extendedID {
             do {
                 let extensions = try ExtensionHandshake(decoding: payload)
-                peers[key]!.extensions = extensions
-                peers[key]!.session.queueDepth = min(peers[key]!.session.queueDepth, peers[key]!.requestLimit)
-                if let port = extensions.listenPort, !peers[key]!.outgoing {
+                peers[key]?.extensions = extensions
+                peers[key]?.session.setRequestLimit(PeerState.requestLimit(reqq: extensions.requestQueueLength))
+                if let port = extensions.listenPort, let peer = peers[key], !peer.outgoing {
                     // Remember where this peer listens, for after a reconnect.
-                    let listening = PeerAddress(host: peers[key]!.address.host, port: port)
-                    learn(listening, from: .incoming)
+                    learn(PeerAddress(host: peer.address.host, port: port), from: .incoming)
                 }
                 if info == nil { requestMetadata(from: key) }
             } catch {
@@ -292,6 +208,27 @@ extension Torrent {
                 logger.info("\(peer.address) is snubbing us")
             case .dropRequests:
                 picker?.dropRequests(of: key)
+            case .requestsTimedOut(let requests):
+                for request in requests {
+                    guard let block = picker?.block(piece: Int(request.piece), begin: Int(request.begin), length: Int(request.length)) else { continue }
+                    picker?.requestTimedOut(block, peer: key)
+                }
+                logger.debug("\(requests.count) request(s) to \(peer.address) timed out; asking other peers")
+            case .requestRejected(let request):
+                if let block = picker?.block(piece: Int(request.piece), begin: Int(request.begin), length: Int(request.length)) {
+                    picker?.requestFailed(block, peer: key)
+                }
+            case .peerHas(let piece):
+                picker?.peerHas(piece: piece)
+                if picker?.wants(piece) == true || (picker?.have[piece] == false && keepsInterest) { setInterested(true, in: key) }
+            case .peerHasPieces(let pieces, let old):
+                if let old { picker?.peerLeft(key, had: old) }
+                picker?.peerHas(pieces)
+                setInterested(wantsSomething(from: pieces), in: key)
+            case .blockArrived(let arrival):
+                store(arrival, from: key)
+            case .discard(let bytes):
+                statistics.wasted(bytes)
             case .offerUploadSlot:
                 unchokeIfSlotFree(key)
             case .choke:

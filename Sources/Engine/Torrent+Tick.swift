@@ -25,11 +25,7 @@ extension Torrent {
         expireHashRequests(now: now)
         noteStalledReads(blocksArrived: peers.values.contains { $0.session.downloadedThisTick > 0 })
         for key in Array(peers.keys) {
-            guard let peer = peers[key] else { continue }
-            let inFlight = picker?.outstandingRequests(of: key).count ?? 0
-            let actions = peers[key]!.session.tick(now: now, inFlight: inFlight, peerChoking: peer.peerChoking,
-                                                   requestLimit: peer.requestLimit, timeouts: timeouts)
-            perform(actions, for: key)
+            if let actions = peers[key]?.session.tick(now: now, timeouts: timeouts) { perform(actions, for: key) }
         }
         if choker.isRoundDue(now) {
             var random = SystemRandomNumberGenerator()

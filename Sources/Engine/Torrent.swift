@@ -158,7 +158,9 @@ public actor Torrent {
         assembler = nil
         metadataRequests = [:]
         metadataWaiters.resumeAll(returning: info)
-        for key in Array(table.peers.keys) { adoptEarlyBitfield(of: key) }
+        for key in Array(table.peers.keys) {
+            if let actions = peers[key]?.session.learnedGeometry(PeerSession.Geometry(info)) { perform(actions, for: key) }
+        }
     }
 
     public func waitForMetadata() async throws -> TorrentInfo {

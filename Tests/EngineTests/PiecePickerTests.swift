@@ -121,6 +121,28 @@ import TorrentModel
         #expect(picker.outstandingRequests(of: a).isEmpty)
     }
 
+    /// A request that timed out is asked of another peer, never of the slow one again; the
+    /// slow one's answer is still taken if it comes first, and the other peer gets a cancel.
+    @Test func aTimedOutRequestIsAskedOfAnotherPeerAndTheLateAnswerIsStillTaken() {
+        var picker = picker(pieces: 2, pieceLength: 32768)
+        let all = Bitfield(count: 2, allSet: true)
+        let c = PeerKey(3)
+        let slow = picker.pick(for: a, peerHas: all, count: 1)[0]
+        picker.requestTimedOut(slow, peer: a)
+        #expect(picker.outstandingRequests(of: a).isEmpty, "the slow peer's pipeline has room again")
+        #expect(!picker.pick(for: a, peerHas: all, count: 1).contains(slow), "not asked of the slow peer again")
+        #expect(picker.pick(for: b, peerHas: all, count: 1) == [slow], "asked of another peer first")
+        #expect(picker.received(slow, from: a) == .accepted(pieceComplete: false, cancelFrom: [b]))
+        #expect(picker.outstandingRequests(of: b).isEmpty)
+
+        // Another peer's answer first: the slow one gets a cancel, and its block is not taken.
+        let next = picker.pick(for: c, peerHas: all, count: 1)[0]
+        picker.requestTimedOut(next, peer: c)
+        #expect(picker.pick(for: b, peerHas: all, count: 1) == [next])
+        #expect(picker.received(next, from: b) == .accepted(pieceComplete: false, cancelFrom: [c]))
+        #expect(picker.received(next, from: c) == .ignored)
+    }
+
     @Test func aFailedPieceIsFetchedAgainAndBlamesItsSenders() {
         var picker = picker(pieces: 1, pieceLength: 32768)
         let all = Bitfield(count: 1, allSet: true)
