@@ -36,7 +36,7 @@ struct MerkleHashes {
     var verified: [Int: Set<Int>] = [:]
     /// When a random read last asked for blocks: the rest of the pieces it was served from
     /// waits until reads pause this long (see `PiecePicker.park`).
-    var lastRandomReadAt: ContinuousClock.Instant = .now
+    var lastRandomReadAt: ContinuousClock.Instant?
     static let quietBeforeUnparking: Duration = .milliseconds(50)
     /// Parked pieces wait at most this long, and hold at most this many bytes, however
     /// busy the reads: each holds its buffer in memory until it is whole.
@@ -85,7 +85,7 @@ extension Torrent {
             guard hashSource(for: piece) != nil else { return nil }
             merkle.wanted.insert(piece)
         }
-        merkle.lastRandomReadAt = .now
+        merkle.lastRandomReadAt = context.now
         return (bytes.lowerBound / MerkleTree.blockSize)..<((bytes.upperBound - 1) / MerkleTree.blockSize + 1)
     }
 
@@ -134,7 +134,7 @@ extension Torrent {
     }
 
     private func ask(_ request: HashRequest, for purpose: MerkleHashes.Purpose, of key: PeerKey) {
-        merkle.asked[request] = (key, purpose, .now)
+        merkle.asked[request] = (key, purpose, context.now)
         merkle.pending.insert(purpose)
         send(.hashRequest(request), to: key)
     }

@@ -3,22 +3,18 @@ import PeerProtocol
 import TorrentModel
 
 extension Torrent {
-    /// The connected peers, forwarded to the table for the parts that read and change one
-    /// peer's state (`peers[key]` in Torrent+Messages, +Pieces, +Uploads, …); who is
-    /// connected changes only through `table`.
+    /// The connected peers: one peer's state is read and changed in place through it
+    /// (`peers[key]`); who is connected changes only through `table` (its subscript traps
+    /// on adding or removing a peer).
     var peers: ConnectedPeers {
         _read { yield table.peers }
         _modify { yield &table.peers }
     }
 
-    /// Read by Torrent+Messages (`noteStalledReads`), which is not this part's file.
-    var candidates: [PeerAddress: PeerSource] { table.candidates }
-    var connecting: Set<PeerAddress> { table.connecting }
-
     /// Dials candidates until the torrent has enough peers; at most a few dials at once.
     func connectToCandidates() {
         guard !isStopped else { return }
-        for dial in table.startDials(now: .now, maxPeers: context.configuration.maxPeersPerTorrent) {
+        for dial in table.startDials(now: context.now, maxPeers: context.configuration.maxPeersPerTorrent) {
             context.connectionTask { await self.dial(dial.address, source: dial.source) }
         }
     }
@@ -44,7 +40,7 @@ extension Torrent {
     }
 
     func connectFailed(_ address: PeerAddress, reason: String) {
-        let now = ContinuousClock.now
+        let now = context.now
         let retry = table.dialFailed(address, now: now).map { " (again in \(($0 - now).components.seconds) s)" } ?? ""
         logger.debug("could not connect to \(address): \(reason)\(retry)")
     }
@@ -136,7 +132,7 @@ extension Torrent {
         let attached = table.attach(link: link, handshake: handshake, outgoing: outgoing, source: source,
                                     supportsV2: advertisesV2 && (handshake.supportsV2 || handshake.infoHash != infoHash),
                                     geometry: info.map(PeerSession.Geometry.init),
-                                    ownPeerID: context.peerID, maxPeers: context.configuration.maxPeersPerTorrent, now: .now)
+                                    ownPeerID: context.peerID, maxPeers: context.configuration.maxPeersPerTorrent, now: context.now)
         guard case .success(let key) = attached else { return nil }
         if !outgoing { link.sendRaw(ownHandshake(naming: handshake.infoHash).encoded()) }
 
@@ -166,14 +162,14 @@ extension Torrent {
             greeting.append(.haveNone)
         }
         link.send(greeting)
-        table.peers[key]?.session.sentSomething(now: .now)
+        table.peers[key]?.session.sentSomething(now: context.now)
         logger.debug("connected to \(link.remote) (\(outgoing ? "out" : "in"), \(handshake.peerID))")
         return key
     }
 
     /// Forgets a peer: its requests go back to the pool, its pieces no longer count.
     func detach(_ key: PeerKey, reason: String) {
-        guard let peer = table.detach(key, now: .now) else { return }
+        guard let peer = table.detach(key, now: context.now) else { return }
         peer.link.close()
         picker?.peerLeft(key, had: peer.bitfield)
         for (piece, owner) in metadataRequests where owner == key { metadataRequests[piece] = nil }

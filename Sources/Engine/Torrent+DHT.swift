@@ -10,7 +10,8 @@ import TorrentModel
 /// Private torrents (BEP 27) never use the DHT.
 enum DHTAnnouncer {
     struct State {
-        var nextAnnounce: ContinuousClock.Instant? = .now
+        /// The first is due when the torrent starts.
+        var nextAnnounce: ContinuousClock.Instant?
         var isAnnouncing = false
         var emptyRounds = 0
         var fruitlessRounds = 0
@@ -54,15 +55,15 @@ extension Torrent {
         guard !isStopped, let dht = context.dht else { return }
         if result.announcedTo == 0 {
             dhtState.emptyRounds += 1
-            dhtState.nextAnnounce = .now + Self.jittered(seconds: min(5 << min(dhtState.emptyRounds - 1, 6), 300))
+            dhtState.nextAnnounce = context.now + Self.jittered(seconds: min(5 << min(dhtState.emptyRounds - 1, 6), 300))
         } else if info == nil && peers.isEmpty {
             dhtState.emptyRounds = 0
             dhtState.fruitlessRounds += 1
-            dhtState.nextAnnounce = .now + .seconds(min(5 << min(dhtState.fruitlessRounds - 1, 4), 60))
+            dhtState.nextAnnounce = context.now + .seconds(min(5 << min(dhtState.fruitlessRounds - 1, 4), 60))
         } else {
             dhtState.emptyRounds = 0
             dhtState.fruitlessRounds = 0
-            dhtState.nextAnnounce = .now + dht.settings.announceInterval
+            dhtState.nextAnnounce = context.now + dht.settings.announceInterval
         }
     }
 

@@ -5,7 +5,7 @@ extension Torrent {
     /// Handles one burst of events from a peer, then tops up its requests once.
     func handle(_ events: [PeerWireEvent], from key: PeerKey) {
         guard peers[key] != nil else { return }
-        peers[key]!.session.receivedSomething(now: .now)
+        peers[key]!.session.receivedSomething(now: context.now)
         for event in events {
             guard peers[key] != nil else { return }  // banned or dropped mid-burst
             switch event {
@@ -71,7 +71,7 @@ extension Torrent {
     func send(_ message: PeerMessage, to key: PeerKey) {
         guard let peer = peers[key] else { return }
         peer.link.send(message)
-        peers[key]!.session.sentSomething(now: .now)
+        peers[key]!.session.sentSomething(now: context.now)
     }
 
     /// Re-evaluates interest in every peer and asks each for more blocks.
@@ -110,7 +110,7 @@ extension Torrent {
         let picker = self.picker!
         let requests = blocks.map { picker.request(for: $0).wire }
         peer.link.send(requests.map { .request($0) })
-        peers[key]!.session.sent(requests, now: .now, timeout: timeouts.request)
+        peers[key]!.session.sent(requests, now: context.now, timeout: timeouts.request)
     }
 
     // MARK: blocks
@@ -127,7 +127,7 @@ extension Torrent {
         case .ignored:
             statistics.wasted(data.count)
         case .accepted(let complete, let cancelFrom):
-            peers[key]?.session.blockAccepted(bytes: data.count, now: .now)
+            peers[key]?.session.blockAccepted(bytes: data.count, now: context.now)
             statistics.downloaded(data.count)
             if pipeline!.receive(data, at: begin, of: piece, hashAsItArrives: picker!.hasDeadline(piece)) { markPendingSoon(piece) }
             blockArrived(block.index, of: piece)
@@ -187,7 +187,7 @@ extension Torrent {
         guard stalledTicks >= 2, stalledTicks & (stalledTicks - 1) == 0 else { return }
         let pieces = pieceWaiters.keys.sorted()
         let holders = peers.values.filter { peer in pieces.contains { peer.bitfield?[$0] == true } }
-        let why = peers.isEmpty ? "no peer is connected (\(candidates.count) address(es) known, \(connecting.count) being dialled)"
+        let why = peers.isEmpty ? "no peer is connected (\(table.candidates.count) address(es) known, \(table.connecting.count) being dialled)"
             : holders.isEmpty ? "none of \(peers.count) peer(s) has them"
             : holders.allSatisfy(\.peerChoking) ? "all \(holders.count) peer(s) that have them choke us"
             : "\(holders.filter { !$0.peerChoking }.count) peer(s) that have them unchoke us but send nothing"

@@ -18,7 +18,7 @@ extension Torrent {
         var messages: [PeerMessage] = []
         for piece in assembler.missingPieces() where metadataRequests[piece] == nil {
             metadataRequests[piece] = key
-            metadataRequestedAt[piece] = .now
+            metadataRequestedAt[piece] = context.now
             messages.append(.extended(id: remoteID, payload: MetadataMessage.request(piece: piece).encoded()))
         }
         peer.link.send(messages)
@@ -27,7 +27,7 @@ extension Torrent {
     func requestMetadataFromAnyone() {
         // A peer that has not answered in 10 seconds is not waited on: its pieces are asked of
         // the next peer (possibly it again, if it is the only one).
-        let now = ContinuousClock.now
+        let now = context.now
         for (piece, asked) in metadataRequestedAt where now - asked > timeouts.metadataRequest {
             metadataRequests[piece] = nil
             metadataRequestedAt[piece] = nil

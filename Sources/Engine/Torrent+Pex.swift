@@ -37,7 +37,7 @@ extension Torrent {
 
     func receivedPex(_ payload: [UInt8], from key: PeerKey) {
         guard pexAllowed, let peer = table.peers[key] else { return }
-        let now = ContinuousClock.now
+        let now = context.now
         // BEP 11 allows one a minute; be lenient, but not flooded.
         if let last = peer.lastPexReceivedAt, now - last < .seconds(20) { return }
         table.peers[key]!.lastPexReceivedAt = now

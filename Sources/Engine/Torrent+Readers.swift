@@ -18,7 +18,7 @@ extension Torrent {
                      pieces(under: (file.offset + file.length - edge)..<(file.offset + file.length))]
         }
         let (id, wanted) = readers.open(edges: edges)
-        lastReaderActivity = .now
+        lastReaderActivity = context.now
         applyReaderPriorities(wanted)
         // The first reader makes every peer with a missing piece interesting (keepsInterest).
         updateInterestAndRequests()
@@ -28,7 +28,7 @@ extension Torrent {
     /// The reader is gone: what only it wanted is no longer fetched.
     public func closeReader(_ id: ReaderID) {
         let released = readers.close(id)
-        lastReaderActivity = .now
+        lastReaderActivity = context.now
         applyReaderPriorities(released)
     }
 
@@ -39,7 +39,7 @@ extension Torrent {
     /// returns whether a piece became wanted.
     func moveReader(_ id: ReaderID, read: Range<Int64>, ahead: Range<Int64>) -> Bool {
         let changed = readers.move(id, read: pieces(under: read), ahead: pieces(under: ahead))
-        lastReaderActivity = .now
+        lastReaderActivity = context.now
         return applyReaderPriorities(changed)
     }
 

@@ -142,7 +142,7 @@ extension Torrent {
         guard !range.isEmpty else { return }
         let first = Int(range.lowerBound / Int64(info.pieceLength))
         let last = Int((range.upperBound - 1) / Int64(info.pieceLength))
-        lastReaderActivity = .now
+        lastReaderActivity = context.now
         deadlineOrder += 1
         // Reads of pieces already here (most of a sequential read's, and any read again)
         // change nothing, and skip the pass over every peer.

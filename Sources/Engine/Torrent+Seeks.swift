@@ -9,7 +9,7 @@ extension Torrent {
     func servedFromBlocks(_ piece: Int) {
         guard picker != nil, let info else { return }
         picker!.clearDeadline(for: piece)
-        if picker!.parkedCount == 0 { merkle.firstParkedAt = .now }
+        if picker!.parkedCount == 0 { merkle.firstParkedAt = context.now }
         picker!.park(piece)
         if picker!.parkedCount * info.pieceLength > MerkleHashes.mostParkedBytes {
             unparkAll()
@@ -30,8 +30,8 @@ extension Torrent {
     private func unparkIfQuiet() {
         merkle.unparkScheduled = false
         guard !isStopped, (picker?.parkedCount ?? 0) > 0 else { return }
-        let now = ContinuousClock.now
-        guard now - merkle.lastRandomReadAt >= MerkleHashes.quietBeforeUnparking
+        let now = context.now
+        guard merkle.lastRandomReadAt.map({ now - $0 >= MerkleHashes.quietBeforeUnparking }) ?? true
                 || now - (merkle.firstParkedAt ?? now) >= MerkleHashes.longestParking else {
             return scheduleUnparking()
         }

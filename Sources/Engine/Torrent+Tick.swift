@@ -10,7 +10,7 @@ extension Torrent {
 
     /// Asks the session's ticker for a tick within the second: something happened.
     func wake() {
-        nextTick.withLockedValue { $0 = min($0, .now + .seconds(1)) }
+        nextTick.withLockedValue { $0 = min($0, context.now + .seconds(1)) }
     }
 
     var isBusy: Bool {
@@ -21,7 +21,7 @@ extension Torrent {
     func tick() {
         guard !isStopped else { return }
         defer { scheduleNextTick() }
-        let now = ContinuousClock.now
+        let now = context.now
         expireHashRequests(now: now)
         noteStalledReads(blocksArrived: peers.values.contains { $0.session.downloadedThisTick > 0 })
         for key in Array(peers.keys) {
@@ -42,7 +42,7 @@ extension Torrent {
     /// Sets when the next tick is due; also called when an announce ends, since its
     /// result (a retry time, new peers) may want a tick sooner.
     func scheduleNextTick() {
-        let now = ContinuousClock.now
+        let now = context.now
         var next = now + .seconds(1)
         if !isBusy {
             next = now + Self.idleTickInterval

@@ -35,7 +35,7 @@ extension Torrent {
         guard context.configuration.useTrackers, !trackerURLs.isEmpty else { return }
         var random = SystemRandomNumberGenerator()
         trackerState.tiers = TrackerTiers(tiers: trackerURLs, random: &random)
-        trackerState.nextAnnounce = .now
+        trackerState.nextAnnounce = context.now
     }
 
     func trackerTick(now: ContinuousClock.Instant) {
@@ -55,7 +55,7 @@ extension Torrent {
         guard trackerState.tiers != nil else { return }
         // Sent at the next tick, after any announce already running.
         trackerState.pendingEvent = trackerState.sentStarted ? .completed : .started
-        trackerState.nextAnnounce = .now
+        trackerState.nextAnnounce = context.now
     }
 
     func stopTrackers() async {
@@ -108,7 +108,7 @@ extension Torrent {
                 if let id = response.trackerID { trackerState.trackerIDs[url] = id }
                 trackerState.sentStarted = true
                 if trackerState.pendingEvent == event { trackerState.pendingEvent = nil }
-                trackerState.nextAnnounce = .now + .seconds(response.interval)
+                trackerState.nextAnnounce = context.now + .seconds(response.interval)
                 logger.debug("\(url) gave \(response.peers.count) peers, next in \(response.interval) s")
                 addPeers(response.peers, source: .tracker)
                 return
@@ -119,7 +119,7 @@ extension Torrent {
         trackerState.failures += 1
         // Back off: 30 s, 60 s, … up to 30 minutes.
         let delay = min(30 * (1 << min(trackerState.failures - 1, 6)), 1800)
-        trackerState.nextAnnounce = .now + .seconds(delay)
+        trackerState.nextAnnounce = context.now + .seconds(delay)
         lastTrackerError = errors.joined(separator: "; ")
         logger.info("no tracker answered: \(lastTrackerError!)")
     }

@@ -64,7 +64,7 @@ extension Torrent {
                 statistics.uploaded(length)
             }
             guard let link = peers[key]?.link, !batch.isEmpty else { continue }
-            peers[key]!.session.sentSomething(now: .now)
+            peers[key]!.session.sentSomething(now: context.now)
             lastWrite = link.sendBlocks(batch)
             unconfirmed += batchBytes
             // Keep a bounded amount queued in the socket: wait when too much is unconfirmed. A

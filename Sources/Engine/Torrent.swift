@@ -85,13 +85,13 @@ public actor Torrent {
     var lastTrackerError: String?
     /// When the session's ticker should next call ``tick()``: read without entering the
     /// actor, so thousands of idle torrents cost the ticker a lock each, not a task switch.
-    nonisolated let nextTick = NIOLockedValueBox(ContinuousClock.now)
+    nonisolated let nextTick: NIOLockedValueBox<ContinuousClock.Instant>
     /// The status as of the last tick, for readers that must not wait on the actor.
     nonisolated let publishedStatus = NIOLockedValueBox<TorrentStatus?>(nil)
     /// Who we upload to: the slots, the optimistic peer and when the next round is due.
     var choker: Choker<PeerKey>
     var trackerState = TrackerAnnouncer.State()
-    var dhtState = DHTAnnouncer.State()
+    var dhtState: DHTAnnouncer.State
 
     /// `store` keeps the pieces of a torrent added with its metainfo (tests keep them in
     /// memory); nil, or a magnet link: files under `root`.
@@ -105,7 +105,9 @@ public actor Torrent {
         self.publishedMagnet = NIOLockedValueBox(magnet)
         self.root = root
         self.downloadWhole = downloadWhole
-        self.choker = Choker(slots: context.configuration.unchokeSlots, now: .now)
+        self.choker = Choker(slots: context.configuration.unchokeSlots, now: context.now)
+        self.nextTick = NIOLockedValueBox(context.now)
+        self.dhtState = DHTAnnouncer.State(nextAnnounce: context.now)
         var logger = context.logger
         logger[metadataKey: "torrent"] = "\(magnet.infoHash.hex.prefix(8))"
         self.logger = logger
@@ -118,7 +120,7 @@ public actor Torrent {
     func start() {
         connectToCandidates()
         startTrackers()
-        dhtTick(now: .now)
+        dhtTick(now: context.now)
     }
 
     /// Disconnects everyone, fails every waiting reader and stops the timers.
@@ -250,7 +252,7 @@ public actor Torrent {
     var keepsInterest: Bool {
         if openReaders > 0 { return true }
         guard let lastReaderActivity else { return false }
-        return ContinuousClock.now - lastReaderActivity < timeouts.keepInterestAfterReads
+        return context.now - lastReaderActivity < timeouts.keepInterestAfterReads
     }
 
     /// Download every piece, or only what readers ask for. Turned off, pieces nobody reads
