@@ -49,8 +49,8 @@ public struct PiecePicker: Sendable {
         /// Everyone who sent a block of this piece, to blame if it fails its hash.
         var contributors: Set<PeerKey> = []
         /// Peers whose request of a block timed out (``requestTimedOut(_:peer:)``), by block:
-        /// someone else is asked for it, they are not asked again, and their answer is
-        /// still taken if it comes first.
+        /// someone else is asked for it first, no endgame duplicate goes to them, and their
+        /// answer is still taken if it comes first.
         var timedOutFrom: [Int: Set<PeerKey>] = [:]
 
         init(blockCount: Int) {
@@ -80,6 +80,11 @@ public struct PiecePicker: Sendable {
     private let tieBreak: [UInt32]
     /// Blocks requested per peer, so losing a peer returns its blocks at once.
     private var requestsByPeer: [PeerKey: Set<Block>] = [:]
+    /// Blocks each peer just timed out on: its next pick leaves them to the others (and takes
+    /// new blocks instead); after that pick they are free for it again, so a lone peer that
+    /// lost a request is asked again rather than never (libtorrent likewise picks a new block
+    /// for the slow peer first, then frees the old one for everyone).
+    private var notAgainAtOnce: [PeerKey: Set<Block>] = [:]
 
     public init(info: TorrentInfo, have: Bitfield? = nil, defaultPriority: UInt8 = PiecePicker.skip, seed: UInt64 = 0) {
         self.init(pieceCount: info.pieceCount, pieceLength: info.pieceLength, totalLength: info.totalLength,
@@ -218,7 +223,8 @@ public struct PiecePicker: Sendable {
             guard var state = partial[piece] else { return }
             let blocks = wanted.map { $0.clamped(to: 0..<state.received.count) } ?? 0..<state.received.count
             for index in blocks where picked.count < count {
-                if !state.received[index] && state.requestedFrom[index].isEmpty && state.timedOutFrom[index]?.contains(peer) != true {
+                if !state.received[index] && state.requestedFrom[index].isEmpty
+                    && notAgainAtOnce[peer]?.contains(Block(piece: piece, index: index)) != true {
                     state.requestedFrom[index].append(peer)
                     picked.append(Block(piece: piece, index: index))
                 }
@@ -294,6 +300,7 @@ public struct PiecePicker: Sendable {
             }
         }
         requestsByPeer[peer, default: []].formUnion(picked)
+        notAgainAtOnce[peer] = nil
         return picked
     }
 
@@ -343,18 +350,20 @@ public struct PiecePicker: Sendable {
     }
 
     /// The peer has not answered this request in time (``PeerSession``'s request timeout):
-    /// the block is asked of another peer, not of this one again, and this one's answer is
-    /// still taken if it comes first (libtorrent's `request_timeout` does the same).
+    /// the block is free for another peer, this one's next pick takes other blocks, and its
+    /// answer is still taken if it comes first (libtorrent's `request_timeout` does the same).
     public mutating func requestTimedOut(_ block: Block, peer: PeerKey) {
         guard requestsByPeer[peer]?.remove(block) != nil, var state = partial[block.piece],
               block.index < state.received.count, !state.received[block.index] else { return }
         state.requestedFrom[block.index].removeAll { $0 == peer }
         state.timedOutFrom[block.index, default: []].insert(peer)
         partial[block.piece] = state
+        notAgainAtOnce[peer, default: []].insert(block)
     }
 
     /// Returns every block requested from `peer` to the pool (it choked us or went silent).
     public mutating func dropRequests(of peer: PeerKey) {
+        notAgainAtOnce[peer] = nil
         for block in requestsByPeer.removeValue(forKey: peer) ?? [] {
             guard var state = partial[block.piece] else { continue }
             state.requestedFrom[block.index].removeAll { $0 == peer }

@@ -130,8 +130,8 @@ import TorrentModel
         let slow = picker.pick(for: a, peerHas: all, count: 1)[0]
         picker.requestTimedOut(slow, peer: a)
         #expect(picker.outstandingRequests(of: a).isEmpty, "the slow peer's pipeline has room again")
-        #expect(!picker.pick(for: a, peerHas: all, count: 1).contains(slow), "not asked of the slow peer again")
-        #expect(picker.pick(for: b, peerHas: all, count: 1) == [slow], "asked of another peer first")
+        #expect(!picker.pick(for: a, peerHas: all, count: 1).contains(slow), "not asked of the slow peer at once")
+        #expect(picker.pick(for: b, peerHas: all, count: 1) == [slow], "asked of another peer")
         #expect(picker.received(slow, from: a) == .accepted(pieceComplete: false, cancelFrom: [b]))
         #expect(picker.outstandingRequests(of: b).isEmpty)
 
@@ -141,6 +141,19 @@ import TorrentModel
         #expect(picker.pick(for: b, peerHas: all, count: 1) == [next])
         #expect(picker.received(next, from: b) == .accepted(pieceComplete: false, cancelFrom: [c]))
         #expect(picker.received(next, from: c) == .ignored)
+    }
+
+    /// A lone peer that lost a request is asked for the block again, after one pick of
+    /// other blocks: never asking it again stalled the piece for good.
+    @Test func aLonePeerIsAskedAgainForABlockItTimedOutOn() {
+        var picker = picker(pieces: 1, pieceLength: 3 * 16384)
+        let all = Bitfield(count: 1, allSet: true)
+        let lost = picker.pick(for: a, peerHas: all, count: 1)[0]
+        picker.requestTimedOut(lost, peer: a)
+        let next = picker.pick(for: a, peerHas: all, count: 1)
+        #expect(next.count == 1 && !next.contains(lost), "a new block first")
+        #expect(picker.pick(for: a, peerHas: all, count: 2).contains(lost), "then the lost one again")
+        #expect(picker.received(lost, from: a) == .accepted(pieceComplete: false, cancelFrom: []))
     }
 
     @Test func aFailedPieceIsFetchedAgainAndBlamesItsSenders() {
