@@ -54,7 +54,7 @@ struct WebSocketTrackerJSON {
 
     func integer(_ field: String) throws(WebSocketTrackerError) -> Int64 {
         guard let value = object[field] else { throw .missingField(field) }
-        guard let number = value as? NSNumber, !(value is Bool), let integer = Int64(exactly: number.doubleValue)
+        guard let number = value as? NSNumber, let integer = Int64(exactly: number.doubleValue)
         else { throw .wrongType(field: field, expected: "whole number") }
         return integer
     }
