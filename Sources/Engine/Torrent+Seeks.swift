@@ -23,7 +23,7 @@ extension Torrent {
         merkle.unparkScheduled = true
         Task {
             try? await Task.sleep(for: MerkleHashes.quietBeforeUnparking)
-            await self.unparkIfQuiet()
+            self.unparkIfQuiet()
         }
     }
 
