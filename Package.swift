@@ -33,6 +33,8 @@ let package = Package(
         ]),
         .target(name: "PeerProtocol", dependencies: ["TorrentModel", "Bencode"]),
         .target(name: "Discovery", dependencies: ["TorrentModel", "Bencode"]),
+        // WebRTC data channels' pure parts: SDP offers and answers, DCEP (browser peers, issue 15).
+        .target(name: "WebRTCProtocol"),
         .target(name: "Engine", dependencies: [
             "TorrentModel", "Bencode", "PeerProtocol", "Discovery",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -70,6 +72,7 @@ let package = Package(
         .testTarget(name: "BencodeTests", dependencies: ["Bencode", "TestSupport"]),
         .testTarget(name: "TorrentModelTests", dependencies: ["TorrentModel", "Bencode", "TestSupport"]),
         .testTarget(name: "PeerProtocolTests", dependencies: ["PeerProtocol", "TorrentModel", "Bencode", "TestSupport"]),
+        .testTarget(name: "WebRTCProtocolTests", dependencies: ["WebRTCProtocol"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TorrentModel", "Bencode", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: [
             "Engine", "TorrentModel", "PeerProtocol", "PeerHarness", "TestSupport",
