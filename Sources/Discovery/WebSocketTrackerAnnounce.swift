@@ -51,10 +51,7 @@ public struct WebSocketTrackerAnnounce: Equatable, Sendable {
     }
 
     public init(decoding text: String) throws(WebSocketTrackerError) {
-        let json = try WebSocketTrackerJSON(parsing: text)
-        guard json.has("action") else { throw .missingAction }
-        let action = try json.string("action")
-        guard action == "announce" else { throw .unknownAction(action) }
+        let json = try WebSocketTrackerJSON(parsingAnnounce: text)
         infoHash = try json.infoHash()
         peerID = try json.peerID("peer_id")
         numWant = Int(try json.integer("numwant"))

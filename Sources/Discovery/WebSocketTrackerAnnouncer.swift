@@ -69,7 +69,7 @@ public struct WebSocketTrackerAnnouncer: Sendable {
         /// Apply this answer to the connection of our offer `offerID`.
         case acceptAnswer(offerID: WebRTCOfferID, from: PeerID, sdp: String)
         /// Another peer offers: make an answer and hand it to ``answer(_:sdp:now:)``.
-        case answerOffer(WebSocketTrackerMessage.RelayedOffer)
+        case answerOffer(WebSocketTrackerMessage.RelayedDescription)
         /// (Re)arm the single timer; call ``timerFired(now:)`` at that instant.
         case waitUntil(ContinuousClock.Instant)
         /// The tracker's `failure reason` or `warning message`, for the log.
@@ -217,7 +217,7 @@ public struct WebSocketTrackerAnnouncer: Sendable {
     }
 
     /// Our answer SDP for an offer from ``Action/answerOffer(_:)``.
-    public mutating func answer(_ offer: WebSocketTrackerMessage.RelayedOffer, sdp: String,
+    public mutating func answer(_ offer: WebSocketTrackerMessage.RelayedDescription, sdp: String,
                                 now: ContinuousClock.Instant) -> [Action] {
         guard phase == .connected else { return [.ignored("answer made while not connected")] }
         let answer = WebSocketTrackerAnswer(infoHash: infoHash, peerID: peerID, toPeerID: offer.peerID,

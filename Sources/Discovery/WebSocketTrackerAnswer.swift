@@ -30,10 +30,7 @@ public struct WebSocketTrackerAnswer: Equatable, Sendable {
     }
 
     public init(decoding text: String) throws(WebSocketTrackerError) {
-        let json = try WebSocketTrackerJSON(parsing: text)
-        guard json.has("action") else { throw .missingAction }
-        let action = try json.string("action")
-        guard action == "announce" else { throw .unknownAction(action) }
+        let json = try WebSocketTrackerJSON(parsingAnnounce: text)
         infoHash = try json.infoHash()
         peerID = try json.peerID("peer_id")
         toPeerID = try json.peerID("to_peer_id")

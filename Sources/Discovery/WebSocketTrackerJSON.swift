@@ -40,6 +40,15 @@ struct WebSocketTrackerJSON {
         }
     }
 
+    /// A message a peer sends the tracker: only announces (ours, and our answers) have an
+    /// encoding here, so any other action is refused.
+    init(parsingAnnounce text: String) throws(WebSocketTrackerError) {
+        try self.init(parsing: text)
+        guard has("action") else { throw .missingAction }
+        let action = try string("action")
+        guard action == "announce" else { throw .unknownAction(action) }
+    }
+
     func has(_ field: String) -> Bool { object[field] != nil && !(object[field] is NSNull) }
 
     func string(_ field: String) throws(WebSocketTrackerError) -> String {

@@ -7,9 +7,9 @@ public enum WebSocketTrackerMessage: Equatable, Sendable {
     /// The reply to our announce: swarm counts and when to announce again.
     case announceReply(AnnounceReply)
     /// Another peer's offer, for us to answer (with ``WebSocketTrackerAnswer``).
-    case offer(RelayedOffer)
+    case offer(RelayedDescription)
     /// Another peer's answer to one of our offers.
-    case answer(RelayedAnswer)
+    case answer(RelayedDescription)
     /// The tracker refused a request (`failure reason`).
     case failure(reason: String, infoHash: InfoHash?)
     /// Counts for one or more torrents (`action: scrape`).
@@ -36,24 +36,11 @@ public enum WebSocketTrackerMessage: Equatable, Sendable {
         }
     }
 
-    public struct RelayedOffer: Equatable, Sendable {
+    /// Another peer's session description, relayed by the tracker: an offer for us to answer,
+    /// or the answer to one of ours.
+    public struct RelayedDescription: Equatable, Sendable {
         public var infoHash: InfoHash
-        /// The offering peer, to send our answer to (`to_peer_id`).
-        public var peerID: PeerID
-        public var offerID: WebRTCOfferID
-        public var sdp: String
-
-        public init(infoHash: InfoHash, peerID: PeerID, offerID: WebRTCOfferID, sdp: String) {
-            self.infoHash = infoHash
-            self.peerID = peerID
-            self.offerID = offerID
-            self.sdp = sdp
-        }
-    }
-
-    public struct RelayedAnswer: Equatable, Sendable {
-        public var infoHash: InfoHash
-        /// The answering peer.
+        /// The peer that sent it: for an offer, the one to send our answer to (`to_peer_id`).
         public var peerID: PeerID
         public var offerID: WebRTCOfferID
         public var sdp: String
@@ -95,13 +82,13 @@ public enum WebSocketTrackerMessage: Equatable, Sendable {
         case "announce":
             let infoHash = try json.infoHash()
             if json.has("offer") {
-                self = .offer(RelayedOffer(infoHash: infoHash, peerID: try json.peerID("peer_id"),
-                                           offerID: try json.offerID(),
-                                           sdp: try json.sessionDescription("offer", type: "offer")))
+                self = .offer(RelayedDescription(infoHash: infoHash, peerID: try json.peerID("peer_id"),
+                                                 offerID: try json.offerID(),
+                                                 sdp: try json.sessionDescription("offer", type: "offer")))
             } else if json.has("answer") {
-                self = .answer(RelayedAnswer(infoHash: infoHash, peerID: try json.peerID("peer_id"),
-                                             offerID: try json.offerID(),
-                                             sdp: try json.sessionDescription("answer", type: "answer")))
+                self = .answer(RelayedDescription(infoHash: infoHash, peerID: try json.peerID("peer_id"),
+                                                  offerID: try json.offerID(),
+                                                  sdp: try json.sessionDescription("answer", type: "answer")))
             } else {
                 self = .announceReply(AnnounceReply(
                     infoHash: infoHash, complete: try json.optionalInteger("complete"),
