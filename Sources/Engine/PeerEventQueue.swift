@@ -8,16 +8,16 @@ import NIOConcurrencyHelpers
 /// in the same turn of the loop, so that no batch overtakes another.
 final class PeerEventQueue: Sendable {
     private struct State {
-        var items: [PeerEventBridge.Item] = []
-        var waiter: CheckedContinuation<PeerEventBridge.Item?, Never>?
+        var items: [PeerEventBatcher.Item] = []
+        var waiter: CheckedContinuation<PeerEventBatcher.Item?, Never>?
         var finished = false
     }
 
     private let state = NIOLockedValueBox(State())
 
     /// Queues an item, or hands it to the waiting reader. Ignored once finished.
-    func push(_ item: PeerEventBridge.Item) {
-        let waiter = state.withLockedValue { state -> CheckedContinuation<PeerEventBridge.Item?, Never>? in
+    func push(_ item: PeerEventBatcher.Item) {
+        let waiter = state.withLockedValue { state -> CheckedContinuation<PeerEventBatcher.Item?, Never>? in
             guard !state.finished else { return nil }
             if let waiter = state.waiter {
                 state.waiter = nil
@@ -31,7 +31,7 @@ final class PeerEventQueue: Sendable {
 
     /// No more items: the reader gets nil once it has taken the queued ones.
     func finish() {
-        let waiter = state.withLockedValue { state -> CheckedContinuation<PeerEventBridge.Item?, Never>? in
+        let waiter = state.withLockedValue { state -> CheckedContinuation<PeerEventBatcher.Item?, Never>? in
             state.finished = true
             defer { state.waiter = nil }
             return state.waiter
@@ -40,10 +40,10 @@ final class PeerEventQueue: Sendable {
     }
 
     /// The next item, waiting for one; nil after `finish`. One reader at a time.
-    func next(isolation: isolated (any Actor)? = #isolation) async -> PeerEventBridge.Item? {
+    func next(isolation: isolated (any Actor)? = #isolation) async -> PeerEventBatcher.Item? {
         if let ready = state.withLockedValue({ Self.take(from: &$0) }) { return ready }
         return await withCheckedContinuation(isolation: isolation) { continuation in
-            let ready = state.withLockedValue { state -> PeerEventBridge.Item?? in
+            let ready = state.withLockedValue { state -> PeerEventBatcher.Item?? in
                 if let ready = Self.take(from: &state) { return ready }
                 state.waiter = continuation
                 return nil
@@ -53,7 +53,7 @@ final class PeerEventQueue: Sendable {
     }
 
     /// Everything queued now, without waiting.
-    func takeQueued() -> [PeerEventBridge.Item] {
+    func takeQueued() -> [PeerEventBatcher.Item] {
         state.withLockedValue { state in
             defer { state.items = [] }
             return state.items
@@ -61,7 +61,7 @@ final class PeerEventQueue: Sendable {
     }
 
     /// A queued item (`.some`), the end (`.some(nil)`), or nothing yet (nil); under the lock.
-    private static func take(from state: inout State) -> PeerEventBridge.Item?? {
+    private static func take(from state: inout State) -> PeerEventBatcher.Item?? {
         if !state.items.isEmpty { return .some(state.items.removeFirst()) }
         return state.finished ? .some(nil) : nil
     }

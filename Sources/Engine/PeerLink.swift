@@ -3,42 +3,47 @@ import NIOPosix
 import PeerProtocol
 import TorrentModel
 
-/// One open peer connection: the channel to write to and the stream of what arrives.
+/// One open peer connection, over any transport: where to write, and the stream of what
+/// arrives.
 final class PeerLink: Sendable {
-    let channel: Channel
+    let transport: any PeerTransport
     let items: PeerEventQueue
     /// The address we dialled, or the remote address of an accepted connection.
     let remote: PeerAddress
 
-    private let bridge: PeerEventBridge
+    private let batcher: PeerEventBatcher
 
-    private init(channel: Channel, items: PeerEventQueue, remote: PeerAddress, bridge: PeerEventBridge) {
-        self.channel = channel
-        self.items = items
+    /// A link over `transport`, which hands what it reads to `batcher` (made with `items`).
+    init(transport: any PeerTransport, remote: PeerAddress, batcher: PeerEventBatcher) {
+        self.transport = transport
+        self.items = batcher.queue
         self.remote = remote
-        self.bridge = bridge
+        self.batcher = batcher
+        batcher.pauses(transport)
     }
 
-    /// Tells the connection one batch of events was handled (see `PeerEventBridge`'s backpressure).
+    var eventLoop: EventLoop { transport.eventLoop }
+    var isWritable: Bool { transport.isWritable }
+
+    /// Tells the connection one batch of events was handled (see `PeerEventBatcher`'s backpressure).
     func consumed() {
-        PeerEventBridge.consumed(bridge, channel: channel)
+        batcher.consumed()
     }
 
-    /// Hands this connection's batches and its close to `handler` on the channel's loop from
-    /// now on. Call on that loop, and take what `items` holds in the same turn.
-    func deliverDirectly(to handler: @escaping (PeerEventBridge.Item) -> Void) {
-        channel.eventLoop.preconditionInEventLoop()
-        bridge.deliverDirectly(to: handler)
+    /// Hands this connection's batches and its close to `handler` on the transport's loop
+    /// from now on. Call on that loop, and take what `items` holds in the same turn.
+    func deliverDirectly(to handler: @escaping (PeerEventBatcher.Item) -> Void) {
+        eventLoop.preconditionInEventLoop()
+        batcher.deliverDirectly(to: handler)
     }
 
-    /// Adds the wire decoder and the bridge to a fresh channel.
+    /// Adds the wire decoder and the bridge to a fresh TCP channel.
     static func attach(to channel: Channel, remote: PeerAddress) -> EventLoopFuture<PeerLink> {
-        let queue = PeerEventQueue()
-        return channel.eventLoop.submit {
-            let bridge = PeerEventBridge(queue: queue)
+        channel.eventLoop.submit {
+            let batcher = PeerEventBatcher(queue: PeerEventQueue())
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerWireDecoder()))
-            try channel.pipeline.syncOperations.addHandler(bridge)
-            return PeerLink(channel: channel, items: queue, remote: remote, bridge: bridge)
+            try channel.pipeline.syncOperations.addHandler(PeerEventBridge(batcher: batcher))
+            return PeerLink(transport: TCPTransport(channel: channel), remote: remote, batcher: batcher)
         }
     }
 
@@ -61,37 +66,34 @@ final class PeerLink: Sendable {
 
     func send(_ messages: [PeerMessage]) {
         guard !messages.isEmpty else { return }
-        var buffer = channel.allocator.buffer(capacity: messages.count * 17)
+        var buffer = transport.allocator.buffer(capacity: messages.count * 17)
         for message in messages { buffer.writeBytes(message.encoded()) }
-        channel.writeAndFlush(buffer, promise: nil)
+        _ = transport.write([buffer])
     }
 
     func send(_ message: PeerMessage) { send([message]) }
 
     func sendRaw(_ bytes: [UInt8]) {
-        channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
+        _ = transport.write([transport.allocator.buffer(bytes: bytes)])
     }
 
     /// Writes piece messages in one trip to the event loop and one flush; each block is
     /// written as its own buffer after a 13-byte header, so it is not copied. Completes
-    /// when the last one is written to the socket.
+    /// when the last one is written to the transport.
     func sendBlocks(_ blocks: [(piece: Int, begin: Int, block: ByteBuffer)]) -> EventLoopFuture<Void> {
-        let channel = self.channel
-        return channel.eventLoop.flatSubmit {
-            var last: EventLoopFuture<Void> = channel.eventLoop.makeSucceededVoidFuture()
-            for (piece, begin, block) in blocks {
-                let header = PeerMessage.encodePieceHeader(piece: UInt32(piece), begin: UInt32(begin),
-                                                           blockLength: block.readableBytes)
-                channel.write(channel.allocator.buffer(bytes: header), promise: nil)
-                last = channel.write(block)
-            }
-            channel.flush()
-            return last
+        var buffers: [ByteBuffer] = []
+        buffers.reserveCapacity(blocks.count * 2)
+        for (piece, begin, block) in blocks {
+            let header = PeerMessage.encodePieceHeader(piece: UInt32(piece), begin: UInt32(begin),
+                                                       blockLength: block.readableBytes)
+            buffers.append(transport.allocator.buffer(bytes: header))
+            buffers.append(block)
         }
+        return transport.write(buffers)
     }
 
     func close() {
-        channel.close(promise: nil)
+        transport.close()
     }
 }
 

@@ -147,7 +147,7 @@ public actor Session {
 
     /// Reads an incoming connection's handshake, finds its torrent and hands the connection over.
     private nonisolated func acceptIncoming(_ link: PeerLink) async {
-        let timeout = link.channel.eventLoop.scheduleTask(in: TimeAmount(context.configuration.timeouts.handshake)) { link.close() }
+        let timeout = link.eventLoop.scheduleTask(in: TimeAmount(context.configuration.timeouts.handshake)) { link.close() }
         guard case .events(let events)? = await link.items.next(), case .handshake(let handshake)? = events.first else {
             timeout.cancel()
             link.close()

@@ -56,7 +56,7 @@ extension Torrent {
         if let firstEvents {
             events = firstEvents
         } else {
-            let timeout = link.channel.eventLoop.scheduleTask(in: TimeAmount(torrent.timeouts.handshake)) { link.close() }
+            let timeout = link.eventLoop.scheduleTask(in: TimeAmount(torrent.timeouts.handshake)) { link.close() }
             guard case .events(let first)? = await link.items.next(isolation: torrent) else {
                 timeout.cancel()
                 torrent.connectFailed(link.remote, reason: "closed before the handshake")
@@ -76,7 +76,7 @@ extension Torrent {
         }
         torrent.handle(Array(events.dropFirst()), from: key)
         link.consumed()
-        if link.channel.eventLoop === torrent.eventLoop {
+        if link.eventLoop === torrent.eventLoop {
             // The connection and the torrent share a loop: from here on each batch is handled
             // on that loop in the turn it was read, with no task resumed in between (a resumed
             // continuation goes through Swift's global executor: two thread switches per batch).
@@ -102,7 +102,7 @@ extension Torrent {
 
     /// One batch from a connection, or its end; false once it ended.
     @discardableResult
-    func received(_ item: PeerEventBridge.Item, from key: PeerKey, on link: PeerLink) -> Bool {
+    func received(_ item: PeerEventBatcher.Item, from key: PeerKey, on link: PeerLink) -> Bool {
         switch item {
         case .events(let batch):
             handle(batch, from: key)

@@ -48,7 +48,7 @@ extension Torrent {
         case .request(let piece):
             guard let peer = peers[key], let remoteID = peer.extensionID(MetadataMessage.extensionName) else { return }
             // A peer that asks and never reads gets rejects, not an ever-growing send queue.
-            if let info, peer.link.channel.isWritable, let bytes = MetadataAssembler.piece(piece, of: info.rawBytes) {
+            if let info, peer.link.isWritable, let bytes = MetadataAssembler.piece(piece, of: info.rawBytes) {
                 peer.link.send(.extended(id: remoteID, payload: MetadataMessage.data(
                     piece: piece, totalSize: info.rawBytes.count, bytes: bytes).encoded()))
             } else {

@@ -70,7 +70,7 @@ extension Torrent {
             // Keep a bounded amount queued in the socket: wait when too much is unconfirmed. A
             // peer that stops reading for 30 seconds is dropped rather than waited on forever.
             if unconfirmed >= 8 << 20, let pending = lastWrite {
-                let drained = await Self.waitForWrite(pending, on: link.channel.eventLoop, timeout: TimeAmount(timeouts.uploadDrain))
+                let drained = await Self.waitForWrite(pending, on: link.eventLoop, timeout: TimeAmount(timeouts.uploadDrain))
                 unconfirmed = 0
                 if !drained {
                     detach(key, reason: "stopped reading what it asked for")

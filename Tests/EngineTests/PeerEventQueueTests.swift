@@ -6,11 +6,11 @@ import Testing
 import TorrentModel
 
 @Suite struct PeerEventQueueTests {
-    private static func batch(_ piece: UInt32) -> PeerEventBridge.Item {
+    private static func batch(_ piece: UInt32) -> PeerEventBatcher.Item {
         .events([.message(.have(piece: piece))])
     }
 
-    private static func piece(of item: PeerEventBridge.Item?) -> UInt32? {
+    private static func piece(of item: PeerEventBatcher.Item?) -> UInt32? {
         guard case .events(let events)? = item, case .message(.have(let piece))? = events.first else { return nil }
         return piece
     }
@@ -53,13 +53,14 @@ import TorrentModel
     /// handler, in order, and nothing more to the queue; what was queued before stays there.
     @Test func aBridgeSwitchedToDirectDeliveryBypassesTheQueue() throws {
         let queue = PeerEventQueue()
-        let bridge = PeerEventBridge(queue: queue)
+        let batcher = PeerEventBatcher(queue: queue)
+        let bridge = PeerEventBridge(batcher: batcher)
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PeerWireDecoder()))
         try channel.pipeline.syncOperations.addHandler(bridge)
         try channel.writeInbound(channel.allocator.buffer(bytes: WireFeed.handshake.encoded() + PeerMessage.have(piece: 1).encoded()))
-        var direct: [PeerEventBridge.Item] = []
-        bridge.deliverDirectly { direct.append($0) }
+        var direct: [PeerEventBatcher.Item] = []
+        batcher.deliverDirectly { direct.append($0) }
         try channel.writeInbound(channel.allocator.buffer(bytes: PeerMessage.have(piece: 2).encoded()))
         try channel.writeInbound(channel.allocator.buffer(bytes: PeerMessage.have(piece: 3).encoded() + PeerMessage.have(piece: 4).encoded()))
         _ = try? channel.finish()
