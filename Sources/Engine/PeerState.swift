@@ -4,6 +4,8 @@ import TorrentModel
 /// Where we learned of a peer.
 public enum PeerSource: String, Sendable, Codable {
     case magnet, tracker, incoming, manual, pex, dht, lsd
+    /// A WebSocket tracker relayed its WebRTC offer or answer (a browser, or a hybrid client).
+    case webSocketTracker = "wss"
 }
 
 /// Everything a torrent knows about one connected peer.

@@ -34,8 +34,10 @@ public struct TorrentActivity: Sendable, Equatable {
 /// One connected peer, for `memofs status --peers`.
 public struct PeerStatus: Sendable, Equatable {
     public let address: String
-    /// Where we learned of it (tracker, dht, pex, lsd, magnet, incoming, manual).
+    /// Where we learned of it (tracker, dht, pex, lsd, magnet, incoming, manual, wss).
     public let source: String
+    /// What the connection runs over: tcp, or webrtc (a data channel).
+    public let transport: String
     /// The client it named in its extension handshake (`v`), if it did.
     public let client: String?
     public let amChoking: Bool
@@ -86,7 +88,8 @@ extension Torrent {
             } else {
                 nil
             }
-            return PeerStatus(address: peer.address.description, source: peer.source.rawValue, client: peer.extensions?.client,
+            return PeerStatus(address: peer.address.description, source: peer.source.rawValue,
+                              transport: peer.link.transport.kind.rawValue, client: peer.extensions?.client,
                               amChoking: peer.amChoking, amInterested: peer.amInterested,
                               peerChoking: peer.peerChoking, peerInterested: peer.peerInterested,
                               downloadRate: peer.downloadRate.rounded(), uploadRate: peer.uploadRate.rounded(),

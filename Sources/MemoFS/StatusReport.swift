@@ -42,6 +42,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public struct Peer: Codable, Sendable, Equatable {
         public var address: String
         public var source: String
+        /// tcp or webrtc; nil in a report of a memofs older than browser peers.
+        public var transport: String?
         public var client: String?
         public var amChoking: Bool
         public var amInterested: Bool
@@ -141,7 +143,7 @@ extension MemoTree {
     static func peerList(_ status: TorrentStatus) -> [StatusReport.Peer]? {
         guard !status.connectedPeers.isEmpty else { return nil }
         return status.connectedPeers.map { peer in
-            StatusReport.Peer(address: peer.address, source: peer.source, client: peer.client,
+            StatusReport.Peer(address: peer.address, source: peer.source, transport: peer.transport, client: peer.client,
                               amChoking: peer.amChoking, amInterested: peer.amInterested,
                               peerChoking: peer.peerChoking, peerInterested: peer.peerInterested,
                               downloadRate: peer.downloadRate, uploadRate: peer.uploadRate, progress: peer.progress)

@@ -74,7 +74,8 @@ public enum StatusText {
     /// One connected peer: where it is and came from, its client, what it has, the rates,
     /// and the choke and interest flags both ways.
     public static func describe(_ peer: StatusReport.Peer) -> String {
-        "\(peer.address) from \(peer.source)" + (peer.client.map { ", \($0)" } ?? "")
+        "\(peer.address)" + (peer.transport.map { $0 == "tcp" ? "" : " over \($0)" } ?? "")
+            + " from \(peer.source)" + (peer.client.map { ", \($0)" } ?? "")
             + ": has " + (peer.progress.map { String(format: "%.1f%%", $0 * 100) } ?? "?")
             + ", ↓\(rate(peer.downloadRate)) ↑\(rate(peer.uploadRate))"
             + "; we: \(peer.amInterested ? "interested" : "not interested"), \(peer.peerChoking ? "choked" : "unchoked") by them"

@@ -28,3 +28,20 @@ public struct ICECredentials: Equatable, Sendable {
         }
     }
 }
+
+extension ICECredentials {
+    /// New credentials for one peer connection: 8 and 24 ice-chars, above RFC 8839's minimums
+    /// (the password keys the checks' HMAC, so it comes from the system's secure generator
+    /// unless a test passes its own).
+    public static func random<G: RandomNumberGenerator>(using generator: inout G) -> ICECredentials {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/")
+        func draw(_ count: Int) -> String { String((0..<count).map { _ in alphabet.randomElement(using: &generator)! }) }
+        // Both are made of ice-chars in the allowed lengths, so the checks cannot fail.
+        return try! ICECredentials(ufrag: draw(8), pwd: draw(24))
+    }
+
+    public static func random() -> ICECredentials {
+        var generator = SystemRandomNumberGenerator()
+        return random(using: &generator)
+    }
+}
