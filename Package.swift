@@ -63,7 +63,14 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         // Real peers (libtorrent, opentracker) as child processes, for tests and benchmarks.
-        .target(name: "PeerHarness", dependencies: ["Engine", "TorrentModel", "TestSupport"]),
+        .target(name: "PeerHarness", dependencies: [
+            "Engine", "TorrentModel", "TestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         // Benchmarks print figures; they are run in release mode, never as tests.
         .executableTarget(name: "memofs-bench", dependencies: ["TorrentModel", "CCrypto", "Engine", "PeerHarness", "TestSupport"]),
         // Helpers shared by the test targets (a seeded generator, temporary folders, sample
