@@ -42,9 +42,10 @@ public struct STUNMessage: Equatable, Sendable {
     }
 
     /// RFC 7983's demultiplexing test for a datagram on a port shared with DTLS (first byte 20–63)
-    /// and others: the first two bits are 0 (first byte 0–3) and the magic cookie is in place.
+    /// and others: first byte 0–3 (the two zero bits of RFC 8489 and a method below 0x100, as
+    /// Binding is) and the magic cookie in place.
     public static func looksLikeSTUN(_ datagram: [UInt8]) -> Bool {
-        datagram.count >= headerLength && datagram[0] & 0xC0 == 0
+        datagram.count >= headerLength && datagram[0] <= 3
             && Array(datagram[4..<8]) == magicCookie.bigEndianBytes
     }
 

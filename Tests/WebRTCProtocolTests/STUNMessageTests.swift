@@ -99,9 +99,12 @@ import Testing
 
     @Test func badHeaders() {
         var bytes = Self.sampleRequest
-        bytes[0] = 0x16  // a DTLS handshake record
-        #expect(throws: STUNError.notSTUN(reason: "first byte 0x16 does not start with two zero bits")) { try STUNMessage(decoding: bytes) }
+        bytes[0] = 0x80  // RTP
+        #expect(throws: STUNError.notSTUN(reason: "first byte 0x80 does not start with two zero bits")) { try STUNMessage(decoding: bytes) }
         #expect(!STUNMessage.looksLikeSTUN(bytes))
+        bytes[0] = 0x16  // a DTLS handshake record: RFC 7983 sends 20–63 to DTLS
+        #expect(!STUNMessage.looksLikeSTUN(bytes))
+        #expect(!STUNMessage.looksLikeSTUN(Array(Self.sampleRequest.prefix(19))))
         bytes = Self.sampleRequest
         bytes[4] = 0x22
         #expect(throws: STUNError.notSTUN(reason: "magic cookie 0x2212a442 is not 0x2112a442")) { try STUNMessage(decoding: bytes) }
