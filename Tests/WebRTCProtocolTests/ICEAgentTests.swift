@@ -236,3 +236,38 @@ import Testing
         #expect(agent.nextDeadline == start + .milliseconds(250))
     }
 }
+
+/// Hostile datagrams at a running agent: mangled copies of real checks and responses, and random
+/// bytes. Never a crash, never a learned candidate or a selection from bytes that fail integrity.
+/// (An unaltered check replayed from elsewhere would teach a peer-reflexive address: ICE allows
+/// that, consent and DTLS fingerprints are what protect the selected path.)
+@Suite struct HostileICEInputTests {
+    @Test func mangledDatagramsNeverCrashOrTeach() throws {
+        var harness = ICEFixtures.agents()
+        harness.startBoth()
+        // Real traffic to mangle: A's first check (to B) and B's answer.
+        let seeds = harness.actions[0].compactMap { if case .send(let bytes, _, _) = $0 { bytes } else { nil } }
+        var target = ICEFixtures.agents().agents[1]
+        let now = ContinuousClock.now
+        _ = target.start(now: now)
+        var generator = SplitMix64(seed: 8445)
+        let stranger = ICETransportAddress(host: "10.6.6.6", port: 666)!
+        for round in 0..<3000 {
+            var bytes = seeds[round % seeds.count]
+            switch round % 3 {
+            case 0:
+                let index = Int.random(in: 0..<bytes.count, using: &generator)
+                bytes[index] ^= UInt8.random(in: 1...255, using: &generator)
+            case 1:
+                bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &generator)))
+            default:
+                bytes = (0..<Int.random(in: 0...120, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                if bytes.count >= 8 { bytes.replaceSubrange(4..<8, with: [0x21, 0x12, 0xA4, 0x42]) }
+            }
+            let actions = target.receive(bytes, from: stranger, to: ICEFixtures.addressB, now: now)
+            for case .send(_, _, let to) in actions { #expect(to == stranger) }
+        }
+        #expect(!target.remoteCandidates.contains { $0.address == stranger })
+        #expect(target.selectedPair == nil)
+    }
+}
