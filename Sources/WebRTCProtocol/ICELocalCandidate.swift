@@ -46,11 +46,13 @@ public struct ICELocalCandidate: Equatable, Sendable {
     }
 
     /// The server-reflexive candidate a ``STUNBindingClient`` found for `base`; its foundation
-    /// differs from every host foundation (the `s` prefix).
+    /// differs from every host foundation (the `s` prefix) and names the base's IP (FNV-1a of its
+    /// bytes, so an IPv6 base still fits the 32 characters a foundation may have).
     public static func serverReflexive(mapped: ICETransportAddress, base: ICETransportAddress,
                                        localPreference: UInt16 = 65535) -> ICELocalCandidate {
-        ICELocalCandidate(kind: .srflx, address: mapped, base: base, foundation: "s" + base.host.filter(\.isHexDigit),
-                          localPreference: localPreference)
+        let hash = base.ip.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 }
+        return ICELocalCandidate(kind: .srflx, address: mapped, base: base, foundation: "s" + String(hash, radix: 16),
+                                 localPreference: localPreference)
     }
 
     /// The `a=candidate:` line for our SDP (RFC 8839): UDP, component 1; server-reflexive ones

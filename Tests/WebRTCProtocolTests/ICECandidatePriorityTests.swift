@@ -44,6 +44,24 @@ import Testing
         #expect(agent.skippedRemoteCandidates.map(\.reason) == ["transport tcp, only UDP is checked", "no local candidate of its address family"])
     }
 
+    /// A server-reflexive candidate pairs through its base (RFC 8445 §6.1.2.4): with the host
+    /// candidate of the same base there is one pair, at the host's priority.
+    @Test func serverReflexivePairsThroughItsBase() throws {
+        let base = ICETransportAddress(host: "10.0.0.1", port: 5000)!
+        let reflexive = ICELocalCandidate.serverReflexive(mapped: ICETransportAddress(host: "203.0.113.9", port: 6000)!, base: base)
+        let remote = try ICECandidate(parsing: "1 1 udp 2122260223 198.51.100.4 7000 typ host")
+        func agent(_ local: [ICELocalCandidate]) -> ICEAgent {
+            ICEAgent(role: .controlling, local: ICEFixtures.credentialsA, remote: ICEFixtures.credentialsB, tieBreaker: 1,
+                     localCandidates: local, remoteCandidates: [remote], randomSeed: 1)
+        }
+        let both = agent(ICELocalCandidate.host([base]) + [reflexive])
+        #expect(both.pairs.count == 1)
+        #expect(both.pairs.first?.route.local == base)
+        #expect(both.pairs.first?.local.kind == .host)
+        let alone = agent([reflexive])
+        #expect(alone.pairs.map(\.route) == [ICECandidatePair(local: base, remote: ICETransportAddress(host: "198.51.100.4", port: 7000)!)])
+    }
+
     @Test(arguments: [
         ("192.0.2.1", "192.0.2.1"), ("::", "::"), ("::1", "::1"), ("2001:DB8:0:0:0:0:0:1", "2001:db8::1"),
         ("2001:db8:0:1:0:0:0:1", "2001:db8:0:1::1"), ("2001:0:0:1:0:0:0:0", "2001:0:0:1::"),

@@ -27,7 +27,10 @@ import Testing
         #expect(client.receive(response, from: server, now: start) == [.mapped(mapped)])
         #expect(client.isFinished && client.nextDeadline == nil)
         let candidate = ICELocalCandidate.serverReflexive(mapped: mapped, base: base)
-        #expect(candidate.sdp.description == "s10001 1 udp 1694498815 203.0.113.9 61000 typ srflx raddr 10.0.0.1 rport 50001")
+        #expect(candidate.sdp.description == "\(candidate.foundation) 1 udp 1694498815 203.0.113.9 61000 typ srflx raddr 10.0.0.1 rport 50001")
+        #expect(candidate.foundation.hasPrefix("s") && candidate.foundation.count <= 9)
+        #expect(candidate.foundation != ICELocalCandidate.serverReflexive(mapped: mapped, base: ICETransportAddress(host: "1.0.0.10", port: 1)!).foundation)
+        #expect(candidate.foundation == ICELocalCandidate.serverReflexive(mapped: base, base: ICETransportAddress(host: "10.0.0.1", port: 2)!).foundation)
     }
 
     @Test func oldServersMappedAddressIsAccepted() throws {
