@@ -17,7 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
-        // OpenSSL's libcrypto, for hardware-accelerated SHA-1.
+        // OpenSSL's libcrypto, for hardware-accelerated SHA-1 and STUN's HMAC-SHA1.
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
         // libfuse3's low-level API.
@@ -33,8 +33,9 @@ let package = Package(
         ]),
         .target(name: "PeerProtocol", dependencies: ["TorrentModel", "Bencode"]),
         .target(name: "Discovery", dependencies: ["TorrentModel", "Bencode"]),
-        // WebRTC data channels' pure parts: SDP offers and answers, DCEP (browser peers, issue 15).
-        .target(name: "WebRTCProtocol"),
+        // WebRTC data channels' pure parts: SDP offers and answers, DCEP, STUN and the ICE agent
+        // (browser peers, issue 15). CCrypto only for STUN's HMAC-SHA1.
+        .target(name: "WebRTCProtocol", dependencies: ["CCrypto"]),
         .target(name: "Engine", dependencies: [
             "TorrentModel", "Bencode", "PeerProtocol", "Discovery",
             .product(name: "NIOCore", package: "swift-nio"),
