@@ -15,7 +15,11 @@
 /// The MTU taken, or 0 when below DTLS's minimum.
 static inline long memofs_SSL_set_mtu(SSL *ssl, long mtu) { return SSL_set_mtu(ssl, mtu); }
 
-static inline uint64_t memofs_SSL_OP_NO_QUERY_MTU(void) { return SSL_OP_NO_QUERY_MTU; }
+/// Our options: the MTU is ours, not a socket's; no session tickets (nothing resumes a WebRTC
+/// session); no renegotiation (the peer's certificate, checked once, could change under it).
+static inline uint64_t memofs_dtls_options(void) {
+    return SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION;
+}
 
 /// DTLS 1.2 and nothing else: 1 on success.
 static inline int memofs_SSL_CTX_set_dtls_1_2_only(SSL_CTX *context) {

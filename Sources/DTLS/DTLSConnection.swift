@@ -79,7 +79,7 @@ public final class DTLSConnection {
             SSL_CTX_free(context)
             throw failure("SSL_CTX_set_cipher_list")
         }
-        SSL_CTX_set_options(context, memofs_SSL_OP_NO_QUERY_MTU())
+        SSL_CTX_set_options(context, memofs_dtls_options())
         guard let ssl = SSL_new(context) else {
             SSL_CTX_free(context)
             throw failure("SSL_new")
