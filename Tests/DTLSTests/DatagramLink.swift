@@ -75,6 +75,21 @@ final class DatagramLink {
         }
     }
 
+    /// Drives both timers until both sides complete or 5 s pass.
+    func recoverWithTimers() async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(5)
+        while !(clientSaw.handshakeCompleted && serverSaw.handshakeCompleted) && clock.now < deadline {
+            let now = clock.now
+            guard let wake = [client.nextTimeout(now: now), server.nextTimeout(now: now)].compactMap({ $0 }).min()
+            else { break }
+            try await Task.sleep(until: wake, clock: clock)
+            absorb(client.handleTimeout(), from: .client)
+            absorb(server.handleTimeout(), from: .server)
+            run()
+        }
+    }
+
     func handshake() {
         absorb(client.start(), from: .client)
         run()

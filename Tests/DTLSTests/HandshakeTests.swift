@@ -105,17 +105,7 @@ import WebRTCProtocol
         #expect(lost > 0)
         dropping = false
         #expect(!link.client.state.isEstablished || !link.server.state.isEstablished)
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(5)
-        while !(link.clientSaw.handshakeCompleted && link.serverSaw.handshakeCompleted) && clock.now < deadline {
-            let now = clock.now
-            let wake = [link.client.nextTimeout(now: now), link.server.nextTimeout(now: now)].compactMap { $0 }.min()
-            guard let wake else { break }
-            try await Task.sleep(until: wake, clock: clock)
-            link.absorb(link.client.handleTimeout(), from: .client)
-            link.absorb(link.server.handleTimeout(), from: .server)
-            link.run()
-        }
+        try await link.recoverWithTimers()
         #expect(link.clientSaw.handshakeCompleted)
         #expect(link.serverSaw.handshakeCompleted)
         #expect(link.clientSaw.failure == nil && link.serverSaw.failure == nil)
