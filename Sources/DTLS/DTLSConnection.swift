@@ -90,7 +90,7 @@ public final class DTLSConnection {
         SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, PeerCheck.verify)
         _ = memofs_SSL_set_app_data(ssl, Unmanaged.passUnretained(peerCheck).toOpaque())
         DTLS_set_timer_cb(ssl, PeerCheck.timer)
-        guard let bio = DatagramBIOMethod.shared.makeBIO(over: queues) else { throw failure("BIO_new") }
+        guard let bio = DatagramBIOMethod.shared?.makeBIO(over: queues) else { throw failure("BIO_new") }
         SSL_set_bio(ssl, bio, bio)
         // SSL_CTRL_SET_MTU answers the MTU it took, or 0 below its minimum.
         guard memofs_SSL_set_mtu(ssl, mtu) == mtu else { throw failure("SSL_set_mtu(\(mtu)), below DTLS's minimum") }

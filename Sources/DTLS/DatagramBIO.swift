@@ -20,13 +20,12 @@ final class DatagramQueues {
 struct DatagramBIOMethod: @unchecked Sendable {
     let method: OpaquePointer
 
+    /// nil only if OpenSSL could not allocate the table (connections then fail to set up).
     static let shared = DatagramBIOMethod()
 
-    private init() {
+    private init?() {
         let type = BIO_get_new_index() | BIO_TYPE_SOURCE_SINK
-        guard let method = BIO_meth_new(type, "memofs datagrams") else {
-            fatalError("BIO_meth_new failed: \(OpenSSLErrorQueue.drain()) (out of memory)")
-        }
+        guard let method = BIO_meth_new(type, "memofs datagrams") else { return nil }
         BIO_meth_set_create(method) { bio in
             BIO_set_init(bio, 1)
             return 1
