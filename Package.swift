@@ -20,6 +20,9 @@ let package = Package(
         // OpenSSL's libcrypto, for hardware-accelerated SHA-1 and STUN's HMAC-SHA1.
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
+        // OpenSSL's libssl (with libcrypto), for DTLS 1.2 under WebRTC data channels.
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+                       providers: [.apt(["libssl-dev"])]),
         // libfuse3's low-level API.
         .systemLibrary(name: "CFuse", path: "Sources/CFuse", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
         // <sys/xattr.h>, which Glibc's module does not include.
@@ -36,6 +39,8 @@ let package = Package(
         // WebRTC data channels' pure parts: SDP offers and answers, DCEP, STUN and the ICE agent
         // (browser peers, issue 15). CCrypto only for STUN's HMAC-SHA1.
         .target(name: "WebRTCProtocol", dependencies: ["CCrypto"]),
+        // DTLS 1.2 as WebRTC uses it, over OpenSSL: datagrams in and out, fingerprint-checked peers.
+        .target(name: "DTLS", dependencies: ["COpenSSL", "WebRTCProtocol"]),
         .target(name: "Engine", dependencies: [
             "TorrentModel", "Bencode", "PeerProtocol", "Discovery",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -81,6 +86,7 @@ let package = Package(
         .testTarget(name: "TorrentModelTests", dependencies: ["TorrentModel", "Bencode", "TestSupport"]),
         .testTarget(name: "PeerProtocolTests", dependencies: ["PeerProtocol", "TorrentModel", "Bencode", "TestSupport"]),
         .testTarget(name: "WebRTCProtocolTests", dependencies: ["WebRTCProtocol"]),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "WebRTCProtocol"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TorrentModel", "Bencode", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: [
             "Engine", "TorrentModel", "PeerProtocol", "PeerHarness", "TestSupport",
