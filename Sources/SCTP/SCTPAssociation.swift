@@ -196,9 +196,12 @@ public final class SCTPAssociation: Sendable {
             return true
         }
         guard first else { return }
-        // Deregistering first makes usrsctp stop matching incoming packets to this address;
-        // usrsctp_close then aborts (SO_LINGER 0) and frees the socket. Late timer callbacks
-        // carrying this id find no association once it leaves the table below.
+        // The ABORT is sent explicitly: usrsctp_close alone (SO_LINGER 0) aborts only when no
+        // callback of this association is running, so a close from an event handler would
+        // leave the peer waiting for heartbeats to fail. Then deregistering makes usrsctp stop
+        // matching incoming packets to this address, and usrsctp_close frees the socket. Late
+        // timer callbacks carrying this id find no association once it leaves the table below.
+        socket.abort()
         usrsctp_deregister_address(Usrsctp.address(of: id))
         usrsctp_close(socket.pointer)
         state.withLockedValue { state in

@@ -65,6 +65,18 @@ struct UsrsctpSocket: @unchecked Sendable {
         }
     }
 
+    /// Sends an ABORT to the peer (a send with SCTP_ABORT and no data, RFC 6458 §5.3.4), at
+    /// once and on this thread. Fails harmlessly when there is no association to abort.
+    func abort() {
+        var info = sctp_sendv_spa()
+        info.sendv_flags = UInt32(SCTP_SEND_SNDINFO_VALID)
+        info.sendv_sndinfo.snd_flags = UInt16(SCTP_ABORT)
+        // usrsctp refuses a null buffer (EFAULT) even for no data.
+        var noData: UInt8 = 0
+        _ = usrsctp_sendv(pointer, &noData, 0, nil, 0, &info, socklen_t(MemoryLayout<sctp_sendv_spa>.size),
+                          UInt32(SCTP_SENDV_SPA), 0)
+    }
+
     /// SCTP_RESET_STREAMS with `streams` as outgoing: `struct sctp_reset_streams` ends in a
     /// variable-length stream list, so it is built in raw bytes.
     func resetOutgoing(streams: [UInt16]) throws(SCTPError) {

@@ -29,6 +29,7 @@ final class Wire: Sendable {
         var toA: [[UInt8]] = []
         var toB: [[UInt8]] = []
         var sent = 0
+        var sentByA = 0
         var dropped = 0
         var largestPacket = 0
         var captured: [[UInt8]] = []
@@ -41,6 +42,7 @@ final class Wire: Sendable {
     func carry(_ packet: [UInt8], toA: Bool) {
         queues.withLockedValue { queues in
             queues.sent += 1
+            if !toA { queues.sentByA += 1 }
             queues.largestPacket = max(queues.largestPacket, packet.count)
             if queues.captured.count < 4 { queues.captured.append(packet) }
             if let dropEvery, queues.sent % dropEvery == 0 {
@@ -59,6 +61,7 @@ final class Wire: Sendable {
     }
 
     var dropped: Int { queues.withLockedValue { $0.dropped } }
+    var sentByA: Int { queues.withLockedValue { $0.sentByA } }
     var largestPacket: Int { queues.withLockedValue { $0.largestPacket } }
     /// The first packets that crossed (the INITs first).
     var captured: [[UInt8]] { queues.withLockedValue { $0.captured } }
@@ -72,14 +75,17 @@ final class AssociationPair {
     let eventsA = EventLog()
     let eventsB = EventLog()
 
-    init(dropEvery: Int? = nil, maxMessageSize: Int = SCTPAssociation.browserMaxMessageSize) throws {
+    /// `onEventAtB` runs in B's event handler after the event is logged (on usrsctp's callback).
+    init(dropEvery: Int? = nil, maxMessageSize: Int = SCTPAssociation.browserMaxMessageSize,
+         onEventAtB: @escaping @Sendable (SCTPEvent) -> Void = { _ in }) throws {
         let wire = Wire(dropEvery: dropEvery)
         let (eventsA, eventsB) = (eventsA, eventsB)
         self.wire = wire
         a = try SCTPAssociation(maxMessageSize: maxMessageSize,
                                 send: { wire.carry($0, toA: false) }, events: { eventsA.append($0) })
         b = try SCTPAssociation(maxMessageSize: maxMessageSize,
-                                send: { wire.carry($0, toA: true) }, events: { eventsB.append($0) })
+                                send: { wire.carry($0, toA: true) },
+                                events: { eventsB.append($0); onEventAtB($0) })
     }
 
     deinit {

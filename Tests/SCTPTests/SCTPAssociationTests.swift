@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import SCTP
 import Testing
 import WebRTCProtocol
@@ -122,6 +123,7 @@ struct SCTPAssociationTests {
         try #require(pair.connect())
         let eventsBefore = pair.eventsA.all.count
         pair.a.close()
+        let packetsAfterClose = pair.wire.sentByA
         #expect(pair.pump { pair.eventsB.closeReason != nil })
         if case .lost = pair.eventsB.closeReason {} else { Issue.record("expected .lost, got \(String(describing: pair.eventsB.closeReason))") }
         #expect(throws: SCTPError.closed) { _ = try pair.a.send([1], stream: 0, ppid: 53) }
@@ -129,7 +131,33 @@ struct SCTPAssociationTests {
         _ = try? pair.b.send([1, 2, 3], stream: 0, ppid: 53)
         _ = pair.pump(timeout: .milliseconds(300)) { false }
         #expect(pair.eventsA.all.count == eventsBefore)
+        #expect(pair.wire.sentByA == packetsAfterClose)
         pair.a.close()
+    }
+
+    /// An owner may close from its own event handler (usrsctp's receive callback, on the thread
+    /// of `receive(packet:)`): no deadlock, and the peer learns of it.
+    @Test func closingFromTheEventHandler() throws {
+        let bBox = NIOLockedValueBox<SCTPAssociation?>(nil)
+        let pair = try AssociationPair { event in
+            if case .message = event { bBox.withLockedValue { $0 }?.close() }
+        }
+        bBox.withLockedValue { $0 = pair.b }
+        try #require(pair.connect())
+        #expect(try pair.send([7], from: pair.a, stream: 0, ppid: 53))
+        #expect(pair.pump { pair.eventsA.closeReason != nil })
+        #expect(pair.eventsB.messages.count == 1)
+        #expect(throws: SCTPError.closed) { _ = try pair.b.send([1], stream: 0, ppid: 53) }
+    }
+
+    @Test func unorderedMessagesArriveToo() throws {
+        let pair = try AssociationPair()
+        try #require(pair.connect())
+        for index in 0..<20 {
+            #expect(try pair.a.send(pattern(count: 100 + index, seed: UInt8(index)), stream: 5, ppid: 53, ordered: false) == .sent)
+        }
+        #expect(pair.pump { pair.eventsB.messages.count == 20 })
+        #expect(Set(pair.eventsB.messages.map(\.bytes)) == Set((0..<20).map { pattern(count: 100 + $0, seed: UInt8($0)) }))
     }
 
     @Test func aResetStreamReachesThePeer() throws {
