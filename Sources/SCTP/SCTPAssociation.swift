@@ -42,10 +42,14 @@ public final class SCTPAssociation: Sendable {
     /// Streams negotiated each way; a WebTorrent peer opens one channel, browsers number from 0.
     public static let streamCount: UInt16 = 1024
 
-    /// The largest message `send` takes (the peer's `a=max-message-size`), and the largest
-    /// reassembled incoming message kept (a larger one is dropped and counted in
-    /// `droppedMessages`).
+    /// The largest message `send` takes: the peer's `a=max-message-size` (RFC 8841 §6: 64 KiB
+    /// when its SDP has none), at most `bufferSize` (usrsctp's non-blocking sockets take a message
+    /// whole or not at all, so one larger than the send buffer could never go; Firefox advertises
+    /// about 1 GiB).
     public let maxMessageSize: Int
+    /// The largest incoming message kept (what our SDP advertises as `a=max-message-size`); a
+    /// larger one is dropped whole and counted in `droppedMessages`.
+    public let maxIncomingMessageSize: Int
     let id: UInt
     private let socket: UsrsctpSocket
     private let output: @Sendable ([UInt8]) -> Void
@@ -59,7 +63,7 @@ public final class SCTPAssociation: Sendable {
         /// Parts of a message not yet ended by MSG_EOR, per stream (with frag_interleave 2,
         /// parts of different streams' messages can alternate).
         var partialMessages: [UInt16: [UInt8]] = [:]
-        /// Streams whose current message grew past `maxMessageSize`: the rest of it is dropped.
+        /// Streams whose current message grew past `maxIncomingMessageSize`: the rest is dropped.
         var droppingStreams: Set<UInt16> = []
         var droppedMessages = 0
         var partialNotification: [UInt8] = []
@@ -82,12 +86,11 @@ public final class SCTPAssociation: Sendable {
     ///   - send: called with each outgoing SCTP packet (see the threading contract on the type).
     ///   - events: called with what happens on the association.
     public init(localPort: UInt16 = webRTCPort, remotePort: UInt16 = webRTCPort,
-                maxMessageSize: Int = browserMaxMessageSize,
+                maxMessageSize: Int = browserMaxMessageSize, maxIncomingMessageSize: Int = browserMaxMessageSize,
                 send: @escaping @Sendable ([UInt8]) -> Void,
                 events: @escaping @Sendable (SCTPEvent) -> Void) throws(SCTPError) {
-        guard maxMessageSize > 0, maxMessageSize <= Self.bufferSize else {
-            throw .invalidMaxMessageSize(maxMessageSize, sendBufferSize: Self.bufferSize)
-        }
+        guard maxMessageSize > 0 else { throw .invalidMaxMessageSize(maxMessageSize) }
+        guard maxIncomingMessageSize > 0 else { throw .invalidMaxMessageSize(maxIncomingMessageSize) }
         Usrsctp.initialized
         let id = Usrsctp.allocateID()
         let address = Usrsctp.address(of: id)
@@ -100,7 +103,8 @@ public final class SCTPAssociation: Sendable {
         }
         self.id = id
         self.socket = UsrsctpSocket(pointer: socket)
-        self.maxMessageSize = maxMessageSize
+        self.maxMessageSize = min(maxMessageSize, Self.bufferSize)
+        self.maxIncomingMessageSize = maxIncomingMessageSize
         self.output = send
         self.events = events
         Usrsctp.register(self)
@@ -182,7 +186,7 @@ public final class SCTPAssociation: Sendable {
         }
     }
 
-    /// Incoming messages dropped because they grew past `maxMessageSize`.
+    /// Incoming messages dropped because they grew past `maxIncomingMessageSize`.
     public var droppedMessages: Int {
         state.withLockedValue { $0.droppedMessages }
     }
@@ -230,7 +234,7 @@ public final class SCTPAssociation: Sendable {
     }
 
     func received(dataPart bytes: UnsafeRawBufferPointer, stream: UInt16, ppid: UInt32, complete: Bool) {
-        let limit = maxMessageSize
+        let limit = maxIncomingMessageSize
         let message: [UInt8]? = state.withLockedValue { state in
             guard state.phase == .open else { return nil }
             if state.droppingStreams.contains(stream) {

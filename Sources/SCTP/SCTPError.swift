@@ -12,8 +12,8 @@ public enum SCTPError: Error, Equatable, Sendable, CustomStringConvertible {
     case emptyMessage
     /// The association was closed with `close()` (or never came up); make a new one.
     case closed
-    /// `maxMessageSize` must be positive and fit in the send buffer (`sendBufferSize`).
-    case invalidMaxMessageSize(Int, sendBufferSize: Int)
+    /// A maximum message size must be positive.
+    case invalidMaxMessageSize(Int)
 
     public var description: String {
         switch self {
@@ -25,8 +25,8 @@ public enum SCTPError: Error, Equatable, Sendable, CustomStringConvertible {
             "SCTP: an empty message cannot be sent; send one byte under the 'empty' PPID (56 or 57) instead"
         case .closed:
             "SCTP: the association is closed; open a new one"
-        case .invalidMaxMessageSize(let size, let sendBufferSize):
-            "SCTP: maximum message size \(size) must be between 1 and the \(sendBufferSize)-byte send buffer"
+        case .invalidMaxMessageSize(let size):
+            "SCTP: maximum message size \(size) must be positive (RFC 8841: 65536 when the SDP gives none)"
         }
     }
 }

@@ -77,13 +77,14 @@ final class AssociationPair {
 
     /// `onEventAtB` runs in B's event handler after the event is logged (on usrsctp's callback).
     init(dropEvery: Int? = nil, maxMessageSize: Int = SCTPAssociation.browserMaxMessageSize,
+         maxIncomingMessageSizeAtB: Int = SCTPAssociation.browserMaxMessageSize,
          onEventAtB: @escaping @Sendable (SCTPEvent) -> Void = { _ in }) throws {
         let wire = Wire(dropEvery: dropEvery)
         let (eventsA, eventsB) = (eventsA, eventsB)
         self.wire = wire
         a = try SCTPAssociation(maxMessageSize: maxMessageSize,
                                 send: { wire.carry($0, toA: false) }, events: { eventsA.append($0) })
-        b = try SCTPAssociation(maxMessageSize: maxMessageSize,
+        b = try SCTPAssociation(maxMessageSize: maxMessageSize, maxIncomingMessageSize: maxIncomingMessageSizeAtB,
                                 send: { wire.carry($0, toA: true) },
                                 events: { eventsB.append($0); onEventAtB($0) })
     }

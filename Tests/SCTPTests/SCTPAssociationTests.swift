@@ -79,9 +79,23 @@ struct SCTPAssociationTests {
         #expect("\(SCTPError.messageTooLarge(size: 65537, limit: 65536))".contains("65536-byte maximum"))
         #expect(try pair.send([UInt8](repeating: 2, count: 64 * 1024), from: pair.a, stream: 0, ppid: 53))
         #expect(pair.pump { pair.eventsB.messages.count == 1 })
-        #expect(throws: SCTPError.invalidMaxMessageSize(0, sendBufferSize: SCTPAssociation.bufferSize)) {
+        #expect(throws: SCTPError.invalidMaxMessageSize(0)) {
             _ = try SCTPAssociation(maxMessageSize: 0, send: { _ in }, events: { _ in })
         }
+        // Firefox advertises about 1 GiB; a message is never larger than the send buffer.
+        let firefox = try SCTPAssociation(maxMessageSize: 1_073_741_823, send: { _ in }, events: { _ in })
+        #expect(firefox.maxMessageSize == SCTPAssociation.bufferSize)
+        firefox.close()
+    }
+
+    @Test func anIncomingMessageAboveOurMaximumIsDroppedWhole() throws {
+        let pair = try AssociationPair(maxIncomingMessageSizeAtB: 64 * 1024)
+        try #require(pair.connect())
+        #expect(try pair.send(pattern(count: 200 * 1024, seed: 1), from: pair.a, stream: 1, ppid: 53))
+        #expect(try pair.send(pattern(count: 64 * 1024, seed: 2), from: pair.a, stream: 1, ppid: 53))
+        #expect(pair.pump { pair.eventsB.messages.count == 1 })
+        #expect(pair.eventsB.messages.first?.bytes == pattern(count: 64 * 1024, seed: 2))
+        #expect(pair.b.droppedMessages == 1)
     }
 
     @Test func garbagePacketsAreDroppedAndTheAssociationGoesOn() throws {
