@@ -1,3 +1,4 @@
+import Dispatch
 import NIOConcurrencyHelpers
 import SCTP
 import Testing
@@ -180,6 +181,39 @@ struct SCTPAssociationTests {
         #expect(try pair.send([1], from: pair.a, stream: 3, ppid: 53))
         try pair.a.resetOutgoing(streams: [3])
         #expect(pair.pump { pair.eventsB.all.contains(.streamReset(streams: [3])) })
+    }
+
+    /// The owner's threads as the lead will have them: senders on their own threads while one
+    /// thread feeds packets in (and usrsctp's timer thread sends SACKs and retransmissions).
+    @Test func sendersOnOtherThreadsWhileThisOneReceives() throws {
+        let pair = try AssociationPair()
+        try #require(pair.connect())
+        let count = 400
+        let finished = DispatchSemaphore(value: 0)
+        let failures = NIOLockedValueBox<[String]>([])
+        for (sender, seed) in [(pair.a, 0), (pair.b, 100)] {
+            DispatchQueue.global().async {
+                defer { finished.signal() }
+                let deadline = ContinuousClock.now + .seconds(20)
+                for index in 0..<count {
+                    let message = pattern(count: 3000 + index, seed: UInt8(truncatingIfNeeded: seed + index))
+                    do {
+                        while try sender.send(message, stream: 4, ppid: 53) == .wouldBlock {
+                            guard ContinuousClock.now < deadline else { throw SCTPError.closed }
+                            usleep(200)
+                        }
+                    } catch {
+                        failures.withLockedValue { $0.append("message \(index): \(error)") }
+                        return
+                    }
+                }
+            }
+        }
+        #expect(pair.pump(timeout: .seconds(20)) { pair.eventsA.messages.count == count && pair.eventsB.messages.count == count })
+        #expect(finished.wait(timeout: .now() + 5) == .success && finished.wait(timeout: .now() + 5) == .success)
+        #expect(failures.withLockedValue { $0 } == [])
+        #expect(pair.eventsB.messages.map(\.bytes) == (0..<count).map { pattern(count: 3000 + $0, seed: UInt8(truncatingIfNeeded: $0)) })
+        #expect(pair.eventsA.messages.map(\.bytes) == (0..<count).map { pattern(count: 3000 + $0, seed: UInt8(truncatingIfNeeded: 100 + $0)) })
     }
 
     @Test func twentyPairsShareUsrsctp() throws {
