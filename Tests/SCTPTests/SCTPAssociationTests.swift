@@ -150,6 +150,15 @@ struct SCTPAssociationTests {
         pair.a.close()
     }
 
+    @Test func messagesInFlightWhenThePeerAbortsAreReportedFailed() throws {
+        let pair = try AssociationPair()
+        try #require(pair.connect())
+        #expect(try pair.a.send(pattern(count: 3000, seed: 1), stream: 6, ppid: 51) == .sent)
+        pair.b.close() // before A's DATA crosses: B's ABORT reaches A with the message unacknowledged
+        #expect(pair.pump { pair.eventsA.closeReason != nil })
+        #expect(pair.pump(timeout: .seconds(2)) { pair.eventsA.all.contains(.sendFailed(stream: 6, ppid: 51)) })
+    }
+
     /// An owner may close from its own event handler (usrsctp's receive callback, on the thread
     /// of `receive(packet:)`): no deadlock, and the peer learns of it.
     @Test func closingFromTheEventHandler() throws {
