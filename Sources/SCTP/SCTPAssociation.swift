@@ -17,9 +17,10 @@ import Glibc
 ///   write it, or queue it) and return, and never call into any `SCTPAssociation` synchronously
 ///   (a packet fed straight into another association's `receive` can deadlock two usrsctp locks).
 ///   Do not hold a lock of your own there that you also hold while calling into this type.
-/// - The `events` closure runs on the thread of `receive(packet:)` (messages, stream resets, send
-///   space, connected) or on usrsctp's timer thread (`.closed` after retransmissions ran out),
-///   without usrsctp's lock: it may call `send(…)` or `close()`.
+/// - The `events` closure runs mostly on the thread of `receive(packet:)` (messages, stream
+///   resets, send space, connected), sometimes on usrsctp's timer thread (`.closed` when
+///   retransmissions ran out, `.sendFailed`), always without usrsctp's lock: it may call
+///   `send(…)` (answer a DCEP OPEN there) or `close()`.
 /// - Call `receive(packet:)` from one thread at a time (one DTLS read loop): messages are
 ///   delivered in the order packets are processed. `send(…)` may be called from any thread.
 /// - `close()` aborts the association; the ABORT goes out through `send` before `close()`

@@ -43,18 +43,29 @@ struct SCTPAssociationTests {
         #expect(pair.wire.largestPacket <= SCTPAssociation.packetSize)
     }
 
+    /// B answers the OPEN from inside its event handler, as a data channel stack does: a send
+    /// from usrsctp's receive callback.
     @Test func dcepOpenAndAckRoundTrip() throws {
-        let pair = try AssociationPair()
+        let dcep = PayloadProtocolIdentifier.dcep.rawValue
+        let bBox = NIOLockedValueBox<SCTPAssociation?>(nil)
+        let answers = NIOLockedValueBox<[Result<SCTPSendResult, SCTPError>]>([])
+        let pair = try AssociationPair { event in
+            guard case .message(let stream, let ppid, let bytes) = event, ppid == dcep,
+                  case .open? = try? DataChannelMessage(decoding: bytes),
+                  let b = bBox.withLockedValue({ $0 }) else { return }
+            let answer = Result { () throws(SCTPError) in try b.send(try! DataChannelMessage.ack.encoded(), stream: stream, ppid: dcep) }
+            answers.withLockedValue { $0.append(answer) }
+        }
+        bBox.withLockedValue { $0 = pair.b }
         try #require(pair.connect())
         let open = DataChannelOpen.webTorrent(label: String(repeating: "ab", count: 20))
-        let dcep = PayloadProtocolIdentifier.dcep.rawValue
         #expect(try pair.send(DataChannelMessage.open(open).encoded(), from: pair.a, stream: 0, ppid: dcep))
-        try #require(pair.pump { !pair.eventsB.messages.isEmpty })
+        try #require(pair.pump { !pair.eventsB.messages.isEmpty && !pair.eventsA.messages.isEmpty })
         let received = try #require(pair.eventsB.messages.first)
         #expect(received.ppid == dcep && received.stream == 0)
         #expect(try DataChannelMessage(decoding: received.bytes) == .open(open))
-        #expect(try pair.send(DataChannelMessage.ack.encoded(), from: pair.b, stream: 0, ppid: dcep))
-        try #require(pair.pump { !pair.eventsA.messages.isEmpty })
+        #expect(answers.withLockedValue { $0.map { try? $0.get() } } == [.sent])
+        #expect(pair.eventsA.messages[0].ppid == dcep && pair.eventsA.messages[0].stream == 0)
         #expect(try DataChannelMessage(decoding: pair.eventsA.messages[0].bytes) == .ack)
     }
 
