@@ -41,6 +41,15 @@ let package = Package(
         .target(name: "WebRTCProtocol", dependencies: ["CCrypto"]),
         // DTLS 1.2 as WebRTC uses it, over OpenSSL: datagrams in and out, fingerprint-checked peers.
         .target(name: "DTLS", dependencies: ["COpenSSL", "WebRTCProtocol"]),
+        // libusrsctp, the SCTP stack under WebRTC data channels (its AF_CONN mode: packets as bytes).
+        .systemLibrary(name: "CUsrsctp", path: "Sources/CUsrsctp", pkgConfig: "usrsctp",
+                       providers: [.apt(["libusrsctp-dev"])]),
+        // One SCTP association over libusrsctp, packets in and out as byte arrays (carried over DTLS).
+        .target(name: "SCTP", dependencies: [
+            "CUsrsctp",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
         .target(name: "Engine", dependencies: [
             "TorrentModel", "Bencode", "PeerProtocol", "Discovery",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -87,6 +96,9 @@ let package = Package(
         .testTarget(name: "PeerProtocolTests", dependencies: ["PeerProtocol", "TorrentModel", "Bencode", "TestSupport"]),
         .testTarget(name: "WebRTCProtocolTests", dependencies: ["WebRTCProtocol"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "WebRTCProtocol"]),
+        .testTarget(name: "SCTPTests", dependencies: [
+            "SCTP", "WebRTCProtocol", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TorrentModel", "Bencode", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: [
             "Engine", "TorrentModel", "PeerProtocol", "PeerHarness", "TestSupport",
