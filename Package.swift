@@ -50,8 +50,17 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
+        // WebRTC peer connections: ICE over UDP sockets, DTLS, SCTP and the data channel put
+        // together on a SwiftNIO event loop (the I/O side of WebRTCProtocol, DTLS and SCTP).
+        .target(name: "WebRTC", dependencies: [
+            "WebRTCProtocol", "DTLS", "SCTP",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "Engine", dependencies: [
-            "TorrentModel", "Bencode", "PeerProtocol", "Discovery",
+            "TorrentModel", "Bencode", "PeerProtocol", "Discovery", "WebRTC", "WebRTCProtocol", "DTLS",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -98,6 +107,12 @@ let package = Package(
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "WebRTCProtocol"]),
         .testTarget(name: "SCTPTests", dependencies: [
             "SCTP", "WebRTCProtocol", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
+        .testTarget(name: "WebRTCTests", dependencies: [
+            "WebRTC", "WebRTCProtocol", "DTLS",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TorrentModel", "Bencode", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: [

@@ -63,7 +63,9 @@ struct PeerState {
     /// Where the peer accepts connections: the address we dialled, or for an incoming
     /// peer its address with the port of its extension handshake.
     var listenAddress: PeerAddress? {
-        if outgoing { return address }
+        // A dialled TCP address is where the peer listens; a data channel's address is the UDP
+        // path ICE chose, where nobody accepts TCP.
+        if outgoing && link.transport.kind == .tcp { return address }
         guard let port = extensions?.listenPort else { return nil }
         return PeerAddress(host: address.host, port: port)
     }

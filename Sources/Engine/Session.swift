@@ -146,7 +146,7 @@ public actor Session {
     }
 
     /// Reads an incoming connection's handshake, finds its torrent and hands the connection over.
-    private nonisolated func acceptIncoming(_ link: PeerLink) async {
+    nonisolated func acceptIncoming(_ link: PeerLink, source: PeerSource = .incoming) async {
         let timeout = link.eventLoop.scheduleTask(in: TimeAmount(context.configuration.timeouts.handshake)) { link.close() }
         guard case .events(let events)? = await link.items.next(), case .handshake(let handshake)? = events.first else {
             timeout.cancel()
@@ -160,7 +160,7 @@ public actor Session {
             link.close()
             return
         }
-        await Torrent.pump(link: link, torrent: torrent, outgoing: false, source: .incoming,
+        await Torrent.pump(link: link, torrent: torrent, outgoing: false, source: source,
                            firstEvents: events)
     }
 

@@ -39,6 +39,24 @@ extension Torrent {
         await Torrent.pump(link: link, torrent: self, outgoing: true, source: source)
     }
 
+    /// A connection opened by other means than a TCP dial (a WebRTC data channel we offered):
+    /// we speak first, as a dialler does.
+    func enter(_ link: PeerLink, source: PeerSource) async {
+        guard !isStopped else { return link.close() }
+        link.sendRaw(ownHandshake().encoded())
+        await Torrent.pump(link: link, torrent: self, outgoing: true, source: source)
+    }
+
+    /// A connection ended before its handshake: a dialled address waits before it is dialled
+    /// again; other transports are not dialled by address.
+    func handshakeFailed(on link: PeerLink, reason: String) {
+        if link.transport.kind == .tcp {
+            connectFailed(link.remote, reason: reason)
+        } else {
+            logger.debug("\(link.transport.kind.rawValue) peer \(link.remote) left before its handshake: \(reason)")
+        }
+    }
+
     func connectFailed(_ address: PeerAddress, reason: String) {
         let now = context.now
         let retry = table.dialFailed(address, now: now).map { " (again in \(($0 - now).components.seconds) s)" } ?? ""
@@ -59,7 +77,7 @@ extension Torrent {
             let timeout = link.eventLoop.scheduleTask(in: TimeAmount(torrent.timeouts.handshake)) { link.close() }
             guard case .events(let first)? = await link.items.next(isolation: torrent) else {
                 timeout.cancel()
-                torrent.connectFailed(link.remote, reason: "closed before the handshake")
+                torrent.handshakeFailed(on: link, reason: "closed before the handshake")
                 return
             }
             timeout.cancel()
@@ -67,7 +85,7 @@ extension Torrent {
         }
         guard case .handshake(let handshake)? = events.first else {
             link.close()
-            torrent.connectFailed(link.remote, reason: "no handshake")
+            torrent.handshakeFailed(on: link, reason: "no handshake")
             return
         }
         guard let key = torrent.attach(link: link, handshake: handshake, outgoing: outgoing, source: source) else {
@@ -123,7 +141,7 @@ extension Torrent {
     /// Accepts a handshaken connection as a peer, or refuses it (nil).
     func attach(link: PeerLink, handshake: Handshake, outgoing: Bool, source: PeerSource) -> PeerKey? {
         wake()
-        if outgoing { table.dialEnded(link.remote) }
+        if outgoing && link.transport.kind == .tcp { table.dialEnded(link.remote) }
         guard !isStopped else { return nil }
         guard names(handshake.infoHash) else {
             logger.info("\(link.remote) answered for another torrent")

@@ -1,0 +1,22 @@
+/// How memofs makes WebRTC peer connections (browser peers, issue 15).
+public struct WebRTCConfiguration: Sendable {
+    /// STUN servers (`--stun HOST:PORT`, numeric addresses) asked for a server-reflexive
+    /// candidate, so a peer behind another NAT can reach us. None by default: a STUN server
+    /// is a third party that learns our address, and tests stay off the network.
+    public var stunServers: [String]
+    /// Offer loopback addresses too: a browser or memofs on this machine (or a test's network
+    /// namespace) reaches us there. Remote peers skip them. Last in preference.
+    public var offersLoopback: Bool
+    /// From the start of ICE to an open data channel (ICE, DTLS, SCTP, DCEP together).
+    public var connectTimeout: Duration
+    /// How long gathering waits for STUN servers before the offer or answer goes without them.
+    public var gatherTimeout: Duration
+
+    public init(stunServers: [String] = [], offersLoopback: Bool = true, connectTimeout: Duration = .seconds(30),
+                gatherTimeout: Duration = .seconds(2)) {
+        self.stunServers = stunServers
+        self.offersLoopback = offersLoopback
+        self.connectTimeout = connectTimeout
+        self.gatherTimeout = gatherTimeout
+    }
+}
