@@ -11,7 +11,8 @@ enum Gathering {
         var sockets: [ICETransportAddress: Channel] = [:]
         var bases: [ICETransportAddress] = []
         do {
-            for address in try LocalAddresses.usable(includingLoopback: configuration.offersLoopback) {
+            for address in try LocalAddresses.usable(includingLoopback: configuration.offersLoopback)
+            where configuration.addresses.map({ $0.contains(address.host) }) ?? true {
                 guard let socketAddress = address.socketAddress else { continue }
                 let channel = try await DatagramBootstrap(group: eventLoop)
                     .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)

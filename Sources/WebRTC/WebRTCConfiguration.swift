@@ -11,9 +11,13 @@ public struct WebRTCConfiguration: Sendable {
     public var connectTimeout: Duration
     /// How long gathering waits for STUN servers before the offer or answer goes without them.
     public var gatherTimeout: Duration
+    /// Only these local IP addresses are offered (`--webrtc-address`); nil offers every
+    /// interface's. A test uses it to keep its traffic on a veth it made.
+    public var addresses: [String]?
 
     public init(stunServers: [String] = [], offersLoopback: Bool = true, connectTimeout: Duration = .seconds(30),
-                gatherTimeout: Duration = .seconds(2)) {
+                gatherTimeout: Duration = .seconds(2), addresses: [String]? = nil) {
+        self.addresses = addresses
         self.stunServers = stunServers
         self.offersLoopback = offersLoopback
         self.connectTimeout = connectTimeout
