@@ -74,7 +74,9 @@ final class WebSocketTrackerConnection: Sendable {
         let opened = eventLoop.makePromise(of: Void.self)
         let handshake = WebSocketTrackerHandshakeHandler(opened: opened)
         let upgrader = NIOWebSocketClientUpgrader(
-            maxFrameSize: options.maxMessageBytes, automaticErrorHandling: true,
+            // Our frame handler answers protocol errors itself: NIO's handler may close the
+            // socket before the error reaches us, and the reason would be lost.
+            maxFrameSize: options.maxMessageBytes, automaticErrorHandling: false,
             upgradePipelineHandler: { channel, _ in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
@@ -269,9 +271,7 @@ private final class WebSocketTrackerFrameHandler: ChannelInboundHandler, @unchec
         case NIOWebSocketError.invalidFrameLength, NIOWebSocketFrameAggregator.Error.accumulatedFrameSizeIsTooLarge:
             end(.messageTooLarge(limit: options.maxMessageBytes), closeCode: .messageTooLarge)
         case let error as NIOWebSocketError:
-            // WebSocketProtocolErrorHandler has sent the close frame already.
-            sentClose = true
-            end(.protocolViolation("\(error)"), closeCode: nil)
+            end(.protocolViolation("\(error)"), closeCode: .protocolError)
         case let error as NIOWebSocketFrameAggregator.Error:
             end(.protocolViolation("\(error)"), closeCode: .protocolError)
         case let error as IOError:
