@@ -107,6 +107,7 @@ public actor WebSocketTrackerClient {
     public func shutdown() async {
         for infoHash in Array(entries.keys) { await remove(infoHash) }
         connection?.close()
+        connection = nil
         ticker?.cancel()
         ticker = nil
     }
@@ -159,7 +160,9 @@ public actor WebSocketTrackerClient {
             case .close:
                 entries[infoHash] = nil
                 if entries.isEmpty {
+                    // Forgotten at once: a torrent added before the close is reported gets a new socket.
                     connection?.close()
+                    connection = nil
                     ticker?.cancel()
                     ticker = nil
                 }
