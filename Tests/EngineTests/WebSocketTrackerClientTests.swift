@@ -21,8 +21,16 @@ import TorrentModel
         let folder: TemporaryFolder
         var certificate: String { folder.path + "/tracker.crt" }
 
-        init(secure: Bool) async throws {
+        /// `certificateFor`: a DNS name to make the TLS certificate for instead of wt_peer.py's
+        /// own (which names 127.0.0.1); it uses the one it finds in its folder.
+        init(secure: Bool, certificateFor name: String? = nil) async throws {
             folder = try TemporaryFolder()
+            if let name {
+                let made = try await run(["/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                                          "-subj", "/CN=\(name)", "-addext", "subjectAltName=DNS:\(name)",
+                                          "-keyout", folder.path + "/tracker.key", "-out", folder.path + "/tracker.crt"], timeout: 30)
+                try #require(made.status == 0, "openssl: \(made.errors)")
+            }
             process = try ChildProcess("/usr/bin/python3",
                                        [Self.scriptPath, "--netns", "none", "--log-dir", folder.path]
                                        + (secure ? ["--wss"] : []) + ["tracker", "--hold", "300"],
@@ -32,6 +40,12 @@ import TorrentModel
         }
 
         static var scriptPath: String { WebSocketTrackerClientTests.script }
+
+        /// SIGKILL to its PID: it has nothing to save, and it ends neither on stdin's close nor
+        /// on SIGTERM (which it inherits blocked from the test runner), which `stop()` waits 6 s for.
+        func stop() {
+            process.kill9()
+        }
     }
 
     func client(_ url: String, signaling: RecordingSignaling, trust: WebSocketTrackerTrust = .system) -> WebSocketTrackerClient {
@@ -44,7 +58,7 @@ import TorrentModel
           arguments: [false, true])
     func anOfferIsRelayedAndItsAnswerComesBack(secure: Bool) async throws {
         let tracker = try await Tracker(secure: secure)
-        defer { tracker.process.stop() }
+        defer { tracker.stop() }
         let trust: WebSocketTrackerTrust = secure ? .certificate(pemFile: tracker.certificate) : .system
         #expect(tracker.url.hasPrefix(secure ? "wss://" : "ws://"))
         let infoHash = randomInfoHash()
@@ -77,7 +91,7 @@ import TorrentModel
     @Test(.enabled(if: available, "wt_peer.py not found at \(script) (set MEMOFS_WT_PEER): skipped"))
     func aSelfSignedTrackerIsRefusedUnlessItsCertificateIsTrusted() async throws {
         let tracker = try await Tracker(secure: true)
-        defer { tracker.process.stop() }
+        defer { tracker.stop() }
         let url = try #require(WebSocketTrackerURL(tracker.url))
         do {
             _ = try await WebSocketTrackerConnection.connect(to: url, options: .init(), group: MultiThreadedEventLoopGroup.singleton)
@@ -91,8 +105,22 @@ import TorrentModel
         try await eventually("the TLS failure as status", timeout: 15) { status.current != nil }
         #expect(status.current == "\(tracker.url): TLS handshake failed: certificate verify failed")
         await client.shutdown()
-        let trusted = try await WebSocketTrackerConnection.connect(to: url, options: .init(trust: .certificate(pemFile: tracker.certificate)),
-                                                                   group: MultiThreadedEventLoopGroup.singleton)
+        let trusting = WebSocketTrackerConnectionOptions(trust: .certificate(pemFile: tracker.certificate))
+        let trusted = try await WebSocketTrackerConnection.connect(to: url, options: trusting, group: MultiThreadedEventLoopGroup.singleton)
         trusted.close()
+    }
+
+    @Test(.enabled(if: available, "wt_peer.py not found at \(script) (set MEMOFS_WT_PEER): skipped"))
+    func aTrustedCertificateForAnotherHostIsRefused() async throws {
+        let tracker = try await Tracker(secure: true, certificateFor: "tracker.memofs.test")
+        defer { tracker.stop() }
+        let url = try #require(WebSocketTrackerURL(tracker.url))
+        do {
+            _ = try await WebSocketTrackerConnection.connect(to: url, options: .init(trust: .certificate(pemFile: tracker.certificate)),
+                                                             group: MultiThreadedEventLoopGroup.singleton)
+            Issue.record("connected to \(url) with a certificate for tracker.memofs.test")
+        } catch {
+            #expect(error == .tlsHandshakeFailed("the certificate does not name this host"))
+        }
     }
 }
