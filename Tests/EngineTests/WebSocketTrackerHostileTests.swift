@@ -124,6 +124,26 @@ import TorrentModel
         await tracker.stop()
     }
 
+    @Test func theSessionClockExpiresOffersAndDrivesReannounces() async throws {
+        let manual = ManualClock()
+        let reply = jsonText(["action": "announce", "info_hash": binaryString(infoHash.digest.bytes), "interval": 60])
+        let tracker = try await HostileWebSocketTracker { _ in [.text(reply)] }
+        let client = client(tracker, clock: manual.clock)
+        await client.add(status.torrent(infoHash))
+        try await eventually("the first announce", timeout: 10) { tracker.received.withLockedValue { $0.count } == 1 }
+        let firstOffers = await signaling.offersMade.map(\.offerID)
+        #expect(firstOffers.count == 5)
+        manual.advance(by: .seconds(50))  // bittorrent-tracker's offer timeout
+        try await eventually("the unanswered offers dropped", timeout: 10) { await Set(signaling.offersDropped) == Set(firstOffers) }
+        #expect(tracker.received.withLockedValue { $0.count } == 1)
+        manual.advance(by: .seconds(10))  // the tracker's interval
+        try await eventually("the second announce", timeout: 10) { tracker.received.withLockedValue { $0.count } == 2 }
+        let second = tracker.received.withLockedValue { $0[1] }
+        #expect(!second.contains("\"started\"") && second.contains("\"offers\""))
+        await client.shutdown()
+        await tracker.stop()
+    }
+
     @Test func anAbruptCloseReconnectsAfterTheBackOff() async throws {
         let manual = ManualClock()
         let tracker = try await HostileWebSocketTracker { index in index == 0 ? [.abruptClose] : [] }
