@@ -59,6 +59,8 @@ public actor WebSocketTrackerClient {
     private(set) var connectionsOpened = 0
     /// The last inputs not acted on, with the reason, newest last (for logs and tests).
     private(set) var ignored: [String] = []
+    /// Messages received from the tracker so far (for tests: a reply has been taken in).
+    private(set) var messagesReceived = 0
 
     public init(url: WebSocketTrackerURL, peerID: PeerID, signaling: any WebRTCSignaling, group: EventLoopGroup,
                 clock: EngineClock = .continuous, options: WebSocketTrackerConnectionOptions = .init(),
@@ -257,6 +259,7 @@ public actor WebSocketTrackerClient {
     /// Hands a message to the announcer of the torrent it names. A message that does not parse,
     /// or a failure naming no torrent, is every torrent's status: the socket is theirs together.
     private func route(_ text: String) {
+        messagesReceived += 1
         let message: WebSocketTrackerMessage
         do {
             message = try WebSocketTrackerMessage(decoding: text)

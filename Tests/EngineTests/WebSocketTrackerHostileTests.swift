@@ -130,7 +130,7 @@ import TorrentModel
         let tracker = try await HostileWebSocketTracker { _ in [.text(reply)] }
         let client = client(tracker, clock: manual.clock)
         await client.add(status.torrent(infoHash))
-        try await eventually("the first announce", timeout: 10) { tracker.received.withLockedValue { $0.count } == 1 }
+        try await eventually("the first announce's reply taken in", timeout: 10) { await client.messagesReceived == 1 }
         let firstOffers = await signaling.offersMade.map(\.offerID)
         #expect(firstOffers.count == 5)
         manual.advance(by: .seconds(50))  // bittorrent-tracker's offer timeout
