@@ -22,6 +22,8 @@ final class SessionContext: Sendable {
     let trackerSlots = AnnounceSlots(limit: 16)
     /// The DHT node, when the configuration asks for one.
     let dht: DHTNode?
+    /// WebSocket (WebTorrent) trackers, when the configuration has a WebRTC stack to signal for.
+    let webSocketTrackers: WebSocketTrackerClients?
 
     init(group: EventLoopGroup, threadPool: NIOThreadPool, store: StateStore, peerID: PeerID,
          configuration: SessionConfiguration, logger: Logger, dht: DHTNode?) {
@@ -32,6 +34,10 @@ final class SessionContext: Sendable {
         self.peerID = peerID
         self.configuration = configuration
         self.logger = logger
+        webSocketTrackers = configuration.webRTCSignaling.map {
+            WebSocketTrackerClients(signaling: $0, peerID: peerID, group: group, clock: configuration.clock,
+                                    options: configuration.webSocketTrackerOptions, logger: logger)
+        }
     }
 
     /// Connections being dialled or read (a dial, a handshake, a pump), so that shutting the
@@ -94,12 +100,21 @@ public struct SessionConfiguration: Sendable {
     public var localPeerDiscovery: Bool
     /// Where every timer of the engine reads the time; tests move a ``ManualClock``.
     public var clock: EngineClock
+    /// The WebRTC stack that makes and answers offers for `ws://`/`wss://` trackers; nil skips
+    /// those trackers (browser peers are reached only through them).
+    public var webRTCSignaling: (any WebRTCSignaling)?
+    /// TLS trust, message limit and pings of WebSocket tracker sockets.
+    public var webSocketTrackerOptions: WebSocketTrackerConnectionOptions
 
     public init(dataFolder: String, listenHost: String = "0.0.0.0", listenPort: Int = 6881,
                 maxPeersPerTorrent: Int = 50, unchokeSlots: Int = 8, extraTrackers: [String] = [],
                 useTrackers: Bool = true, timeouts: EngineTimeouts = EngineTimeouts(),
-                dht: DHTSettings? = nil, localPeerDiscovery: Bool = false, clock: EngineClock = .continuous) {
+                dht: DHTSettings? = nil, localPeerDiscovery: Bool = false, clock: EngineClock = .continuous,
+                webRTCSignaling: (any WebRTCSignaling)? = nil,
+                webSocketTrackerOptions: WebSocketTrackerConnectionOptions = .init()) {
         self.clock = clock
+        self.webRTCSignaling = webRTCSignaling
+        self.webSocketTrackerOptions = webSocketTrackerOptions
         self.dht = dht
         self.localPeerDiscovery = localPeerDiscovery
         self.dataFolder = dataFolder

@@ -56,7 +56,7 @@ extension Torrent {
     var activity: TorrentActivity {
         let interesting = table.peers.values.filter(\.amInterested)
         return TorrentActivity(
-            trackers: trackerState.tiers?.orderedURLs.count ?? 0,
+            trackers: (trackerState.tiers?.orderedURLs.count ?? 0) + trackerState.webSocketClients.count,
             dhtEnabled: context.dht != nil && info?.isPrivate != true,
             localDiscoveryEnabled: context.configuration.localPeerDiscovery,
             knownAddresses: table.knownAddressCount,
@@ -67,7 +67,7 @@ extension Torrent {
             interestingPeers: interesting.count,
             peersChokingUs: interesting.filter(\.peerChoking).count,
             diskFull: diskFull,
-            lastTrackerError: lastTrackerError)
+            lastTrackerError: trackerErrorText)
     }
 
     /// Bytes of the pieces the picker wants and lacks: for a torrent read on demand, what

@@ -1,9 +1,13 @@
 import Discovery
+import NIOConcurrencyHelpers
 import NIOCore
 import TorrentModel
 
 /// Announcing to trackers (BEP 3, 12, 15): `started` once, then on the tracker's
 /// interval, `completed` when the download finishes, `stopped` when the torrent stops.
+/// `ws://` and `wss://` (WebTorrent) trackers are not in the tiers: the session's
+/// ``WebSocketTrackerClient`` for each URL announces there, when the session has a
+/// ``WebRTCSignaling``; without one they are skipped.
 enum TrackerAnnouncer {
     struct State {
         var tiers: TrackerTiers?
@@ -19,6 +23,10 @@ enum TrackerAnnouncer {
         var failures = 0
         /// An event to send at the next announce (`completed` while another announce was running).
         var pendingEvent: AnnounceEvent?
+        /// The WebSocket trackers this torrent announces to.
+        var webSocketClients: [WebSocketTrackerClient] = []
+        /// Each WebSocket tracker's status ("URL: reason"), set from its client's actor.
+        let webSocketErrors = NIOLockedValueBox<[String: String]>([:])
     }
 }
 
@@ -33,9 +41,50 @@ extension Torrent {
 
     func startTrackers() {
         guard context.configuration.useTrackers, !trackerURLs.isEmpty else { return }
+        let tiers = trackerURLs.map { $0.filter { !WebSocketTrackerURL.isWebSocket($0) } }.filter { !$0.isEmpty }
+        startWebSocketTrackers(Set(trackerURLs.joined().filter(WebSocketTrackerURL.isWebSocket)).sorted())
+        guard !tiers.isEmpty else { return }
         var random = SystemRandomNumberGenerator()
-        trackerState.tiers = TrackerTiers(tiers: trackerURLs, random: &random)
+        trackerState.tiers = TrackerTiers(tiers: tiers, random: &random)
         trackerState.nextAnnounce = context.now
+    }
+
+    /// Announces on each WebSocket tracker through the session's shared client for its URL.
+    private func startWebSocketTrackers(_ urls: [String]) {
+        guard !urls.isEmpty else { return }
+        guard let clients = context.webSocketTrackers else {
+            logger.debug("WebSocket trackers skipped (no WebRTC stack): \(urls.joined(separator: ", "))")
+            return
+        }
+        let errors = trackerState.webSocketErrors
+        for text in urls {
+            guard let url = WebSocketTrackerURL(text) else {
+                errors.withLockedValue { $0[text] = "\(text): not a WebSocket tracker URL" }
+                continue
+            }
+            let client = clients.client(for: url)
+            trackerState.webSocketClients.append(client)
+            let torrent = WebSocketTrackerTorrent(
+                infoHash: infoHash,
+                transfer: { [weak self] in
+                    await self?.webSocketTransfer() ?? .init(uploaded: 0, downloaded: 0, left: nil)
+                },
+                statusChanged: { status in errors.withLockedValue { $0[text] = status } })
+            Task { await client.add(torrent) }
+        }
+    }
+
+    /// Byte counts for a WebSocket announce; `left` unknown until the metadata is.
+    func webSocketTransfer() -> WebSocketTrackerAnnouncer.Transfer {
+        .init(uploaded: statistics.uploadedBytes, downloaded: statistics.downloadedBytes,
+              left: info.map { $0.totalLength - verifiedByteCount() })
+    }
+
+    /// The trackers' errors for the status: HTTP/UDP's last failed round, then each WebSocket tracker's.
+    var trackerErrorText: String? {
+        let parts = [lastTrackerError].compactMap { $0 }
+            + trackerState.webSocketErrors.withLockedValue { $0 }.sorted { $0.key < $1.key }.map(\.value)
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 
     func trackerTick(now: ContinuousClock.Instant) {
@@ -52,6 +101,9 @@ extension Torrent {
     }
 
     func announceCompleted() {
+        for client in trackerState.webSocketClients {
+            Task { [infoHash] in await client.completed(infoHash) }
+        }
         guard trackerState.tiers != nil else { return }
         // Sent at the next tick, after any announce already running.
         trackerState.pendingEvent = trackerState.sentStarted ? .completed : .started
@@ -59,6 +111,8 @@ extension Torrent {
     }
 
     func stopTrackers() async {
+        for client in trackerState.webSocketClients { await client.remove(infoHash) }
+        trackerState.webSocketClients = []
         guard let url = trackerState.lastWorking, let tracker = TrackerURL(url) else { return }
         // Best effort and brief: a stopped torrent must not wait on a slow tracker.
         let request = announceRequest(.stopped, url: url)
