@@ -84,7 +84,7 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .executableTarget(name: "memofs", dependencies: [
-            "TorrentModel", "Engine", "FUSEKit", "MemoFS", "CXattr", "SystemCalls",
+            "TorrentModel", "Engine", "WebRTC", "FUSEKit", "MemoFS", "CXattr", "SystemCalls",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -129,7 +129,9 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .testTarget(name: "FUSEKitTests", dependencies: ["FUSEKit", .product(name: "SystemPackage", package: "swift-system")]),
-        .testTarget(name: "MountTests", dependencies: ["PeerHarness", "TorrentModel", "MemoFS", "TestSupport"]),
+        .testTarget(name: "MountTests", dependencies: [
+            "PeerHarness", "TorrentModel", "MemoFS", "TestSupport", .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

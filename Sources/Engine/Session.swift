@@ -42,9 +42,13 @@ public actor Session {
         if let settings = configuration.dht {
             dht = try await DHTNode.make(settings: settings, group: group, store: store, logger: logger)
         }
+        let webRTCPeers = try configuration.webRTC.flatMap { webRTC in
+            configuration.webRTCSignaling == nil ? try WebRTCPeers(configuration: webRTC, group: group, logger: logger) : nil
+        }
         let context = SessionContext(group: group, threadPool: threadPool, store: store, peerID: PeerID.random(),
-                                     configuration: configuration, logger: logger, dht: dht)
+                                     configuration: configuration, logger: logger, dht: dht, webRTCPeers: webRTCPeers)
         let session = Session(context: context)
+        webRTCPeers?.attach(to: session)
         do {
             try await session.listen()
             try await dht?.start(host: configuration.listenHost, preferredPort: session.listenPort)
@@ -375,6 +379,8 @@ public actor Session {
         let stopped = Array(torrents.values)
         for torrent in stopped { await torrent.stop(reason: "shutting down") }
         torrents = [:]
+        await context.webSocketTrackers?.shutdown()
+        context.webRTCPeers?.closeAll()
         await context.dht?.shutdown()
         lsdTask?.cancel()
         await lsd?.stop()

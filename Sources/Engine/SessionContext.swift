@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import TorrentModel
+import WebRTC
 
 /// What every torrent of a session shares: threads, the state store, our identity.
 final class SessionContext: Sendable {
@@ -24,9 +25,13 @@ final class SessionContext: Sendable {
     let dht: DHTNode?
     /// WebSocket (WebTorrent) trackers, when the configuration has a WebRTC stack to signal for.
     let webSocketTrackers: WebSocketTrackerClients?
+    /// The session's WebRTC peer connections (browser peers), unless WebRTC is off or a test
+    /// put its own signaling in the configuration.
+    let webRTCPeers: WebRTCPeers?
 
     init(group: EventLoopGroup, threadPool: NIOThreadPool, store: StateStore, peerID: PeerID,
-         configuration: SessionConfiguration, logger: Logger, dht: DHTNode?) {
+         configuration: SessionConfiguration, logger: Logger, dht: DHTNode?, webRTCPeers: WebRTCPeers?) {
+        self.webRTCPeers = webRTCPeers
         self.dht = dht
         self.group = group
         self.threadPool = threadPool
@@ -34,7 +39,7 @@ final class SessionContext: Sendable {
         self.peerID = peerID
         self.configuration = configuration
         self.logger = logger
-        webSocketTrackers = configuration.webRTCSignaling.map {
+        webSocketTrackers = (configuration.webRTCSignaling ?? webRTCPeers).map {
             WebSocketTrackerClients(signaling: $0, peerID: peerID, group: group, clock: configuration.clock,
                                     options: configuration.webSocketTrackerOptions, logger: logger)
         }
@@ -100,8 +105,10 @@ public struct SessionConfiguration: Sendable {
     public var localPeerDiscovery: Bool
     /// Where every timer of the engine reads the time; tests move a ``ManualClock``.
     public var clock: EngineClock
-    /// The WebRTC stack that makes and answers offers for `ws://`/`wss://` trackers; nil skips
-    /// those trackers (browser peers are reached only through them).
+    /// How WebRTC peer connections are made (browser peers, found through `ws://`/`wss://`
+    /// trackers); nil turns them off and skips those trackers.
+    public var webRTC: WebRTCConfiguration?
+    /// Signaling in place of the session's own WebRTC stack, for tests of the tracker client.
     public var webRTCSignaling: (any WebRTCSignaling)?
     /// TLS trust, message limit and pings of WebSocket tracker sockets.
     public var webSocketTrackerOptions: WebSocketTrackerConnectionOptions
@@ -110,9 +117,10 @@ public struct SessionConfiguration: Sendable {
                 maxPeersPerTorrent: Int = 50, unchokeSlots: Int = 8, extraTrackers: [String] = [],
                 useTrackers: Bool = true, timeouts: EngineTimeouts = EngineTimeouts(),
                 dht: DHTSettings? = nil, localPeerDiscovery: Bool = false, clock: EngineClock = .continuous,
-                webRTCSignaling: (any WebRTCSignaling)? = nil,
+                webRTC: WebRTCConfiguration? = nil, webRTCSignaling: (any WebRTCSignaling)? = nil,
                 webSocketTrackerOptions: WebSocketTrackerConnectionOptions = .init()) {
         self.clock = clock
+        self.webRTC = webRTC
         self.webRTCSignaling = webRTCSignaling
         self.webSocketTrackerOptions = webSocketTrackerOptions
         self.dht = dht

@@ -24,6 +24,11 @@ final class WebSocketTrackerClients: Sendable {
         self.logger = logger
     }
 
+    /// Closes every tracker socket (the session stops).
+    func shutdown() async {
+        for client in clients.withLockedValue({ Array($0.values) }) { await client.shutdown() }
+    }
+
     func client(for url: WebSocketTrackerURL) -> WebSocketTrackerClient {
         clients.withLockedValue { clients in
             if let client = clients[url] { return client }

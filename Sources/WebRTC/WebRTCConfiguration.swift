@@ -1,3 +1,5 @@
+import WebRTCProtocol
+
 /// How memofs makes WebRTC peer connections (browser peers, issue 15).
 public struct WebRTCConfiguration: Sendable {
     /// STUN servers (`--stun HOST:PORT`, numeric addresses) asked for a server-reflexive
@@ -22,5 +24,17 @@ public struct WebRTCConfiguration: Sendable {
         self.offersLoopback = offersLoopback
         self.connectTimeout = connectTimeout
         self.gatherTimeout = gatherTimeout
+    }
+}
+
+extension WebRTCConfiguration {
+    /// Whether `text` names a STUN server as `stunServers` takes it: numeric `ip:port` or `[ipv6]:port`.
+    public static func isSTUNServer(_ text: String) -> Bool {
+        ICETransportAddress(hostPort: text) != nil
+    }
+
+    /// Whether `text` is a numeric IP address, as `addresses` takes them.
+    public static func isIPAddress(_ text: String) -> Bool {
+        ICETransportAddress(host: text, port: 0) != nil
     }
 }

@@ -73,8 +73,14 @@ extension WebRTCPeerConnection {
             sctp = try SCTPAssociation(
                 localPort: SCTPAssociation.webRTCPort, remotePort: remote.media.sctpPort,
                 maxMessageSize: channel?.messageSize ?? SCTPAssociation.browserMaxMessageSize,
-                send: { [weak self] packet in loop.execute { self?.sendSCTPPacket(packet) } },
-                events: { [weak self] event in loop.execute { self?.handle(event) } })
+                send: { [weak self] packet in
+                    let connection = self
+                    loop.execute { connection?.sendSCTPPacket(packet) }
+                },
+                events: { [weak self] event in
+                    let connection = self
+                    loop.execute { connection?.handle(event) }
+                })
         } catch {
             finish(.sctp("\(error)"))
         }

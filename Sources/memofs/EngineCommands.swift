@@ -17,11 +17,12 @@ struct EngineOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Log what the engine does, to standard error: -v peer connections, disconnects, stalls; -vv everything.")
     var verbose: Int
     @OptionGroup var discovery: DiscoveryOptions
+    @OptionGroup var webRTC: WebRTCOptions
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port \(port) is not 0–65535") }
-        for tracker in trackers where !(tracker.hasPrefix("http://") || tracker.hasPrefix("udp://") || tracker.hasPrefix("https://")) {
-            throw ValidationError("--tracker \(tracker) is not an http://, https:// or udp:// URL")
+        for tracker in trackers where TrackerCheck.problem(tracker) != nil {
+            throw ValidationError("--tracker \(tracker) is \(TrackerCheck.problem(tracker)!)")
         }
     }
 
@@ -36,7 +37,8 @@ struct EngineOptions: ParsableArguments {
         try await PortInUse.check(host: listen, peerPort: port, dhtPort: dht?.port)
         let session = try await Session.start(configuration: SessionConfiguration(
             dataFolder: dataFolder, listenHost: listen, listenPort: port, extraTrackers: trackers, dht: dht,
-            localPeerDiscovery: discovery.localPeerDiscovery))
+            localPeerDiscovery: discovery.localPeerDiscovery,
+            webRTC: webRTC.settings.configuration(listen: listen), webSocketTrackerOptions: webRTC.settings.trackerOptions))
         return (session, lock)
     }
 

@@ -31,6 +31,10 @@ struct Mount: AsyncParsableCommand {
           dht_port=N            --dht-port N
           no_dht                --no-dht
           lsd, no_lsd           --lsd, --no-lsd
+          no_webrtc             --no-webrtc
+          stun=IP:PORT          --stun IP:PORT (repeatable)
+          webrtc_address=IP     --webrtc-address IP (repeatable)
+          tracker_certificate=F --tracker-certificate F
           nonempty              --nonempty
           verbose, debug        -v, -vv
           foreground            --foreground
@@ -57,6 +61,7 @@ struct Mount: AsyncParsableCommand {
     @Option(name: .customShort("o"), help: ArgumentHelp("Mount options, comma-separated (listed below).", valueName: "options"))
     var options: [String] = []
     @OptionGroup var discovery: DiscoveryOptions
+    @OptionGroup var webRTC: WebRTCOptions
 
     func validate() throws {
         _ = try settings()
@@ -67,7 +72,7 @@ struct Mount: AsyncParsableCommand {
         var result = MountSettings(dataFolder: data ?? Self.defaultDataFolder(), port: port ?? 6881, listen: listen ?? "0.0.0.0",
                                    trackers: trackers, foreground: foreground, readTimeout: readTimeout,
                                    dhtEnabled: !discovery.noDHT, dhtBootstrap: discovery.dhtBootstrap, dhtPort: discovery.dhtPort,
-                                   lsd: discovery.lsd, nonempty: nonempty, verbosity: verbose)
+                                   lsd: discovery.lsd, nonempty: nonempty, verbosity: verbose, webRTC: webRTC.settings)
         for option in options.flatMap({ $0.split(separator: ",") }) {
             let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
             let key = parts[0], value = parts.count > 1 ? parts[1] : nil
@@ -90,6 +95,10 @@ struct Mount: AsyncParsableCommand {
                 guard let number = Int(try required()) else { throw ValidationError("-o dht_port=\(value!) is not a number") }
                 result.dhtPort = number
             case "no_dht": result.dhtEnabled = false
+            case "no_webrtc": result.webRTC.enabled = false
+            case "stun": result.webRTC.stun.append(try required())
+            case "webrtc_address": result.webRTC.addresses.append(try required())
+            case "tracker_certificate": result.webRTC.trackerCertificate = try required()
             case "lsd": result.lsd = true
             case "no_lsd": result.lsd = false
             case "foreground": result.foreground = true
@@ -104,10 +113,11 @@ struct Mount: AsyncParsableCommand {
             case let other where other.hasPrefix("x-systemd.") || other.hasPrefix("comment="):
                 break
             default:
-                throw ValidationError("unknown mount option '\(key)' (known: data, port, listen, tracker, read_timeout, dht_bootstrap, dht_port, no_dht, lsd, no_lsd, nonempty, verbose, debug, foreground, allow_other)")
+                throw ValidationError("unknown mount option '\(key)' (known: data, port, listen, tracker, read_timeout, dht_bootstrap, dht_port, no_dht, lsd, no_lsd, no_webrtc, stun, webrtc_address, tracker_certificate, nonempty, verbose, debug, foreground, allow_other)")
             }
         }
         try DiscoveryOptions.check(bootstrap: result.dhtBootstrap, port: result.dhtPort)
+        try WebRTCOptions.check(stun: result.webRTC.stun, addresses: result.webRTC.addresses)
         guard (0...65535).contains(result.port) else { throw ValidationError("port \(result.port) is not 0–65535") }
         if let timeout = result.readTimeout, timeout <= 0 { throw ValidationError("read timeout \(timeout) must be more than 0 seconds") }
         for tracker in result.trackers where TrackerCheck.problem(tracker) != nil {
@@ -159,6 +169,7 @@ struct MountSettings {
     /// 0: info; 1 (-v): debug; 2 (-vv): trace.
     var verbosity = 0
     var fuseOptions: [String] = []
+    var webRTC = WebRTCSettings()
 
     var dht: DHTSettings? { DiscoveryOptions.dht(enabled: dhtEnabled, bootstrap: dhtBootstrap, port: dhtPort) }
 
@@ -183,8 +194,8 @@ struct MountSettings {
 
 enum TrackerCheck {
     static func problem(_ url: String) -> String? {
-        guard url.hasPrefix("http://") || url.hasPrefix("https://") || url.hasPrefix("udp://") else {
-            return "not an http://, https:// or udp:// URL"
+        guard ["http://", "https://", "udp://", "ws://", "wss://"].contains(where: url.hasPrefix) else {
+            return "not an http://, https://, udp://, ws:// or wss:// URL"
         }
         return nil
     }
@@ -204,7 +215,8 @@ struct MountDaemon {
         let session = try await Session.start(configuration: SessionConfiguration(
             dataFolder: settings.dataFolder, listenHost: settings.listen, listenPort: settings.port,
             extraTrackers: settings.trackers, dht: settings.dht,
-            localPeerDiscovery: DiscoveryOptions.localPeerDiscovery(settings.lsd)))
+            localPeerDiscovery: DiscoveryOptions.localPeerDiscovery(settings.lsd),
+            webRTC: settings.webRTC.configuration(listen: settings.listen), webSocketTrackerOptions: settings.webRTC.trackerOptions))
         let readTimeout = settings.readTimeout.map { Duration.milliseconds(Int($0 * 1000)) }
         let tree = MemoTree(session: session, configuration: MemoFSConfiguration(
             localFolder: settings.dataFolder + "/local", statusFile: settings.dataFolder + "/status.json",

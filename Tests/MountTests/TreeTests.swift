@@ -123,7 +123,9 @@ import TorrentModel
             (["--port", "70000"], "port 70000 is not 0–65535"),
             (["-o", "port=abc"], "-o port=abc is not a number"),
             (["--read-timeout", "0"], "must be more than 0 seconds"),
-            (["--tracker", "ftp://x"], "not an http://, https:// or udp:// URL"),
+            (["--tracker", "ftp://x"], "not an http://, https://, udp://, ws:// or wss:// URL"),
+            (["--stun", "stun.example:3478"], "is not ip:port"),
+            (["--webrtc-address", "eth0"], "is not a numeric IP address"),
         ] {
             let result = try await run([memofsExecutable, "mount", folder.path + "/mnt", "--data", folder.path + "/data"] + arguments, timeout: 10)
             #expect(result.status != 0)
