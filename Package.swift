@@ -120,7 +120,7 @@ let package = Package(
         ]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "TorrentModel", "Bencode", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: [
-            "Engine", "TorrentModel", "PeerProtocol", "PeerHarness", "TestSupport",
+            "Engine", "TorrentModel", "PeerProtocol", "PeerHarness", "TestSupport", "WebRTC", "WebRTCProtocol", "DTLS",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
