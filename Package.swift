@@ -100,7 +100,9 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         // Benchmarks print figures; they are run in release mode, never as tests.
-        .executableTarget(name: "memofs-bench", dependencies: ["TorrentModel", "CCrypto", "Engine", "PeerHarness", "TestSupport"]),
+        .executableTarget(name: "memofs-bench", dependencies: [
+            "TorrentModel", "CCrypto", "Engine", "PeerHarness", "TestSupport", .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         // Helpers shared by the test targets (a seeded generator, temporary folders, sample
         // peer messages); not part of the product.
         .target(name: "TestSupport", dependencies: ["PeerProtocol", "TorrentModel"]),
