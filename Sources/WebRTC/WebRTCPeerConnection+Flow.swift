@@ -46,9 +46,16 @@ extension WebRTCPeerConnection {
         }
     }
 
+    /// Queues a datagram on the socket of `base`; the socket is flushed once at the end of this
+    /// turn of the loop, so a burst of SCTP packets leaves in one `sendmmsg`.
     func send(_ bytes: [UInt8], from base: ICETransportAddress, to remote: ICETransportAddress) {
         guard let socket = sockets[base], let address = remote.socketAddress else { return }
-        socket.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: socket.allocator.buffer(bytes: bytes)), promise: nil)
+        socket.write(AddressedEnvelope(remoteAddress: address, data: socket.allocator.buffer(bytes: bytes)), promise: nil)
+        guard unflushed.insert(base).inserted, unflushed.count == 1 else { return }
+        eventLoop.execute { [self] in
+            for base in unflushed { sockets[base]?.flush() }
+            unflushed = []
+        }
     }
 
     func sendOverDTLS(_ datagrams: [[UInt8]]) {
@@ -69,17 +76,19 @@ extension WebRTCPeerConnection {
         stage = "SCTP"
         let loop = eventLoop
         do {
-            // usrsctp sends its INIT from inside init, through `send`: hence the hop.
             sctp = try SCTPAssociation(
                 localPort: SCTPAssociation.webRTCPort, remotePort: remote.media.sctpPort,
                 maxMessageSize: channel?.messageSize ?? SCTPAssociation.browserMaxMessageSize,
+                // Both are called on our loop inside `receive`/`send` (usrsctp's contract lets
+                // them encrypt, write and send again there), or on usrsctp's timer thread,
+                // from where they hop.
                 send: { [weak self] packet in
                     let connection = self
-                    loop.execute { connection?.sendSCTPPacket(packet) }
+                    if loop.inEventLoop { connection?.sendSCTPPacket(packet) } else { loop.execute { connection?.sendSCTPPacket(packet) } }
                 },
                 events: { [weak self] event in
                     let connection = self
-                    loop.execute { connection?.handle(event) }
+                    if loop.inEventLoop { connection?.handle(event) } else { loop.execute { connection?.handle(event) } }
                 })
         } catch {
             finish(.sctp("\(error)"))

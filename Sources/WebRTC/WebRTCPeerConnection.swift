@@ -41,6 +41,8 @@ public final class WebRTCPeerConnection: @unchecked Sendable {
     let localCandidates: [ICELocalCandidate]
     /// One UDP socket per local address: a datagram's socket tells which base it came to.
     var sockets: [ICETransportAddress: Channel] = [:]
+    /// Sockets written to and not yet flushed in this turn of the loop.
+    var unflushed: Set<ICETransportAddress> = []
     var ice: ICEAgent?
     var dtls: DTLSConnection?
     var sctp: SCTPAssociation?
