@@ -22,6 +22,21 @@ final class WebRTCPeers: WebRTCSignaling, Sendable {
     let logger: Logger
     /// Our offers waiting for an answer, by id.
     private let pending = NIOLockedValueBox<[WebRTCOfferID: Pending]>([:])
+    /// Connections of answers we gave whose channel is not open yet (a count while the
+    /// connection is being made, then the connection).
+    private let answering = NIOLockedValueBox(Answering())
+
+    private struct Answering: Sendable {
+        var count = 0
+        var connections: [ObjectIdentifier: WebRTCPeerConnection] = [:]
+    }
+
+    /// Offers waiting for an answer at once, over all torrents: each holds sockets for 50 s,
+    /// and a session may announce many torrents every two minutes.
+    static let maxPendingOffers = 40
+    /// Answers being connected at once: a tracker (or peers through it) sending offers by
+    /// the thousand gets no more than this many sockets out of us.
+    static let maxAnswering = 20
     /// Set once the session exists; weak, since the session owns this stack.
     private let session = NIOLockedValueBox<WeakSession>(WeakSession())
 
@@ -48,8 +63,13 @@ final class WebRTCPeers: WebRTCSignaling, Sendable {
     private var currentSession: Session? { session.withLockedValue { $0.session } }
 
     func makeOffers(count: Int, infoHash: InfoHash) async -> [WebRTCOffer] {
+        // A complete torrent makes no offers: downloaders offer, and the tracker hands each of
+        // their offers to a peer of the swarm, which we answer. Our offers would only meet other
+        // seeders, and a thousand seeded recordings would hold thousands of sockets.
+        guard let torrent = await currentSession?.torrent(infoHash), await !torrent.isComplete else { return [] }
+        let room = Self.maxPendingOffers - pending.withLockedValue { $0.count }
         var offers: [WebRTCOffer] = []
-        for _ in 0..<count {
+        for _ in 0..<min(count, room) {
             do {
                 let connection = try await WebRTCPeerConnection.offer(
                     on: group.next(), configuration: configuration, certificate: certificate, logger: logger)
@@ -70,9 +90,27 @@ final class WebRTCPeers: WebRTCSignaling, Sendable {
             throw WebRTCError.unusableDescription("an offer for a torrent we do not have")
         }
         let description = try SessionDescription(parsing: offer.sdp)
-        let connection = try await WebRTCPeerConnection.answer(
-            description, on: group.next(), configuration: configuration, certificate: certificate, logger: logger)
+        let admitted = answering.withLockedValue { state -> Bool in
+            guard state.count < Self.maxAnswering else { return false }
+            state.count += 1
+            return true
+        }
+        guard admitted else { throw WebRTCError.unusableDescription("\(Self.maxAnswering) answers are connecting already") }
+        let connection: WebRTCPeerConnection
+        do {
+            connection = try await WebRTCPeerConnection.answer(
+                description, on: group.next(), configuration: configuration, certificate: certificate, logger: logger)
+        } catch {
+            answering.withLockedValue { $0.count -= 1 }
+            throw error
+        }
+        let answering = self.answering
+        answering.withLockedValue { $0.connections[ObjectIdentifier(connection)] = connection }
         connection.opened.whenComplete { result in
+            answering.withLockedValue { state in
+                state.count -= 1
+                state.connections[ObjectIdentifier(connection)] = nil
+            }
             guard case .success = result else { return }
             let link = Self.link(over: connection)
             session.context.connectionTask { await session.acceptIncoming(link, source: .webSocketTracker) }
@@ -104,11 +142,17 @@ final class WebRTCPeers: WebRTCSignaling, Sendable {
         pending.withLockedValue { $0.removeValue(forKey: offerID) }?.connection.close()
     }
 
-    /// Closes every offer still waiting (the session stops).
+    /// Offers waiting and answers connecting, for tests and the log.
+    var connectionsInFlight: (offers: Int, answers: Int) {
+        (pending.withLockedValue { $0.count }, answering.withLockedValue { $0.count })
+    }
+
+    /// Closes every offer still waiting and every answer still connecting (the session stops).
     func closeAll() {
         for offer in pending.withLockedValue({ state in defer { state = [:] }; return Array(state.values) }) {
             offer.connection.close()
         }
+        for connection in answering.withLockedValue({ Array($0.connections.values) }) { connection.close() }
     }
 
     /// An open data channel as a peer link; the remote address is the path ICE selected.

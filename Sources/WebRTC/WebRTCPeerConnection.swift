@@ -80,6 +80,17 @@ public final class WebRTCPeerConnection: @unchecked Sendable {
         self.openPromise = eventLoop.makePromise()
     }
 
+    /// A connection dropped without `close()` (nothing refers to it any more, so nothing else
+    /// touches its state): its sockets close, and whoever waits for it to open hears that it
+    /// never will.
+    deinit {
+        guard !isClosed else { return }
+        timer?.cancel()
+        sctp?.close()
+        for socket in sockets.values { socket.close(promise: nil) }
+        if !isOpen { openPromise.fail(WebRTCError.closed) }
+    }
+
     // MARK: making offers and answers
 
     /// A new connection with an offer for a peer to answer (`accept(answer:)` goes on).

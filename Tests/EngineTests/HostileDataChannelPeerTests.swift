@@ -130,3 +130,43 @@ import WebRTCProtocol
         #expect(lastError == nil, "no torrent took it as a peer")
     }
 }
+
+/// A tracker that relays offers by the hundred (or peers that send them through it) gets no more
+/// than `WebRTCPeers.maxAnswering` connections out of the session at once, and the session
+/// still runs.
+@Suite struct OfferFloodTests {
+    @Test(.timeLimit(.minutes(1))) func aFloodOfOffersOpensABoundedNumberOfConnections() async throws {
+        let folder = try TemporaryFolder()
+        let infoHash = randomInfoHash()
+        // A real offer's text, from our own stack: its candidate is a socket nobody answers on.
+        let unanswered = try await WebRTCPeerConnection.offer(
+            on: MultiThreadedEventLoopGroup.singleton.next(), configuration: WebRTCConfiguration(addresses: ["127.0.0.1"]),
+            certificate: try DTLSCertificate(), logger: Logger(label: "flood"))
+        defer { unanswered.close() }
+        let offerSDP = unanswered.localDescription.text
+        let flood = (0..<100).map { index -> HostileWebSocketTracker.Step in
+            var random = SystemRandomNumberGenerator()
+            return .text(jsonText(["action": "announce", "info_hash": binaryString(infoHash.digest.bytes),
+                                   "offer_id": binaryString(WebRTCOfferID.random(using: &random).bytes),
+                                   "peer_id": binaryString(PeerID.random().bytes),
+                                   "offer": ["type": "offer", "sdp": offerSDP]]))
+        }
+        let tracker = try await HostileWebSocketTracker { _ in flood }
+        var configuration = testConfiguration(folder.path + "/memofs")
+        configuration.webRTC = WebRTCConfiguration(addresses: ["127.0.0.1"])
+        let session = try await Session.start(configuration: configuration)
+        _ = try await session.add(magnet: MagnetLink(infoHash: infoHash, trackers: [tracker.url]))
+        // Answers go back to the tracker until the cap holds the rest.
+        try await eventually("answers sent", timeout: 20) {
+            tracker.received.withLockedValue { $0.filter { $0.contains("\"answer\"") }.count } >= WebRTCPeers.maxAnswering
+        }
+        try await Task.sleep(for: .seconds(1))
+        let answers = tracker.received.withLockedValue { $0.filter { $0.contains("\"answer\"") }.count }
+        #expect(answers == WebRTCPeers.maxAnswering, "\(answers) answers")
+        let context = await session.context
+        #expect(context.webRTCPeers?.connectionsInFlight.answers == WebRTCPeers.maxAnswering)
+        #expect(await session.torrent(infoHash) != nil)
+        await session.shutdown()
+        await tracker.stop()
+    }
+}
