@@ -29,6 +29,8 @@ public struct TorrentActivity: Sendable, Equatable {
     public let diskFull: Bool
     /// Each tracker's error from the last announce none answered ("URL: reason; …").
     public let lastTrackerError: String?
+    /// The swarm as a WebSocket tracker counts it (the largest count of any), if one has.
+    public let trackerSwarm: WebSocketTrackerSwarm?
 }
 
 /// One connected peer, for `memofs status --peers`.
@@ -67,7 +69,8 @@ extension Torrent {
             interestingPeers: interesting.count,
             peersChokingUs: interesting.filter(\.peerChoking).count,
             diskFull: diskFull,
-            lastTrackerError: trackerErrorText)
+            lastTrackerError: trackerErrorText,
+            trackerSwarm: webSocketTrackerSwarm)
     }
 
     /// Bytes of the pieces the picker wants and lacks: for a torrent read on demand, what

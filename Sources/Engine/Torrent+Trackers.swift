@@ -27,6 +27,8 @@ enum TrackerAnnouncer {
         var webSocketClients: [WebSocketTrackerClient] = []
         /// Each WebSocket tracker's status ("URL: reason"), set from its client's actor.
         let webSocketErrors = NIOLockedValueBox<[String: String]>([:])
+        /// Each WebSocket tracker's count of the swarm, set from its client's actor.
+        let webSocketSwarms = NIOLockedValueBox<[String: WebSocketTrackerSwarm]>([:])
     }
 }
 
@@ -57,6 +59,7 @@ extension Torrent {
             return
         }
         let errors = trackerState.webSocketErrors
+        let swarms = trackerState.webSocketSwarms
         for text in urls {
             guard let url = WebSocketTrackerURL(text) else {
                 errors.withLockedValue { $0[text] = "\(text): not a WebSocket tracker URL" }
@@ -69,7 +72,8 @@ extension Torrent {
                 transfer: { [weak self] in
                     await self?.webSocketTransfer() ?? .init(uploaded: 0, downloaded: 0, left: nil)
                 },
-                statusChanged: { status in errors.withLockedValue { $0[text] = status } })
+                statusChanged: { status in errors.withLockedValue { $0[text] = status } },
+                swarmChanged: { swarm in swarms.withLockedValue { $0[text] = swarm } })
             Task { await client.add(torrent) }
         }
     }
@@ -78,6 +82,12 @@ extension Torrent {
     func webSocketTransfer() -> WebSocketTrackerAnnouncer.Transfer {
         .init(uploaded: statistics.uploadedBytes, downloaded: statistics.downloadedBytes,
               left: info.map { $0.totalLength - verifiedByteCount() })
+    }
+
+    /// The largest swarm a WebSocket tracker counts for this torrent (others included, us too
+    /// once announced), for the status.
+    var webSocketTrackerSwarm: WebSocketTrackerSwarm? {
+        trackerState.webSocketSwarms.withLockedValue { $0.values.max { $0.seeders + $0.leechers < $1.seeders + $1.leechers } }
     }
 
     /// The trackers' errors for the status: HTTP/UDP's last failed round, then each WebSocket tracker's.

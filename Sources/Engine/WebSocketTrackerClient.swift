@@ -14,12 +14,28 @@ public struct WebSocketTrackerTorrent: Sendable {
     /// or nil once the tracker answers an announce. Called on the client's actor, in order:
     /// keep it quick (store the text).
     public let statusChanged: @Sendable (String?) -> Void
+    /// The swarm as the tracker counts it, from its scrape and announce replies. Called on the
+    /// client's actor: keep it quick.
+    public let swarmChanged: @Sendable (WebSocketTrackerSwarm) -> Void
 
     public init(infoHash: InfoHash, transfer: @escaping @Sendable () async -> WebSocketTrackerAnnouncer.Transfer,
-                statusChanged: @escaping @Sendable (String?) -> Void) {
+                statusChanged: @escaping @Sendable (String?) -> Void,
+                swarmChanged: @escaping @Sendable (WebSocketTrackerSwarm) -> Void = { _ in }) {
         self.infoHash = infoHash
         self.transfer = transfer
         self.statusChanged = statusChanged
+        self.swarmChanged = swarmChanged
+    }
+}
+
+/// A torrent's swarm as a tracker counts it: peers with the whole torrent, and the others.
+public struct WebSocketTrackerSwarm: Equatable, Sendable, Codable {
+    public var seeders: Int64
+    public var leechers: Int64
+
+    public init(seeders: Int64, leechers: Int64) {
+        self.seeders = seeders
+        self.leechers = leechers
     }
 }
 
@@ -49,6 +65,7 @@ public actor WebSocketTrackerClient {
         /// Asked to connect while no socket was open.
         var wantsSocket = false
         var status: String?
+        var swarm: WebSocketTrackerSwarm?
     }
 
     private var entries: [InfoHash: Entry] = [:]
@@ -116,6 +133,15 @@ public actor WebSocketTrackerClient {
 
     /// The status last reported for the torrent (see ``WebSocketTrackerTorrent/statusChanged``).
     public func status(of infoHash: InfoHash) -> String? { entries[infoHash]?.status }
+
+    /// The swarm as the tracker last counted it for the torrent.
+    public func swarm(of infoHash: InfoHash) -> WebSocketTrackerSwarm? { entries[infoHash]?.swarm }
+
+    /// Asks the tracker for the swarm counts of every torrent on this socket, in one message.
+    public func scrape() {
+        guard let connection, !entries.isEmpty else { return }
+        connection.send(WebSocketTrackerScrape(infoHashes: entries.keys.sorted { $0.hex < $1.hex }).encoded())
+    }
 
     /// Whether a socket is open now.
     var isConnected: Bool { connection != nil }
@@ -225,6 +251,7 @@ public actor WebSocketTrackerClient {
         Task {
             for await event in opened.events { self.handle(event, from: opened) }
         }
+        scrape()
         for infoHash in entries.keys where entries[infoHash]!.wantsSocket {
             entries[infoHash]!.wantsSocket = false
             Task { await self.announceConnected(infoHash) }
@@ -278,11 +305,17 @@ public actor WebSocketTrackerClient {
             infoHash = hash
         case .announceReply(let reply):
             if entries[reply.infoHash] != nil { setStatus(nil, for: reply.infoHash) }
+            if let complete = reply.complete, let incomplete = reply.incomplete {
+                setSwarm(WebSocketTrackerSwarm(seeders: complete, leechers: incomplete), for: reply.infoHash)
+            }
             infoHash = reply.infoHash
         case .offer(let relayed), .answer(let relayed):
             infoHash = relayed.infoHash
-        case .scrapeReply:
-            note("scrape reply, which we did not ask for")
+        case .scrapeReply(let entries):
+            for entry in entries {
+                guard let complete = entry.complete, let incomplete = entry.incomplete else { continue }
+                setSwarm(WebSocketTrackerSwarm(seeders: complete, leechers: incomplete), for: entry.infoHash)
+            }
             return
         }
         guard entries[infoHash] != nil else {
@@ -313,6 +346,12 @@ public actor WebSocketTrackerClient {
             entries[infoHash]!.timer = nil
             perform(entries[infoHash]!.announcer.timerFired(now: now), for: infoHash)
         }
+    }
+
+    private func setSwarm(_ swarm: WebSocketTrackerSwarm, for infoHash: InfoHash) {
+        guard entries[infoHash] != nil, entries[infoHash]!.swarm != swarm else { return }
+        entries[infoHash]!.swarm = swarm
+        entries[infoHash]!.torrent.swarmChanged(swarm)
     }
 
     private func setStatus(_ status: String?, for infoHash: InfoHash) {

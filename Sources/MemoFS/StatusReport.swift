@@ -31,6 +31,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var remainingBytes: Int64?
         /// Each tracker's error from the last announce none answered ("URL: reason; …").
         public var trackerError: String?
+        /// The swarm as a WebSocket tracker counts it.
+        public var trackerSwarm: WebSocketTrackerSwarm?
         /// Each connected peer; left out of every item when the report holds more than
         /// ``StatusReport/peerListLimit`` of them (see ``StatusReport/peerListsOmitted``).
         public var connectedPeers: [Peer]?
@@ -109,6 +111,7 @@ extension MemoTree {
                 item.peersLearned = status.peersLearned
                 item.error = item.error ?? status.lastError
                 item.trackerError = status.activity.lastTrackerError
+                item.trackerSwarm = status.activity.trackerSwarm
                 item.connectedPeers = Self.peerList(status)
             } else if item.error != nil {
                 item.state = "error"
@@ -125,6 +128,7 @@ extension MemoTree {
                                            error: status.lastError, reason: activity.reason,
                                            remainingBytes: status.activity.missingWantedBytes > 0 ? status.activity.missingWantedBytes : nil,
                                            trackerError: status.activity.lastTrackerError,
+                                           trackerSwarm: status.activity.trackerSwarm,
                                            connectedPeers: Self.peerList(status),
                                            pinned: status.activity.downloadsWhole ? true : nil))
         }

@@ -61,6 +61,9 @@ public enum StatusText {
             if let sources = item.peerSources, !sources.isEmpty { lines.append("       connected peers from: " + list(sources)) }
             if let learned = item.peersLearned, !learned.isEmpty { lines.append("       peers found through: " + list(learned)) }
             if let tracker = item.trackerError { lines.append("       tracker error: \(tracker)") }
+            if let swarm = item.trackerSwarm {
+                lines.append("       the WebSocket tracker counts \(swarm.seeders) seeder\(swarm.seeders == 1 ? "" : "s") and \(swarm.leechers) leecher\(swarm.leechers == 1 ? "" : "s")")
+            }
             if let error = item.error, !error.isEmpty { lines.append("       error: \(error)") }
             if showPeers && report.peerListsOmitted == nil {
                 let peers = item.connectedPeers ?? []

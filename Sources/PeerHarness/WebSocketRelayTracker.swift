@@ -7,8 +7,8 @@ import NIOWebSocket
 
 /// A WebTorrent-style WebSocket tracker on loopback, for tests that need one on any machine:
 /// it registers each announcing peer under its info hash, hands each offer to one other peer of
-/// the swarm, and relays each answer back to the offerer by `to_peer_id`, as bittorrent-tracker
-/// does. Its JSON is written by Foundation, not by memofs's encoder, so a test also checks that
+/// the swarm, relays each answer back to the offerer by `to_peer_id`, and counts seeders and
+/// leechers in announce and scrape replies, as bittorrent-tracker does. Its JSON is written by Foundation, not by memofs's encoder, so a test also checks that
 /// memofs reads another writer's JSON (binary ids as UTF-8 or `\u00XX`).
 public final class WebSocketRelayTracker: Sendable {
     public let port: Int
@@ -52,6 +52,8 @@ public final class WebSocketRelayTracker: Sendable {
     final class Swarms: Sendable {
         private struct State {
             var peers: [String: [String: Channel]] = [:]
+            /// Peers whose last announce said `left: 0`, per info hash.
+            var seeders: [String: Set<String>] = [:]
             var log: [String] = []
         }
         private let state = NIOLockedValueBox(State())
@@ -63,15 +65,19 @@ public final class WebSocketRelayTracker: Sendable {
         }
 
         /// Registers the peer and returns the others of the swarm.
-        func join(infoHash: String, peerID: String, channel: Channel) -> [(String, Channel)] {
+        func join(infoHash: String, peerID: String, seeding: Bool, channel: Channel) -> [(String, Channel)] {
             state.withLockedValue { state in
                 state.peers[infoHash, default: [:]][peerID] = channel
+                if seeding { state.seeders[infoHash, default: []].insert(peerID) } else { state.seeders[infoHash]?.remove(peerID) }
                 return state.peers[infoHash]!.filter { $0.key != peerID }.map { ($0.key, $0.value) }
             }
         }
 
         func leave(infoHash: String, peerID: String) {
-            state.withLockedValue { _ = $0.peers[infoHash]?.removeValue(forKey: peerID) }
+            state.withLockedValue {
+                _ = $0.peers[infoHash]?.removeValue(forKey: peerID)
+                $0.seeders[infoHash]?.remove(peerID)
+            }
         }
 
         func leave(channel: Channel) {
@@ -84,8 +90,13 @@ public final class WebSocketRelayTracker: Sendable {
             state.withLockedValue { $0.peers[infoHash]?[peerID] }
         }
 
-        func count(of infoHash: String) -> Int {
-            state.withLockedValue { $0.peers[infoHash]?.count ?? 0 }
+        /// Seeders and the others, as an announce or scrape reply counts them.
+        func counts(of infoHash: String) -> (complete: Int, incomplete: Int) {
+            state.withLockedValue { state in
+                let all = state.peers[infoHash]?.count ?? 0
+                let seeding = state.seeders[infoHash]?.count ?? 0
+                return (seeding, all - seeding)
+            }
         }
 
         func closeAll() {
@@ -131,6 +142,15 @@ public final class WebSocketRelayTracker: Sendable {
                 return send(["failure reason": "invalid JSON"], on: channel)
             }
             swarms.record(text)
+            if object["action"] as? String == "scrape" {
+                let hashes = object["info_hash"] as? [String] ?? (object["info_hash"] as? String).map { [$0] } ?? []
+                var files: [String: Any] = [:]
+                for hash in hashes {
+                    let counts = swarms.counts(of: hash)
+                    files[hash] = ["complete": counts.complete, "incomplete": counts.incomplete, "downloaded": counts.complete]
+                }
+                return send(["action": "scrape", "files": files], on: channel)
+            }
             guard let infoHash = object["info_hash"] as? String, let peerID = object["peer_id"] as? String,
                   object["action"] as? String == "announce" else {
                 return send(["failure reason": "not an announce with info_hash and peer_id"], on: channel)
@@ -145,9 +165,10 @@ public final class WebSocketRelayTracker: Sendable {
                 swarms.leave(infoHash: infoHash, peerID: peerID)
                 return
             }
-            let others = swarms.join(infoHash: infoHash, peerID: peerID, channel: channel)
+            let others = swarms.join(infoHash: infoHash, peerID: peerID, seeding: (object["left"] as? Int) == 0, channel: channel)
+            let counts = swarms.counts(of: infoHash)
             send(["action": "announce", "interval": 120, "info_hash": infoHash,
-                  "complete": 0, "incomplete": swarms.count(of: infoHash)], on: channel)
+                  "complete": counts.complete, "incomplete": counts.incomplete], on: channel)
             let offers = object["offers"] as? [[String: Any]] ?? []
             for (offer, (_, other)) in zip(offers, others.shuffled()) {
                 guard let sdp = offer["offer"], let offerID = offer["offer_id"] else { continue }

@@ -135,3 +135,15 @@ let capturedOfferID = WebRTCOfferID(bytes: hexBytes("1d56dccdcfcc4c3b9b1cb9927f7
                                                            limit: WebSocketTrackerLimits.maxSDPBytes)) { try ours.encoded() }
     }
 }
+
+@Suite struct WebSocketTrackerScrapeTests {
+    /// What a tracker reads back: the action and each info hash as 20 one-byte characters.
+    @Test func aScrapeNamesEveryInfoHashInBinaryForm() throws {
+        let other = InfoHash(bytes: [UInt8](repeating: 0xFF, count: 20))!
+        let text = WebSocketTrackerScrape(infoHashes: [capturedInfoHash, other]).encoded()
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(object["action"] as? String == "scrape")
+        let hashes = try #require(object["info_hash"] as? [String])
+        #expect(hashes.map { Array($0.unicodeScalars.map { UInt8($0.value) }) } == [capturedInfoHash.digest.bytes, other.digest.bytes])
+    }
+}

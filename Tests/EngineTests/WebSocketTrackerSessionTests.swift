@@ -23,7 +23,7 @@ import TorrentModel
         }
         #expect(await torrent.status.activity.lastTrackerError == "\(tracker.url): failure reason: unregistered torrent")
         #expect(await torrent.status.activity.trackers == 1)
-        let announce = try #require(tracker.received.withLockedValue { $0.first })
+        let announce = try #require(tracker.received.withLockedValue { $0.first { $0.contains("\"announce\"") } })
         let fields = try #require(JSONSerialization.jsonObject(with: Data(announce.utf8)) as? [String: Any])
         #expect(fields["info_hash"] as? String == binaryString(infoHash.digest.bytes))
         #expect(fields["event"] as? String == "started")

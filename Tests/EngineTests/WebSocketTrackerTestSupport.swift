@@ -76,7 +76,7 @@ func jsonText(_ object: [String: Any]) -> String {
 let testLogger = Logger(label: "memofs.test.wstracker")
 
 /// A WebSocket "tracker" that misbehaves on purpose, on 127.0.0.1 with a free port: for each
-/// connection, once our first announce arrives, it carries out its script. It never answers pings.
+/// connection, once our first announce arrives (not the scrape before it), it carries out its script. It never answers pings.
 final class HostileWebSocketTracker: Sendable {
     enum Step: Sendable {
         case text(String)
@@ -143,8 +143,10 @@ private final class HostileScriptHandler: ChannelInboundHandler, @unchecked Send
         let frame = unwrapInboundIn(data)
         guard frame.opcode == .text else { return }  // pings go unanswered on purpose
         var payload = frame.unmaskedData
-        received.withLockedValue { $0.append(payload.readString(length: payload.readableBytes) ?? "") }
-        guard !started else { return }
+        let text = payload.readString(length: payload.readableBytes) ?? ""
+        received.withLockedValue { $0.append(text) }
+        // The client scrapes when the socket opens; the script answers its first announce.
+        guard !started, text.contains("\"action\":\"announce\"") else { return }
         started = true
         for step in steps {
             switch step {

@@ -45,9 +45,11 @@ import TorrentModel
         print("memofs → memofs over WebRTC: 3 MiB read through the mount in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
 
         var peers = ""
-        try await eventually("the peer in the status, over WebRTC", timeout: 10) {
+        // The peer, and the tracker's count (scrape and announce replies): once the reader has
+        // read it all it says `completed`, and the tracker counts two seeders.
+        try await eventually("the peer in the status, over WebRTC, and the tracker's count", timeout: 10) {
             peers = try await status(reader, ["--peers"])
-            return peers.contains("over webrtc from wss")
+            return peers.contains("over webrtc from wss") && peers.contains("the WebSocket tracker counts 2 seeders and 0 leechers")
         }
         #expect(!peers.contains("from magnet"), "\(peers)")
         #expect(tracker.received.contains { $0.contains("\"answer\"") }, "the answer went through the tracker")
