@@ -18,7 +18,9 @@ public final class RootVethNamespace: @unchecked Sendable {
 
     private static let counter = NIOLockedValueBox(0)
 
-    public init() throws {
+    /// - Parameter defaultRoute: the on-link default route (below); without it Chromium inside
+    ///   gathers no ICE candidate at all and is reachable only as a peer-reflexive candidate.
+    public init(defaultRoute: Bool = true) throws {
         let pid = Int(getpid())
         let serial = Self.counter.withLockedValue { count in
             count += 1
@@ -44,7 +46,7 @@ public final class RootVethNamespace: @unchecked Sendable {
             // nothing); without one it offers no candidate at all. An on-link default route on
             // the veth gives it one that leads nowhere: a frame for any address but the root
             // end's is never sent, since nobody answers ARP for it.
-            try Self.ip(["-n", name, "route", "add", "default", "dev", namespaceLink])
+            if defaultRoute { try Self.ip(["-n", name, "route", "add", "default", "dev", namespaceLink]) }
         } catch {
             remove()
             throw error

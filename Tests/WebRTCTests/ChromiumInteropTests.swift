@@ -44,6 +44,29 @@ final class TimedChannelSink: WebRTCDataChannelDelegate, @unchecked Sendable {
 struct ChromiumInteropTests {
     static let size = 2 << 20
 
+    /// What Chromium tells about its own address.
+    enum Candidates: String, CaseIterable, Sendable {
+        /// Host candidates as `UUID.local` mDNS names (its default): we skip them and learn its
+        /// address as peer-reflexive from its checks.
+        case mdns
+        /// `--disable-features=WebRtcHideLocalIpsWithMdns`: host candidates with raw IPs.
+        case raw
+        /// A namespace without a default route: Chromium gathers no candidate at all (as a
+        /// browser that may enumerate no interface), its description has none.
+        case none
+
+        var hostCandidates: HeadlessChromium.HostCandidates { self == .raw ? .raw : .mdns }
+
+        /// What the description Chromium writes must show.
+        func check(_ description: String, namespace: RootVethNamespace) {
+            switch self {
+            case .mdns: #expect(description.contains(".local"), "Chromium hides its address behind mDNS")
+            case .raw: #expect(description.contains(namespace.namespaceAddress), "Chromium gives its raw address")
+            case .none: #expect(!description.contains("a=candidate"), "Chromium gathers nothing without a default route")
+            }
+        }
+    }
+
     static let logger: Logger = {
         var logger = Logger(label: "webrtc-chromium")
         if let level = ProcessInfo.processInfo.environment["MEMOFS_WEBRTC_LOG"].flatMap(Logger.Level.init(rawValue:)) {
@@ -54,15 +77,15 @@ struct ChromiumInteropTests {
 
     /// A namespace, the page server on its root end and Chromium inside, for `body`; all
     /// removed afterwards, also when `body` throws. A failure message gets the page's log.
-    static func withChromium(role: String, close: String, candidates: HeadlessChromium.HostCandidates,
+    static func withChromium(role: String, close: String, candidates: Candidates,
                              _ body: (SignalingPageServer, RootVethNamespace) async throws -> Void) async throws {
-        let namespace = try RootVethNamespace()
+        let namespace = try RootVethNamespace(defaultRoute: candidates != .none)
         defer { namespace.remove() }
         let server = try await SignalingPageServer(host: namespace.rootAddress, page: ChromiumPage.html,
                                                    group: MultiThreadedEventLoopGroup.singleton)
         defer { server.stop() }
         let chromium = try HeadlessChromium(in: namespace, url: server.url + "?role=\(role)&size=\(size)&close=\(close)",
-                                            hostCandidates: candidates)
+                                            hostCandidates: candidates.hostCandidates)
         defer { chromium.stop() }
         do {
             try await body(server, namespace)
@@ -113,12 +136,11 @@ struct ChromiumInteropTests {
 
     /// Chromium offers (a WebTorrent-like channel: 40 hex characters, ordered, reliable), memofs
     /// answers; bytes both ways; we close and the page sees its channel close.
-    @Test(.timeLimit(.minutes(3)), arguments: HeadlessChromium.HostCandidates.allCases)
-    func chromiumOffersMemofsAnswers(_ candidates: HeadlessChromium.HostCandidates) async throws {
+    @Test(.timeLimit(.minutes(3)), arguments: Candidates.allCases)
+    func chromiumOffersMemofsAnswers(_ candidates: Candidates) async throws {
         try await Self.withChromium(role: "offerer", close: "ours", candidates: candidates) { server, namespace in
             let offerText = try await server.next("offer", timeout: 60)
-            if candidates == .mdns { #expect(offerText.contains(".local"), "Chromium hides its address behind mDNS") }
-            if candidates == .raw { #expect(offerText.contains(namespace.namespaceAddress), "Chromium offers its raw address") }
+            candidates.check(offerText, namespace: namespace)
             let answeredAt = ContinuousClock.now
             let connection = try await WebRTCPeerConnection.answer(
                 try SessionDescription(parsing: offerText), on: MultiThreadedEventLoopGroup.singleton.next(),
@@ -151,8 +173,8 @@ struct ChromiumInteropTests {
 
     /// memofs offers, Chromium answers (`a=setup:active`: we are the DTLS server); bytes both
     /// ways; the page closes its RTCPeerConnection and our delegate hears of it.
-    @Test(.timeLimit(.minutes(3)), arguments: HeadlessChromium.HostCandidates.allCases)
-    func memofsOffersChromiumAnswers(_ candidates: HeadlessChromium.HostCandidates) async throws {
+    @Test(.timeLimit(.minutes(3)), arguments: Candidates.allCases)
+    func memofsOffersChromiumAnswers(_ candidates: Candidates) async throws {
         try await Self.withChromium(role: "answerer", close: "page", candidates: candidates) { server, namespace in
             let connection = try await WebRTCPeerConnection.offer(
                 on: MultiThreadedEventLoopGroup.singleton.next(),
@@ -164,8 +186,7 @@ struct ChromiumInteropTests {
             server.put("offer", connection.localDescription.text)
             let answerText = try await server.next("answer", timeout: 60)
             #expect(answerText.contains("a=setup:active"), "Chromium takes the DTLS client's part")
-            if candidates == .mdns { #expect(answerText.contains(".local"), "Chromium hides its address behind mDNS") }
-            if candidates == .raw { #expect(answerText.contains(namespace.namespaceAddress), "Chromium answers with its raw address") }
+            candidates.check(answerText, namespace: namespace)
             let acceptedAt = ContinuousClock.now
             try await connection.accept(answer: try SessionDescription(parsing: answerText))
             try await connection.opened.get()
