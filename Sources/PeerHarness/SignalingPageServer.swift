@@ -126,9 +126,10 @@ public final class SignalingPageServer: Sendable {
         private func waitForBox(_ name: String, until deadline: NIODeadline, context: ChannelHandlerContext) {
             if let text = boxes.forPage(name) { return send(.ok, text, context: context) }
             guard NIODeadline.now() < deadline else { return send(.noContent, "", context: context) }
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
             context.eventLoop.scheduleTask(in: .milliseconds(20)) { [self] in
-                guard context.channel.isActive else { return }
-                waitForBox(name, until: deadline, context: context)
+                guard bound.value.channel.isActive else { return }
+                waitForBox(name, until: deadline, context: bound.value)
             }
         }
 
@@ -142,7 +143,8 @@ public final class SignalingPageServer: Sendable {
             headers.add(name: "Connection", value: "close")
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
         }
     }
 }

@@ -116,7 +116,7 @@ struct ChromiumInteropTests {
     /// With the channel open: the page's 2 MiB arrive intact, ours arrive intact at the page.
     static func exchange(_ connection: WebRTCPeerConnection, _ sink: TimedChannelSink, server: SignalingPageServer,
                          label: String) async throws {
-        #expect(await PeerConnectionTests.eventually(60) { sink.count >= size }, "the page's 2 MiB arrive")
+        try #require(await PeerConnectionTests.eventually(60) { sink.count >= size }, "the page's 2 MiB arrive")
         let received = sink.received
         #expect(received.count == size)
         let firstWrong = received.indices.first { received[$0] != ChromiumPage.up($0) }
