@@ -158,6 +158,7 @@ struct ChromiumInteropTests {
             let label = open["label"] as? String ?? ""
             #expect(label.count == 40 && label.allSatisfy(\.isHexDigit), "label \(label)")
             #expect(open["ordered"] as? Bool == true)
+            #expect(open["maxRetransmits"] is NSNull && open["maxPacketLifeTime"] is NSNull, "reliable: \(open)")
             print("chromium interop [chromium offers, \(candidates)]: open \(openTime) after our answer; "
                   + "Chromium's pair: \(open["local"] ?? "?") → \(open["remote"] ?? "?"); ours: \(connection.selectedPair.map { "\($0)" } ?? "?")")
 
