@@ -115,7 +115,7 @@ let package = Package(
             "SCTP", "WebRTCProtocol", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .testTarget(name: "WebRTCTests", dependencies: [
-            "WebRTC", "WebRTCProtocol", "DTLS",
+            "WebRTC", "WebRTCProtocol", "DTLS", "PeerHarness",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

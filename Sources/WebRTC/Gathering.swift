@@ -6,6 +6,13 @@ import WebRTCProtocol
 /// Our candidates for one peer connection: a UDP socket on each usable address (host
 /// candidates), and what the configured STUN servers see of the first one (server-reflexive).
 enum Gathering {
+    /// SO_RCVBUF of each socket. A browser sends a window of SCTP packets in one burst; with
+    /// Linux's default (208 KiB of kernel memory, about 90 datagrams) the burst overflowed the
+    /// socket while our loop was busy, and Chromium → memofs lost about half its packets to
+    /// UdpRcvbufErrors and crawled at 2–4 MB/s on retransmissions. 4 MiB holds more than
+    /// usrsctp's 1 MiB receive window; the kernel caps it at net.core.rmem_max.
+    static let receiveBufferSize: SocketOptionValue = 4 << 20
+
     static func gather(on eventLoop: EventLoop, configuration: WebRTCConfiguration)
         async throws -> ([ICELocalCandidate], [ICETransportAddress: Channel]) {
         var sockets: [ICETransportAddress: Channel] = [:]
@@ -16,6 +23,7 @@ enum Gathering {
                 guard let socketAddress = address.socketAddress else { continue }
                 let channel = try await DatagramBootstrap(group: eventLoop)
                     .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                    .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: Gathering.receiveBufferSize)
                     .bind(to: socketAddress).get()
                 guard let port = channel.localAddress?.port else { continue }
                 let base = address.withPort(UInt16(port))
