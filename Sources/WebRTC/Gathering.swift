@@ -10,8 +10,13 @@ enum Gathering {
     /// Linux's default (208 KiB of kernel memory, about 90 datagrams) the burst overflowed the
     /// socket while our loop was busy, and Chromium → memofs lost about half its packets to
     /// UdpRcvbufErrors and crawled at 2–4 MB/s on retransmissions. 4 MiB holds more than
-    /// usrsctp's 1 MiB receive window; the kernel caps it at net.core.rmem_max.
+    /// usrsctp's 1 MiB receive window; the kernel caps it at net.core.rmem_max (208 KiB on a
+    /// stock Debian), unless the process may pass the cap (SO_RCVBUFFORCE, CAP_NET_ADMIN: a
+    /// memofs mounted by root), which is tried first.
     static let receiveBufferSize: SocketOptionValue = 4 << 20
+
+    /// SO_RCVBUFFORCE from <asm-generic/socket.h> (Linux), which NIO does not name.
+    static let forcedReceiveBuffer = ChannelOptions.Types.SocketOption(level: SocketOptionLevel(SOL_SOCKET), name: 33)
 
     static func gather(on eventLoop: EventLoop, configuration: WebRTCConfiguration)
         async throws -> ([ICELocalCandidate], [ICETransportAddress: Channel]) {
@@ -25,6 +30,8 @@ enum Gathering {
                     .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                     .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: Gathering.receiveBufferSize)
                     .bind(to: socketAddress).get()
+                // Refused without CAP_NET_ADMIN; SO_RCVBUF above then stands.
+                try? await channel.setOption(Gathering.forcedReceiveBuffer, value: Gathering.receiveBufferSize).get()
                 guard let port = channel.localAddress?.port else { continue }
                 let base = address.withPort(UInt16(port))
                 sockets[base] = channel
