@@ -94,7 +94,9 @@ import WebRTCProtocol
         let infoHash = randomInfoHash()
         let torrent = try await session.add(magnet: MagnetLink(infoHash: infoHash, trackers: [tracker.url]))
         // The session is in the swarm before the attacker's offers arrive.
-        try await eventually("the session's announce", timeout: 10) { tracker.received.count >= 1 }
+        try await eventually("the session's announce", timeout: 10) {
+            tracker.received.contains { $0.contains("\"action\":\"announce\"") }
+        }
 
         let hostile = try HostileSignaling(attack: attack)
         let client = WebSocketTrackerClient(url: WebSocketTrackerURL(tracker.url)!, peerID: PeerID.random(), signaling: hostile,
@@ -157,7 +159,7 @@ import WebRTCProtocol
         let session = try await Session.start(configuration: configuration)
         _ = try await session.add(magnet: MagnetLink(infoHash: infoHash, trackers: [tracker.url]))
         // Answers go back to the tracker until the cap holds the rest.
-        try await eventually("answers sent", timeout: 20) {
+        try await eventually("answers sent", timeout: 60) {
             tracker.received.withLockedValue { $0.filter { $0.contains("\"answer\"") }.count } >= WebRTCPeers.maxAnswering
         }
         try await Task.sleep(for: .seconds(1))
