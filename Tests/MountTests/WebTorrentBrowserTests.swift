@@ -1,0 +1,125 @@
+import Engine
+import Foundation
+import PeerHarness
+import TestSupport
+import Testing
+import TorrentModel
+
+/// memofs against the real WebTorrent 3.0.21 browser build in headless Chromium (wt_peer.py),
+/// all in one network namespace with only loopback: a browser seeds and memofs reads through
+/// the mount, memofs seeds and a browser downloads. Each test prints what it measured.
+@Suite(.serialized) struct WebTorrentBrowserTests {
+    static let unavailable = WebTorrentPeer.unavailableReason
+
+    /// A 5 s WebM/Opus recording and 20 MB of pseudo-random bytes in `folder`.
+    func recordings(_ folder: TemporaryFolder) async throws -> (webm: String, big: String) {
+        try await makeWebM(at: folder.path + "/rec.webm", seconds: 5)
+        _ = try folder.write("big.bin", count: 20_000_000, seed: 15)
+        return (folder.path + "/rec.webm", folder.path + "/big.bin")
+    }
+
+    func rate(_ bytes: Int, _ seconds: Double) -> String {
+        String(format: "%.2f MB/s (%d bytes in %.2f s)", Double(bytes) / seconds / 1e6, bytes, seconds)
+    }
+
+    /// The WebM's duration as ffprobe reads it, nil if it cannot.
+    func duration(_ path: String) async throws -> Double? {
+        let probe = try await run(["/usr/bin/ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path],
+                                  timeout: 60)
+        return probe.status == 0 ? Double(probe.text.trimmingCharacters(in: .whitespacesAndNewlines)) : nil
+    }
+
+    @Test(.enabled(if: unavailable == nil, "\(unavailable ?? ""): skipped"))
+    func recordingsABrowserSeedsAreReadThroughTheMount() async throws {
+        let folder = try TemporaryFolder()
+        let namespace = try LoopbackNamespace()
+        defer { namespace.remove() }
+        let (webm, big) = try await recordings(folder)
+        let (tracker, url) = try await WebTorrentPeer.tracker(in: namespace, logs: folder.path + "/logs")
+        defer { tracker.stop() }
+        let (webmSeeder, webmMagnet) = try await WebTorrentPeer.seed(webm, announce: url, in: namespace, logs: folder.path + "/logs")
+        defer { webmSeeder.stop() }
+        let (bigSeeder, bigMagnet) = try await WebTorrentPeer.seed(big, announce: url, in: namespace, logs: folder.path + "/logs")
+        defer { bigSeeder.stop() }
+        let memofs = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data",
+                                             extra: ["-vv"], launcher: namespace.command([]))
+        defer { memofs.stop() }
+
+        let added = Date()
+        for magnet in [webmMagnet, bigMagnet] {
+            #expect(try await run(["/bin/sh", "-c", "echo '\(magnet)' > '\(memofs.shared)/.add'"], timeout: 10).status == 0)
+        }
+        let mounted = memofs.shared + "/rec.webm"
+        try await eventually("rec.webm in shared/", timeout: 60) { FileManager.default.fileExists(atPath: mounted) }
+        let first = try await run(["/usr/bin/head", "-c", "1", mounted], timeout: 60)
+        let firstByte = Date().timeIntervalSince(added)
+        #expect(first.output.count == 1, "\(first.errors)\n\(memofs.daemonLog.suffix(3000))")
+        let seconds = try await duration(mounted)
+        let probed = Date().timeIntervalSince(added)
+        #expect(seconds.map { abs($0 - 5) < 0.2 } == true, "ffprobe through the mount: \(String(describing: seconds))")
+        print("browser → memofs: .add to first byte \(String(format: "%.2f", firstByte)) s, to ffprobe done "
+              + String(format: "%.2f", probed) + " s")
+        #expect(try await run(["/usr/bin/cmp", webm, mounted], timeout: 60).status == 0)
+
+        let bigMounted = memofs.shared + "/big.bin"
+        try await eventually("big.bin in shared/", timeout: 60) { FileManager.default.fileExists(atPath: bigMounted) }
+        let source = try Data(contentsOf: URL(fileURLWithPath: big))
+        var random = SeededGenerator(seed: 15)
+        for _ in 0..<4 {
+            let block = Int.random(in: 0..<(source.count / 65_536), using: &random)
+            let read = try await run(["/bin/dd", "if=" + bigMounted, "bs=65536", "skip=\(block)", "count=1", "status=none"], timeout: 60)
+            #expect(read.output == source[(block * 65_536)..<min(source.count, (block + 1) * 65_536)], "block \(block)")
+        }
+        let whole = try await run(["/usr/bin/cmp", big, bigMounted], timeout: 180)
+        #expect(whole.status == 0, "\(whole.text) \(whole.errors)\n\(memofs.daemonLog.suffix(3000))")
+        print("browser → memofs: 20 MB read through the mount (cmp) at \(rate(source.count, whole.seconds))")
+    }
+
+    @Test(.enabled(if: unavailable == nil, "\(unavailable ?? ""): skipped"))
+    func aBrowserDownloadsRecordingsMemofsSeeds() async throws {
+        let folder = try TemporaryFolder()
+        let namespace = try LoopbackNamespace()
+        defer { namespace.remove() }
+        let (webm, big) = try await recordings(folder)
+        let (tracker, url) = try await WebTorrentPeer.tracker(in: namespace, logs: folder.path + "/logs")
+        defer { tracker.stop() }
+        let memofs = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data",
+                                             extra: ["--tracker", url, "-vv"], launcher: namespace.command([]))
+        defer { memofs.stop() }
+        for file in [webm, big] {
+            #expect(try await run(["/bin/cp", file, memofs.local + "/"], timeout: 60).status == 0)
+        }
+
+        var rates: [String] = []
+        for file in [webm, big] {
+            let name = (file as NSString).lastPathComponent
+            var magnet = ""
+            try await eventually("\(name).magnet", timeout: 60) {
+                magnet = try await run(["/bin/cat", memofs.local + "/\(name).magnet"], timeout: 10).text
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+                return magnet.hasPrefix("magnet:?")
+            }
+            let result = try await WebTorrentPeer.download(magnet, into: folder.path + "/out-\(name)", timeout: 120,
+                                                           in: namespace, logs: folder.path + "/logs")
+            let files = result["files"] as? [[String: Any]] ?? []
+            let length = try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int
+            #expect(result["ok"] as? Bool == true, "\(result)\n\(memofs.daemonLog.suffix(3000))")
+            #expect(files.first?["sha1"] as? String == (try sha1(ofFile: file)))
+            #expect(files.first?["length"] as? Int == length)
+            if let metadata = result["metadata_s"] as? Double, let done = result["done_s"] as? Double, let length {
+                rates.append("\(name): metadata \(metadata) s after launch, \(rate(length, done - metadata))")
+            }
+        }
+        print("memofs → browser: " + rates.joined(separator: "; "))
+
+        // The same 20 MB from one browser to another, for comparison.
+        let (seeder, magnet) = try await WebTorrentPeer.seed(big, announce: url, in: namespace, logs: folder.path + "/logs")
+        defer { seeder.stop() }
+        let result = try await WebTorrentPeer.download(magnet, into: folder.path + "/out-b2b", timeout: 120, in: namespace,
+                                                       logs: folder.path + "/logs")
+        #expect(result["ok"] as? Bool == true, "\(result)")
+        if let metadata = result["metadata_s"] as? Double, let done = result["done_s"] as? Double {
+            print("browser → browser: big.bin \(rate(20_000_000, done - metadata))")
+        }
+    }
+}
