@@ -122,4 +122,57 @@ import TorrentModel
             print("browser → browser: big.bin \(rate(20_000_000, done - metadata))")
         }
     }
+
+    /// One swarm, both kinds of peer: libtorrent seeds over TCP only a torrent that also names
+    /// the WebSocket tracker; memofs reads it from libtorrent, and a browser, which cannot reach
+    /// libtorrent, downloads it from memofs over WebRTC.
+    @Test(.enabled(if: unavailable == nil, "\(unavailable ?? ""): skipped"))
+    func aBrowserGetsFromMemofsWhatOnlyATCPPeerSeeds() async throws {
+        let folder = try TemporaryFolder()
+        let namespace = try LoopbackNamespace()
+        defer { namespace.remove() }
+        let (tracker, url) = try await WebTorrentPeer.tracker(in: namespace, logs: folder.path + "/logs")
+        defer { tracker.stop() }
+        let bytes = try folder.write("seed/hybrid.bin", count: 8_000_000, seed: 16)
+        let metainfo = try TorrentCreator.createBlocking(from: folder.path + "/seed/hybrid.bin",
+                                                         options: .init(pieceLength: 65_536, trackers: [[url]]))
+        let torrentPath = folder.path + "/hybrid.torrent"
+        try Data(metainfo.encoded()).write(to: URL(fileURLWithPath: torrentPath))
+        let libtorrent = try ChildProcess(command: namespace.command(["/usr/bin/python3", supportFolder + "/lt_peer.py", "seed",
+                                                                       "--torrent", torrentPath, "--dir", folder.path + "/seed",
+                                                                       "--listen", "127.0.0.2:0", "--lifetime", "240"]),
+                                          label: "libtorrent seed")
+        defer { libtorrent.stop() }
+        let port = try await libtorrent.waitForEvent("ready", timeout: 30)["port"] as? Int ?? 0
+        let memofs = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data",
+                                             extra: ["-vv"], launcher: namespace.command([]))
+        defer { memofs.stop() }
+
+        var magnet = MagnetLink(infoHash: metainfo.infoHash, trackers: [url])
+        magnet.peers = [PeerAddress("127.0.0.2:\(port)")!]
+        #expect(try await run(["/bin/sh", "-c", "echo '\(magnet.uri)' > '\(memofs.shared)/.add'"], timeout: 10).status == 0)
+        let mounted = memofs.shared + "/hybrid.bin"
+        try await eventually("hybrid.bin in shared/", timeout: 60) { FileManager.default.fileExists(atPath: mounted) }
+        let read = try await run(["/usr/bin/cmp", folder.path + "/seed/hybrid.bin", mounted], timeout: 120)
+        #expect(read.status == 0, "\(read.text) \(read.errors)\n\(memofs.daemonLog.suffix(3000))")
+
+        try await eventually("libtorrent as memofs's peer over TCP", timeout: 10) {
+            let peers = try await run([memofsExecutable, "status", "--data", memofs.dataFolder, "--peers"], timeout: 10).text
+            return peers.contains("peer 127.0.0.2:\(port) from")
+        }
+
+        // The browser knows only the tracker: libtorrent does not speak WebRTC, so every piece is memofs's.
+        let result = try await WebTorrentPeer.download(MagnetLink(infoHash: metainfo.infoHash, trackers: [url]).uri,
+                                                       into: folder.path + "/out", timeout: 120, in: namespace,
+                                                       logs: folder.path + "/logs")
+        let files = result["files"] as? [[String: Any]] ?? []
+        #expect(result["ok"] as? Bool == true, "\(result)\n\(memofs.daemonLog.suffix(3000))")
+        #expect(files.first?["sha1"] as? String == SHA1.hash(bytes).hex)
+        let wires = (result["summary"] as? [String: Any])?["wires"] as? [[String: Any]] ?? []
+        let peers = Set(wires.compactMap { $0["peerId"] as? String })
+        #expect(!peers.isEmpty && peers.allSatisfy { $0.hasPrefix(PeerID.clientPrefix.map { String(format: "%02x", $0) }.joined()) }, "browser's peers: \(peers)")
+        if let metadata = result["metadata_s"] as? Double, let done = result["done_s"] as? Double {
+            print("libtorrent → memofs (TCP) → browser (WebRTC): 8 MB at \(rate(bytes.count, done - metadata))")
+        }
+    }
 }
