@@ -26,15 +26,19 @@ public final class WebTorrentPeer: @unchecked Sendable {
 
     public let child: ChildProcess
 
-    /// `wt_peer.py --netns none --log-dir LOGS ARGUMENTS…` inside `namespace`.
-    public init(_ arguments: [String], in namespace: LoopbackNamespace, logs: String, label: String) throws {
+    /// `wt_peer.py --netns none --log-dir LOGS OPTIONS… ARGUMENTS…` inside `namespace`; `options` are
+    /// wt_peer.py's own, e.g. `--wss` (a wss:// tracker, its certificate `LOGS/tracker.crt`) or
+    /// `--ignore-cert-errors` (a browser that trusts it).
+    public init(_ arguments: [String], options: [String] = [], in namespace: LoopbackNamespace, logs: String, label: String) throws {
         child = try ChildProcess(command: namespace.command(["/usr/bin/python3", Self.script, "--netns", "none",
-                                                             "--log-dir", logs] + arguments), label: label)
+                                                             "--log-dir", logs] + options + arguments), label: label)
     }
 
     /// `wt_peer.py tracker`: the WebSocket tracker only; returns it and its ws:// URL.
-    public static func tracker(in namespace: LoopbackNamespace, logs: String) async throws -> (WebTorrentPeer, String) {
-        let peer = try WebTorrentPeer(["tracker", "--hold", "900"], in: namespace, logs: logs, label: "wt_peer tracker")
+    public static func tracker(options: [String] = [], in namespace: LoopbackNamespace,
+                               logs: String) async throws -> (WebTorrentPeer, String) {
+        let peer = try WebTorrentPeer(["tracker", "--hold", "900"], options: options, in: namespace, logs: logs,
+                                      label: "wt_peer tracker")
         do {
             let event = try await peer.child.waitForEvent("tracker", timeout: 20)
             guard let url = event["url"] as? String else { throw ChildProcess.Timeout(description: "wt_peer tracker: no url in \(event)") }
@@ -46,10 +50,10 @@ public final class WebTorrentPeer: @unchecked Sendable {
     }
 
     /// `wt_peer.py seed FILE --announce TRACKER`: a browser seeding `file`; returns it and the magnet it made.
-    public static func seed(_ file: String, announce tracker: String, in namespace: LoopbackNamespace,
+    public static func seed(_ file: String, announce tracker: String, options: [String] = [], in namespace: LoopbackNamespace,
                             logs: String) async throws -> (WebTorrentPeer, String) {
-        let peer = try WebTorrentPeer(["seed", file, "--announce", tracker, "--hold", "600"], in: namespace, logs: logs,
-                                      label: "wt_peer seed")
+        let peer = try WebTorrentPeer(["seed", file, "--announce", tracker, "--hold", "600"], options: options, in: namespace,
+                                      logs: logs, label: "wt_peer seed")
         do {
             let event = try await peer.child.waitForEvent("seeding", timeout: 90)
             guard let magnet = event["magnet"] as? String else { throw ChildProcess.Timeout(description: "wt_peer seed: no magnet") }
@@ -62,10 +66,10 @@ public final class WebTorrentPeer: @unchecked Sendable {
 
     /// `wt_peer.py download MAGNET --out-dir FOLDER`: a browser downloading the torrent; returns
     /// its result line (`ok`, `files` with `sha1` and `length`, `metadata_s`, `done_s`).
-    public static func download(_ magnet: String, into folder: String, timeout: Int, in namespace: LoopbackNamespace,
-                                logs: String) async throws -> [String: Any] {
-        let peer = try WebTorrentPeer(["download", magnet, "--out-dir", folder, "--timeout", "\(timeout)"], in: namespace,
-                                      logs: logs, label: "wt_peer download")
+    public static func download(_ magnet: String, into folder: String, timeout: Int, options: [String] = [],
+                                in namespace: LoopbackNamespace, logs: String) async throws -> [String: Any] {
+        let peer = try WebTorrentPeer(["download", magnet, "--out-dir", folder, "--timeout", "\(timeout)"], options: options,
+                                      in: namespace, logs: logs, label: "wt_peer download")
         defer { peer.stop() }
         return try await peer.child.waitForEvent("result", timeout: TimeInterval(timeout + 60))
     }

@@ -8,9 +8,8 @@ import TorrentModel
 /// memofs against the real WebTorrent 3.0.21 browser build in headless Chromium (wt_peer.py),
 /// all in one network namespace with only loopback: a browser seeds and memofs reads through
 /// the mount, memofs seeds and a browser downloads. Each test prints what it measured.
-@Suite(.serialized) struct WebTorrentBrowserTests {
-    static let unavailable = WebTorrentPeer.unavailableReason
-
+@Suite(.serialized, .enabled(if: WebTorrentPeer.unavailableReason == nil, "\(WebTorrentPeer.unavailableReason ?? ""): skipped"))
+struct WebTorrentBrowserTests {
     /// A 5 s WebM/Opus recording and 20 MB of pseudo-random bytes in `folder`.
     func recordings(_ folder: TemporaryFolder) async throws -> (webm: String, big: String) {
         try await makeWebM(at: folder.path + "/rec.webm", seconds: 5)
@@ -29,7 +28,7 @@ import TorrentModel
         return probe.status == 0 ? Double(probe.text.trimmingCharacters(in: .whitespacesAndNewlines)) : nil
     }
 
-    @Test(.enabled(if: unavailable == nil, "\(unavailable ?? ""): skipped"))
+    @Test
     func recordingsABrowserSeedsAreReadThroughTheMount() async throws {
         let folder = try TemporaryFolder()
         let namespace = try LoopbackNamespace()
@@ -75,7 +74,7 @@ import TorrentModel
         print("browser → memofs: 20 MB read through the mount (cmp) at \(rate(source.count, whole.seconds))")
     }
 
-    @Test(.enabled(if: unavailable == nil, "\(unavailable ?? ""): skipped"))
+    @Test
     func aBrowserDownloadsRecordingsMemofsSeeds() async throws {
         let folder = try TemporaryFolder()
         let namespace = try LoopbackNamespace()
@@ -126,7 +125,7 @@ import TorrentModel
     /// One swarm, both kinds of peer: libtorrent seeds over TCP only a torrent that also names
     /// the WebSocket tracker; memofs reads it from libtorrent, and a browser, which cannot reach
     /// libtorrent, downloads it from memofs over WebRTC.
-    @Test(.enabled(if: unavailable == nil, "\(unavailable ?? ""): skipped"))
+    @Test
     func aBrowserGetsFromMemofsWhatOnlyATCPPeerSeeds() async throws {
         let folder = try TemporaryFolder()
         let namespace = try LoopbackNamespace()
@@ -174,5 +173,47 @@ import TorrentModel
         if let metadata = result["metadata_s"] as? Double, let done = result["done_s"] as? Double {
             print("libtorrent → memofs (TCP) → browser (WebRTC): 8 MB at \(rate(bytes.count, done - metadata))")
         }
+    }
+
+    /// The same over a wss:// tracker with a self-signed certificate memofs is told to trust
+    /// (`--tracker-certificate`): a browser seeds a recording memofs reads, and downloads one memofs seeds.
+    @Test
+    func browsersAndMemofsMeetThroughAWSSTracker() async throws {
+        let folder = try TemporaryFolder()
+        let namespace = try LoopbackNamespace()
+        defer { namespace.remove() }
+        try await makeWebM(at: folder.path + "/rec.webm", seconds: 5)
+        try await makeWebM(at: folder.path + "/mine/other.webm", seconds: 3)
+        let (tracker, url) = try await WebTorrentPeer.tracker(options: ["--wss"], in: namespace, logs: folder.path + "/logs")
+        defer { tracker.stop() }
+        #expect(url.hasPrefix("wss://"))
+        let trusting = ["--ignore-cert-errors"]
+        let (seeder, magnet) = try await WebTorrentPeer.seed(folder.path + "/rec.webm", announce: url, options: trusting,
+                                                             in: namespace, logs: folder.path + "/seeder")
+        defer { seeder.stop() }
+        let memofs = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data",
+                                             extra: ["--tracker", url, "--tracker-certificate", folder.path + "/logs/tracker.crt", "-vv"],
+                                             launcher: namespace.command([]))
+        defer { memofs.stop() }
+
+        #expect(try await run(["/bin/sh", "-c", "echo '\(magnet)' > '\(memofs.shared)/.add'"], timeout: 10).status == 0)
+        let mounted = memofs.shared + "/rec.webm"
+        try await eventually("rec.webm in shared/", timeout: 60) { FileManager.default.fileExists(atPath: mounted) }
+        let read = try await run(["/usr/bin/cmp", folder.path + "/rec.webm", mounted], timeout: 60)
+        #expect(read.status == 0, "\(read.text) \(read.errors)\n\(memofs.daemonLog.suffix(3000))")
+        #expect(try await duration(mounted).map { abs($0 - 5) < 0.2 } == true)
+
+        #expect(try await run(["/bin/cp", folder.path + "/mine/other.webm", memofs.local + "/"], timeout: 60).status == 0)
+        var sidecar = ""
+        try await eventually("other.webm.magnet", timeout: 60) {
+            sidecar = try await run(["/bin/cat", memofs.local + "/other.webm.magnet"], timeout: 10).text
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            return sidecar.hasPrefix("magnet:?")
+        }
+        let result = try await WebTorrentPeer.download(sidecar, into: folder.path + "/out", timeout: 120, options: trusting,
+                                                       in: namespace, logs: folder.path + "/downloader")
+        let files = result["files"] as? [[String: Any]] ?? []
+        #expect(result["ok"] as? Bool == true, "\(result)\n\(memofs.daemonLog.suffix(3000))")
+        #expect(files.first?["sha1"] as? String == (try sha1(ofFile: folder.path + "/mine/other.webm")))
     }
 }
