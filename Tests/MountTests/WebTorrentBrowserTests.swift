@@ -122,6 +122,39 @@ struct WebTorrentBrowserTests {
         }
     }
 
+    /// Two browsers seed the same file; one is killed (SIGKILL, no goodbye on its data channel)
+    /// a second into a read through the mount, which still completes from the other.
+    @Test
+    func aReadOutlivesABrowserSeederKilledMidway() async throws {
+        let folder = try TemporaryFolder()
+        let namespace = try LoopbackNamespace()
+        defer { namespace.remove() }
+        let source = folder.path + "/big.bin"
+        _ = try folder.write("big.bin", count: 20_000_000, seed: 17)
+        let (tracker, url) = try await WebTorrentPeer.tracker(in: namespace, logs: folder.path + "/logs")
+        defer { tracker.stop() }
+        let (first, magnet) = try await WebTorrentPeer.seed(source, announce: url, in: namespace, logs: folder.path + "/a")
+        defer { first.stop() }
+        let (second, sameMagnet) = try await WebTorrentPeer.seed(source, announce: url, in: namespace, logs: folder.path + "/b")
+        defer { second.stop() }
+        #expect(magnet == sameMagnet, "both browsers made the same torrent")
+        let memofs = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data",
+                                             extra: ["-vv"], launcher: namespace.command([]))
+        defer { memofs.stop() }
+        #expect(try await run(["/bin/sh", "-c", "echo '\(magnet)' > '\(memofs.shared)/.add'"], timeout: 10).status == 0)
+        let mounted = memofs.shared + "/big.bin"
+        try await eventually("both browsers as memofs's peers", timeout: 60) {
+            let peers = try await run([memofsExecutable, "status", "--data", memofs.dataFolder, "--peers"], timeout: 10).text
+            return peers.components(separatedBy: "over webrtc").count == 3
+        }
+        async let read = run(["/usr/bin/cmp", source, mounted], timeout: 120)
+        try await Task.sleep(for: .seconds(1))
+        first.stop()
+        let whole = try await read
+        #expect(whole.status == 0, "\(whole.text) \(whole.errors)\n\(memofs.daemonLog.suffix(3000))")
+        print("browser seeder killed 1 s into a 20 MB read: the read completed in \(String(format: "%.2f", whole.seconds)) s")
+    }
+
     /// One swarm, both kinds of peer: libtorrent seeds over TCP only a torrent that also names
     /// the WebSocket tracker; memofs reads it from libtorrent, and a browser, which cannot reach
     /// libtorrent, downloads it from memofs over WebRTC.
