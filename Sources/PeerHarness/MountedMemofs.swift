@@ -6,21 +6,26 @@ import Foundation
 public final class MountedMemofs: @unchecked Sendable {
     public let mountpoint: String
     public let dataFolder: String
+    /// Put before the memofs command line, e.g. `LoopbackNamespace.command([])` to run the
+    /// daemon in another network namespace; it must exec memofs, so the PID stays the daemon's.
+    public let launcher: [String]
     public private(set) var daemon: ChildProcess?
 
     public var local: String { mountpoint + "/local" }
     public var shared: String { mountpoint + "/shared" }
 
-    public init(mountpoint: String, dataFolder: String, extra: [String] = []) async throws {
+    public init(mountpoint: String, dataFolder: String, extra: [String] = [], launcher: [String] = []) async throws {
         self.mountpoint = mountpoint
         self.dataFolder = dataFolder
+        self.launcher = launcher
         try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
         try await start(extra: extra)
     }
 
     public func start(extra: [String] = []) async throws {
-        let child = try ChildProcess(memofsExecutable, ["mount", mountpoint, "--data", dataFolder, "--listen", "127.0.0.1",
-                                                       "--port", "0", "--foreground"] + extra, label: "memofs mount")
+        let child = try ChildProcess(command: launcher + [memofsExecutable, "mount", mountpoint, "--data", dataFolder,
+                                                          "--listen", "127.0.0.1", "--port", "0", "--foreground"] + extra,
+                                     label: "memofs mount")
         daemon = child
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
