@@ -31,7 +31,7 @@ import TorrentModel
         let tracker = try await HostileWebSocketTracker { _ in [.text("{\"action\": announce")] }
         let client = client(tracker)
         await client.add(status.torrent(infoHash))
-        try await eventually("a status for the garbage", timeout: 10) { status.current?.contains("is not JSON") == true }
+        try await eventually("a status for the garbage", timeout: 30) { status.current?.contains("is not JSON") == true }
         #expect(status.current!.hasPrefix(tracker.url + ": WebSocket tracker message is not JSON"))
         #expect(await client.isConnected)
         #expect(await client.connectionsOpened == 1)
@@ -45,7 +45,7 @@ import TorrentModel
         let tracker = try await HostileWebSocketTracker { _ in [step] }
         let client = client(tracker)
         await client.add(status.torrent(infoHash))
-        try await eventually("the socket closed for the big message", timeout: 10) {
+        try await eventually("the socket closed for the big message", timeout: 30) {
             status.current?.contains("above the 1048576-byte limit") == true
         }
         #expect(status.current == "\(tracker.url): the tracker sent a message above the 1048576-byte limit; the socket was closed")
@@ -63,7 +63,7 @@ import TorrentModel
         }
         let client = client(tracker)
         await client.add(status.torrent(infoHash))
-        try await eventually("our answer at the tracker", timeout: 10) {
+        try await eventually("our answer at the tracker", timeout: 30) {
             tracker.received.withLockedValue { $0.contains { $0.contains("\"answer\"") } }
         }
         let answered = await signaling.offersAnswered
@@ -84,7 +84,7 @@ import TorrentModel
         }
         let client = client(tracker)
         await client.add(status.torrent(infoHash))
-        try await eventually("the answer ignored", timeout: 10) {
+        try await eventually("the answer ignored", timeout: 30) {
             await client.ignored.contains { $0.contains("which is not pending") }
         }
         #expect(await signaling.answersAccepted.isEmpty)
@@ -102,7 +102,7 @@ import TorrentModel
         }
         let client = client(tracker)
         await client.add(status.torrent(infoHash))
-        try await eventually("the scrape's counts", timeout: 10) { await client.swarm(of: infoHash) != nil }
+        try await eventually("the scrape's counts", timeout: 30) { await client.swarm(of: infoHash) != nil }
         #expect(await client.swarm(of: infoHash) == WebSocketTrackerSwarm(seeders: 4, leechers: 2))
         let scrape = try #require(tracker.received.withLockedValue { $0.first })
         let fields = try #require(try JSONSerialization.jsonObject(with: Data(scrape.utf8)) as? [String: Any])
@@ -116,7 +116,7 @@ import TorrentModel
         let tracker = try await HostileWebSocketTracker { _ in [.text(jsonText(["failure reason": "torrent not registered"]))] }
         let client = client(tracker)
         await client.add(status.torrent(infoHash))
-        try await eventually("the failure as status", timeout: 10) { status.current != nil }
+        try await eventually("the failure as status", timeout: 30) { status.current != nil }
         #expect(status.current == "\(tracker.url): failure reason: torrent not registered")
         await client.shutdown()
         await tracker.stop()
@@ -126,7 +126,7 @@ import TorrentModel
         let tracker = try await HostileWebSocketTracker { _ in [.closeFrame(code: 1001)] }
         let client = client(tracker)
         await client.add(status.torrent(infoHash))
-        try await eventually("the close as status", timeout: 10) { status.current != nil }
+        try await eventually("the close as status", timeout: 30) { status.current != nil }
         #expect(status.current == "\(tracker.url): closed by the tracker (code 1001)")
         await client.shutdown()
         await tracker.stop()
@@ -136,7 +136,7 @@ import TorrentModel
         let tracker = try await HostileWebSocketTracker { _ in [] }
         let client = client(tracker, options: .init(pingInterval: .milliseconds(200), pongTimeout: .milliseconds(300)))
         await client.add(status.torrent(infoHash))
-        try await eventually("the dead socket noticed", timeout: 10) { status.current != nil }
+        try await eventually("the dead socket noticed", timeout: 30) { status.current != nil }
         #expect(status.current == "\(tracker.url): no pong within 0.3 seconds of a ping: the connection is dead")
         #expect(await !client.isConnected)
         await client.shutdown()
@@ -149,15 +149,15 @@ import TorrentModel
         let tracker = try await HostileWebSocketTracker { _ in [.text(reply)] }
         let client = client(tracker, clock: manual.clock)
         await client.add(status.torrent(infoHash))
-        try await eventually("the first announce's reply taken in", timeout: 10) { await client.messagesReceived == 1 }
+        try await eventually("the first announce's reply taken in", timeout: 30) { await client.messagesReceived == 1 }
         let firstOffers = await signaling.offersMade.map(\.offerID)
         #expect(firstOffers.count == 5)
         manual.advance(by: .seconds(50))  // bittorrent-tracker's offer timeout
-        try await eventually("the unanswered offers dropped", timeout: 10) { await Set(signaling.offersDropped) == Set(firstOffers) }
+        try await eventually("the unanswered offers dropped", timeout: 30) { await Set(signaling.offersDropped) == Set(firstOffers) }
         let announces = { tracker.received.withLockedValue { $0.filter { $0.contains("\"action\":\"announce\"") } } }
         #expect(announces().count == 1)
         manual.advance(by: .seconds(10))  // the tracker's interval
-        try await eventually("the second announce", timeout: 10) { announces().count == 2 }
+        try await eventually("the second announce", timeout: 30) { announces().count == 2 }
         let second = announces()[1]
         #expect(!second.contains("\"started\"") && second.contains("\"offers\""))
         await client.shutdown()
@@ -169,7 +169,7 @@ import TorrentModel
         let tracker = try await HostileWebSocketTracker { index in index == 0 ? [.abruptClose] : [] }
         let client = client(tracker, clock: manual.clock)
         await client.add(status.torrent(infoHash))
-        try await eventually("the close noticed", timeout: 10) { status.current != nil }
+        try await eventually("the close noticed", timeout: 30) { status.current != nil }
         #expect(status.current == "\(tracker.url): connection lost: the tracker closed the socket without a close frame")
         // The announcer's first back-off is 10 s of the session's clock: nothing before it.
         try await Task.sleep(for: .milliseconds(500))
@@ -178,8 +178,8 @@ import TorrentModel
         try await Task.sleep(for: .milliseconds(300))
         #expect(tracker.connections.withLockedValue { $0 } == 1)
         manual.advance(by: .seconds(1))
-        try await eventually("the reconnect", timeout: 10) { await client.connectionsOpened == 2 }
-        try await eventually("a second announce", timeout: 10) {
+        try await eventually("the reconnect", timeout: 30) { await client.connectionsOpened == 2 }
+        try await eventually("a second announce", timeout: 30) {
             tracker.received.withLockedValue { $0.filter { $0.contains("\"started\"") }.count } == 2
         }
         await client.shutdown()

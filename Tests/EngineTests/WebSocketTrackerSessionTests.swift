@@ -18,7 +18,7 @@ import TorrentModel
         let session = try await Session.start(configuration: configuration)
         let infoHash = randomInfoHash()
         let torrent = try await session.add(magnet: MagnetLink(infoHash: infoHash, trackers: [tracker.url]))
-        try await eventually("the failure in the torrent's status", timeout: 10) {
+        try await eventually("the failure in the torrent's status", timeout: 30) {
             await torrent.status.activity.lastTrackerError != nil
         }
         #expect(await torrent.status.activity.lastTrackerError == "\(tracker.url): failure reason: unregistered torrent")
@@ -29,7 +29,7 @@ import TorrentModel
         #expect(fields["event"] as? String == "started")
         await session.shutdown()
         // Stopping the torrent said `stopped`.
-        try await eventually("the stopped announce", timeout: 10) {
+        try await eventually("the stopped announce", timeout: 30) {
             tracker.received.withLockedValue { $0.contains { $0.contains("\"stopped\"") } }
         }
         await tracker.stop()
