@@ -12,6 +12,8 @@ public enum WebRTCError: Error, CustomStringConvertible, Sendable {
     case dtls(String)
     case sctp(String)
     case dataChannel(DataChannelFailure)
+    /// Bytes sent before the channel opened (it is still at `stage`).
+    case notOpen(stage: String)
     /// Nothing opened within the connect timeout.
     case timedOut(stage: String, after: Duration)
     /// The remote closed the association or the channel.
@@ -28,6 +30,7 @@ public enum WebRTCError: Error, CustomStringConvertible, Sendable {
         case .dtls(let reason): "DTLS: \(reason)"
         case .sctp(let reason): "SCTP: \(reason)"
         case .dataChannel(let failure): "data channel: \(failure)"
+        case .notOpen(let stage): "the data channel is not open yet (still in \(stage))"
         case .timedOut(let stage, let after): "no data channel within \(after) (stuck in \(stage))"
         case .closedByRemote: "closed by the peer"
         case .closed: "closed"

@@ -179,7 +179,7 @@ public final class WebRTCPeerConnection: @unchecked Sendable {
     public func send(_ bytes: [UInt8]) -> EventLoopFuture<Void> {
         eventLoop.flatSubmit {
             guard self.isOpen, let channel = self.channel else {
-                return self.eventLoop.makeFailedFuture(self.isClosed ? WebRTCError.closed : WebRTCError.timedOut(stage: self.stage, after: .zero))
+                return self.eventLoop.makeFailedFuture(self.isClosed ? WebRTCError.closed : WebRTCError.notOpen(stage: self.stage))
             }
             let promise = self.eventLoop.makePromise(of: Void.self)
             let messages = channel.send(bytes)
