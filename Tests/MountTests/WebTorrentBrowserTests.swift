@@ -170,6 +170,46 @@ struct WebTorrentBrowserTests {
         try await hybridSwarm(relaying: true)
     }
 
+    /// The other way round: a browser seeds, memofs reads it through the mount (over WebRTC),
+    /// and libtorrent, which knows only memofs's TCP address and speaks no WebRTC, gets every
+    /// piece from memofs.
+    @Test
+    func aTCPPeerGetsFromMemofsWhatOnlyABrowserSeeds() async throws {
+        let folder = try TemporaryFolder()
+        let namespace = try LoopbackNamespace()
+        defer { namespace.remove() }
+        let bytes = try folder.write("browser.bin", count: 8_000_000, seed: 17)
+        let (tracker, url) = try await WebTorrentPeer.tracker(in: namespace, logs: folder.path + "/logs")
+        defer { tracker.stop() }
+        let (seeder, magnet) = try await WebTorrentPeer.seed(folder.path + "/browser.bin", announce: url, in: namespace,
+                                                             logs: folder.path + "/logs")
+        defer { seeder.stop() }
+        let memofs = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data",
+                                             extra: ["-vv"], launcher: namespace.command([]))
+        defer { memofs.stop() }
+        #expect(try await run(["/bin/sh", "-c", "echo '\(magnet)' > '\(memofs.shared)/.add'"], timeout: 10).status == 0)
+        let mounted = memofs.shared + "/browser.bin"
+        try await eventually("browser.bin in shared/", timeout: 60) { FileManager.default.fileExists(atPath: mounted) }
+        let read = try await run(["/usr/bin/cmp", folder.path + "/browser.bin", mounted], timeout: 120)
+        #expect(read.status == 0, "\(read.text) \(read.errors)\n\(memofs.daemonLog.suffix(3000))")
+
+        let status = try await run([memofsExecutable, "status", "--data", memofs.dataFolder], timeout: 10).text
+        let port = try #require(status.components(separatedBy: "peers on port ").dropFirst().first?
+            .prefix { $0.isNumber }).flatMap { Int($0) }
+        var tcpOnly = MagnetLink(infoHash: try MagnetLink(parsing: magnet).infoHash)
+        tcpOnly.peers = [PeerAddress("127.0.0.1:\(port!)")!]
+        let started = Date()
+        let leecher = try ChildProcess(command: namespace.command(["/usr/bin/python3", supportFolder + "/lt_peer.py", "download",
+                                                                    "--magnet", tcpOnly.uri, "--dir", folder.path + "/lt",
+                                                                    "--listen", "127.0.0.2:0", "--lifetime", "240"]),
+                                       label: "libtorrent download")
+        defer { leecher.stop() }
+        _ = try await leecher.waitForEvent("done", timeout: 60)
+        let copied = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/lt/browser.bin"))
+        #expect(copied == Data(bytes), "libtorrent's copy")
+        print("browser (WebRTC) → memofs → libtorrent (TCP): 8 MB in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+    }
+
     func hybridSwarm(relaying: Bool) async throws {
         let folder = try TemporaryFolder()
         let namespace = try LoopbackNamespace()
