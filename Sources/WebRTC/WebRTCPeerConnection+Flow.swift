@@ -16,8 +16,13 @@ extension WebRTCPeerConnection {
             perform(actions)
         } else if (20...63).contains(first), let dtls {
             // The remote's DTLS can come before our side of ICE selected (it selected first):
-            // it comes from a path its checks proved, so answer there.
-            if selectedPair == nil { selectedPair = ICECandidatePair(local: base, remote: source) }
+            // answer it on that path if a check of ours succeeded there, never on the word of
+            // a datagram from anywhere (the remote retransmits what is dropped here).
+            if selectedPair == nil {
+                let route = ICECandidatePair(local: base, remote: source)
+                guard ice?.hasSucceeded(route) == true else { return }
+                selectedPair = route
+            }
             guard selectedPair?.remote == source else { return }
             handle(dtls.receive(datagram: bytes))
         }

@@ -141,6 +141,13 @@ public struct ICEAgent: Sendable {
         }
     }
 
+    /// Whether a check of ours on this route got its authenticated answer: the peer holds the
+    /// session's credentials at that address (RFC 8445 §7.2.5.3). The socket side trusts a
+    /// path for DTLS that arrives before selection only then.
+    public func hasSucceeded(_ route: ICECandidatePair) -> Bool {
+        pairs.contains { $0.route == route && $0.state == .succeeded }
+    }
+
     /// The pair selected, once it is.
     public var selectedPair: ICECandidatePair? {
         if case .selected(let pair) = state { pair } else { nil }

@@ -18,6 +18,9 @@ import Testing
         #expect(harness.selected(0) == [expectedPair])
         #expect(harness.selected(1) == [expectedPairOfB])
         #expect(harness.agents[0].selectedPair == expectedPair)
+        #expect(harness.agents[0].hasSucceeded(expectedPair))
+        #expect(!harness.agents[0].hasSucceeded(ICECandidatePair(local: ICEFixtures.addressA, remote: ICEFixtures.addressA)),
+                "a route no check succeeded on")
         #expect(harness.elapsed < .milliseconds(200))
         // Selection is reported once, and checks keep being answered afterwards.
         harness.run(for: .seconds(20))
