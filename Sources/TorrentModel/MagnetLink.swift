@@ -85,9 +85,15 @@ public struct MagnetLink: Hashable, Sendable, CustomStringConvertible {
                     }
                 }
             case "dn":
+                guard valueBytes.count <= Self.maxDisplayNameBytes else {
+                    throw MagnetError("magnet link name (dn) is \(valueBytes.count) bytes, more than the \(Self.maxDisplayNameBytes) a name may have")
+                }
                 if !value.isEmpty { displayName = value }
             case "tr":
                 guard Self.looksLikeURL(value) else { throw MagnetError("magnet link tracker '\(value)' is not a URL") }
+                guard Self.trackerSchemes.contains(where: value.lowercased().hasPrefix) else {
+                    throw MagnetError("magnet link tracker '\(value.prefix(200))' is not an http://, https://, udp://, ws:// or wss:// URL")
+                }
                 if !trackers.contains(value) { trackers.append(value) }
             case "ws":
                 guard Self.looksLikeURL(value) else { throw MagnetError("magnet link web seed '\(value)' is not a URL") }
@@ -141,6 +147,14 @@ public struct MagnetLink: Hashable, Sendable, CustomStringConvertible {
         if text.lowercased().hasPrefix("magnet:") { return [try MagnetLink(parsing: text)] }
         return try ShareLink.magnets(in: text)
     }
+
+    /// The tracker kinds memofs announces to; a magnet naming another (`ftp://`, `file://`) is
+    /// refused rather than carried around unused.
+    static let trackerSchemes = ["http://", "https://", "udp://", "ws://", "wss://"]
+
+    /// A display name longer than this is refused: it names one file or folder (255 bytes on
+    /// Linux) and is shown in the status, so a megabyte of it is an attack, not a name.
+    public static let maxDisplayNameBytes = 1024
 
     private static func looksLikeURL(_ value: String) -> Bool {
         guard let colon = value.firstIndex(of: ":"), colon != value.startIndex else { return false }

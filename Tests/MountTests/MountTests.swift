@@ -205,6 +205,7 @@ import TorrentModel
         defer { mount.stop() }
         let good = String(repeating: "ab", count: 20)
         let text = "magnet:?xt=urn:btih:not-a-hash\nmagnet:?xt=urn:btih:\(good)&dn=later\n"
+            + "magnet:?xt=urn:btih:\(String(repeating: "cd", count: 20))&tr=file:///etc/passwd\n"
         let write = try await run(["/usr/bin/python3", "-c", """
             import os, sys
             fd = os.open(sys.argv[1], os.O_WRONLY)
@@ -218,9 +219,11 @@ import TorrentModel
         try await eventually("the good magnet in memofs status") {
             let status = try await run([memofsExecutable, "status", "--data", mount.dataFolder], timeout: 10).text
             return status.contains("waiting for metadata") && status.contains("not-a-hash")
+                && status.contains("tracker 'file:///etc/passwd' is not an http://")
         }
         let json = try await run([memofsExecutable, "status", "--data", mount.dataFolder, "--json"], timeout: 10).text
         #expect(json.contains(good))
+        #expect(!json.contains(String(repeating: "cd", count: 20)), "the magnet with a file:// tracker is not added")
     }
 
     /// Restarted, the daemon brings back local/ and shared/ as they were without
