@@ -144,13 +144,6 @@ extension ICETransportAddress {
     }
 }
 
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
-}
-
 extension STUNTransactionID {
     static func fromSystem() -> STUNTransactionID {
         var generator = SystemRandomNumberGenerator()

@@ -102,6 +102,8 @@ public struct DataChannelEndpoint: Sendable {
     /// The stream's next bytes, as binary messages of at most `messageSize`.
     public func send(_ bytes: [UInt8]) -> [Action] {
         guard let stream, isOpen, !bytes.isEmpty else { return [] }
+        // Most writes (a message, a block with its header) fit one message: sent as they are.
+        if bytes.count <= messageSize { return [.send(stream: stream, ppid: .binary, bytes: bytes)] }
         return stride(from: 0, to: bytes.count, by: messageSize).map { start in
             .send(stream: stream, ppid: .binary, bytes: Array(bytes[start..<min(start + messageSize, bytes.count)]))
         }
