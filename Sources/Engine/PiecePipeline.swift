@@ -1,3 +1,4 @@
+import GRDB
 import NIOCore
 import TorrentModel
 
@@ -201,7 +202,8 @@ enum PieceCheck: Sendable, Equatable {
     case storageFailed(String, diskFull: Bool)
 
     static func storageFailed(_ error: any Error) -> PieceCheck {
-        .storageFailed("\(error)", diskFull: (error as? StorageError)?.isDiskFull ?? false)
+        // The state database shares the disk: a full one fails the pending mark before the write.
+        .storageFailed("\(error)", diskFull: (error as? StorageError)?.isDiskFull ?? ((error as? DatabaseError)?.resultCode == .SQLITE_FULL))
     }
 }
 

@@ -21,6 +21,8 @@ public actor Session {
     public nonisolated var listenPort: Int { context.listenPort.withLockedValue { $0 } }
     public nonisolated var peerID: PeerID { context.peerID }
     public nonisolated var dataFolder: String { context.configuration.dataFolder }
+    /// Room kept back in the data folder, given back when the disk fills (see ``SpaceReserve``).
+    public nonisolated var spaceReserve: SpaceReserve { context.spaceReserve }
     /// The DHT node, if the session runs one.
     public nonisolated var dht: DHTNode? { context.dht }
 
@@ -31,6 +33,9 @@ public actor Session {
     /// Opens the state database, starts listening and resumes every saved torrent.
     public static func start(configuration: SessionConfiguration, logger: Logger = Logger(label: "memofs.engine")) async throws -> Session {
         try FileManager.default.createDirectory(atPath: configuration.dataFolder + "/torrents", withIntermediateDirectories: true)
+        // Before the database opens: on a full disk its first commit needs the reserve's room.
+        let spaceReserve = SpaceReserve(dataFolder: configuration.dataFolder, logger: logger)
+        spaceReserve.prepare()
         let store = try StateStore(path: configuration.dataFolder + "/state.sqlite")
         // NIO's process-wide loops, never shut down: a torrent's actor runs on one of them
         // (see `Torrent.eventLoop`), so a call made to a torrent after its session stopped
@@ -46,7 +51,8 @@ public actor Session {
             configuration.webRTCSignaling == nil ? try WebRTCPeers(configuration: webRTC, group: group, logger: logger) : nil
         }
         let context = SessionContext(group: group, threadPool: threadPool, store: store, peerID: PeerID.random(),
-                                     configuration: configuration, logger: logger, dht: dht, webRTCPeers: webRTCPeers)
+                                     configuration: configuration, logger: logger, dht: dht, webRTCPeers: webRTCPeers,
+                                     spaceReserve: spaceReserve)
         let session = Session(context: context)
         webRTCPeers?.attach(to: session)
         do {
@@ -282,7 +288,13 @@ public actor Session {
             let pending = try await context.store.pendingPieces(of: record.infoHash)
             let kept = try await recheck(verified, of: metainfo.info, root: record.root, recorded: record.fileStamps,
                                          pending: pending)
-            try await context.store.clearPending(of: record.infoHash)
+            do {
+                try await context.store.clearPending(of: record.infoHash)
+            } catch {
+                // A full disk must not stop the mount (the user mounts to free space): the
+                // marks only excuse our own writes' mtimes, and are cleared at a later start.
+                context.logger.warning("\(metainfo.info.name): could not clear its pending-write marks: \(error)")
+            }
             await torrent.adoptVerified(kept.pieces, stamps: kept.stamps, rechecked: kept.rechecked)
             if kept.pieces.count != verified.count {
                 let lost = Set(verified).subtracting(kept.pieces)

@@ -28,9 +28,13 @@ final class SessionContext: Sendable {
     /// The session's WebRTC peer connections (browser peers), unless WebRTC is off or a test
     /// put its own signaling in the configuration.
     let webRTCPeers: WebRTCPeers?
+    /// Space kept back in the data folder for the database and the status (see ``SpaceReserve``).
+    let spaceReserve: SpaceReserve
 
     init(group: EventLoopGroup, threadPool: NIOThreadPool, store: StateStore, peerID: PeerID,
-         configuration: SessionConfiguration, logger: Logger, dht: DHTNode?, webRTCPeers: WebRTCPeers?) {
+         configuration: SessionConfiguration, logger: Logger, dht: DHTNode?, webRTCPeers: WebRTCPeers?,
+         spaceReserve: SpaceReserve) {
+        self.spaceReserve = spaceReserve
         self.webRTCPeers = webRTCPeers
         self.dht = dht
         self.group = group

@@ -90,7 +90,8 @@ extension Torrent {
     /// The picker is changed in place (`picker!.…`), never through a local copy: a copy
     /// would make the next change copy its sets and dictionaries, once per block.
     func requestMore(from key: PeerKey) {
-        guard picker != nil, let peer = peers[key], let bitfield = peer.bitfield, peer.amInterested else { return }
+        guard picker != nil, !storageHealth.holdsDownloads, let peer = peers[key], let bitfield = peer.bitfield,
+              peer.amInterested else { return }
         let canRequest = !peer.peerChoking
         guard canRequest || !peer.allowedFast.isEmpty else { return }
         let outstanding = picker!.outstandingRequests(of: key).count

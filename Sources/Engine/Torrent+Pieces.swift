@@ -88,7 +88,7 @@ extension Torrent {
         pipeline?.finished(piece, outcome, files: files)
         switch outcome {
         case .written:
-            diskFull = false
+            storageRecovered()
             picker!.pieceVerified(piece)
             for key in peers.keys where peers[key]?.bitfield?[piece] != true { send(.have(piece: UInt32(piece)), to: key) }
             forgetHashes(of: piece)
@@ -111,13 +111,8 @@ extension Torrent {
             }
             updateInterestAndRequests()
         case .storageFailed(let reason, let full):
-            diskFull = full
-            lastError = "could not write piece \(piece): \(reason)"
-            logger.error("could not write piece \(piece): \(reason)")
             _ = picker!.pieceFailed(piece)
-            // Only this piece's readers: other pieces are still written (or served from memory).
-            pieceWaiters.resume(key: piece, throwing: TorrentError.storage(reason))
-            blockWaiters[piece] = nil
+            storageFailed(piece, reason: reason, diskFull: full)
         }
     }
 

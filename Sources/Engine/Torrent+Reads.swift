@@ -206,6 +206,7 @@ extension Torrent {
             }
         }
         if isStopped { throw TorrentError.removed("the torrent was removed") }
+        try refuseReadWhileStorageFails()
         wake()
         let id = pieceWaiters.nextID()
         try await suspend {

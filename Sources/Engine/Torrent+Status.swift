@@ -25,8 +25,9 @@ public struct TorrentActivity: Sendable, Equatable {
     public let interestingPeers: Int
     /// Of those, the ones choking us.
     public let peersChokingUs: Int
-    /// The last write of a piece failed because the disk is full.
-    public let diskFull: Bool
+    /// Writes failed and downloading is stopped until they can succeed (a full disk, an
+    /// I/O error); nil while pieces are written.
+    public let storageFault: StorageFault?
     /// Each tracker's error from the last announce none answered ("URL: reason; …").
     public let lastTrackerError: String?
     /// The swarm as a WebSocket tracker counts it (the largest count of any), if one has.
@@ -68,7 +69,7 @@ extension Torrent {
             missingWantedBytes: missingWantedBytes(),
             interestingPeers: interesting.count,
             peersChokingUs: interesting.filter(\.peerChoking).count,
-            diskFull: diskFull,
+            storageFault: storageHealth.fault,
             lastTrackerError: trackerErrorText,
             trackerSwarm: webSocketTrackerSwarm)
     }

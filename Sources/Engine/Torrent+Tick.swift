@@ -14,7 +14,7 @@ extension Torrent {
     }
 
     var isBusy: Bool {
-        !table.isIdle || info == nil || !pieceWaiters.isEmpty
+        !table.isIdle || info == nil || !pieceWaiters.isEmpty || storageHealth.holdsDownloads
             || !metadataWaiters.isEmpty || !completionWaiters.isEmpty
     }
 
@@ -32,6 +32,7 @@ extension Torrent {
             chokeRound(now: now, rng: &random)
         }
         if info == nil { requestMetadataFromAnyone() }
+        checkStorage()
         sendPex(now: now)
         updateInterestAndRequests()
         connectToCandidates()

@@ -78,8 +78,9 @@ public actor Torrent {
     /// When the torrent was first added (kept in the state database): the date its files
     /// show when the torrent names no creation date, the same on every mount.
     public nonisolated let addedAt: Int64
-    /// The last write of a piece failed because the disk is full; cleared by the next good write.
-    var diskFull = false
+    /// Whether pieces can be written: a full disk or an I/O error stops downloading until
+    /// it passes (see Torrent+StorageFaults).
+    var storageHealth = StorageHealth()
     /// Each tracker's error from the last announce that none answered ("URL: reason; …");
     /// nil once one answers.
     var lastTrackerError: String?
@@ -150,7 +151,7 @@ public actor Torrent {
                                              announceList: magnet.trackers.count > 1 ? magnet.trackers.map { [$0] } : [],
                                              urlList: magnet.webSeeds)
         if magnet.displayName == nil { magnet.displayName = info.name }
-        pipeline = PiecePipeline(store: store ?? TorrentStorage(root: root, info: info))
+        pipeline = PiecePipeline(store: store ?? TorrentStorage(root: root, info: info, reserve: context.spaceReserve))
         picker = PiecePicker(info: info, defaultPriority: downloadWhole ? PiecePicker.normal : PiecePicker.skip,
                              seed: UInt64(truncatingIfNeeded: infoHash.bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }))
         if let v2 = info.v2InfoHash, magnet.v2InfoHash != v2 {

@@ -26,6 +26,12 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
         self.errno = errno
     }
 
+    init(_ path: String, _ reason: String, errno: Errno) {
+        self.path = path
+        self.reason = reason
+        self.errno = errno
+    }
+
     /// Runs a system call on `path`, its `Errno` becoming a storage error that names the path.
     @discardableResult
     static func naming<T>(_ path: String, _ call: () throws -> T) throws -> T {
@@ -52,10 +58,13 @@ public final class TorrentStorage: PieceStore, @unchecked Sendable {
     public let root: String
     public let info: TorrentInfo
     private let openFiles = OpenFiles()
+    /// Downloads keep the reserve's room free (see ``SpaceReserve``); nil for storage only read.
+    private let reserve: SpaceReserve?
 
-    public init(root: String, info: TorrentInfo) {
+    public init(root: String, info: TorrentInfo, reserve: SpaceReserve? = nil) {
         self.root = root
         self.info = info
+        self.reserve = reserve
     }
 
     deinit { openFiles.closeAll() }
@@ -106,6 +115,7 @@ public final class TorrentStorage: PieceStore, @unchecked Sendable {
     }
 
     public func writePiece(_ piece: Int, _ bytes: [UInt8]) throws {
+        try reserve?.ensureRoom(for: bytes.count, under: root)
         try write(bytes, at: Int64(piece) * Int64(info.pieceLength))
     }
 

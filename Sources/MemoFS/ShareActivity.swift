@@ -17,7 +17,8 @@ public struct ShareFacts: Sendable, Equatable {
     /// Connected peers that have pieces we want, and how many of them choke us.
     public var interestingPeers = 0
     public var peersChokingUs = 0
-    public var diskFull = false
+    /// Writes fail (a full disk, an I/O error) and downloading is stopped until they can succeed.
+    public var storageFault: StorageFault?
 
     public init() {}
 
@@ -34,7 +35,7 @@ public struct ShareFacts: Sendable, Equatable {
         missingWantedBytes = status.activity.missingWantedBytes
         interestingPeers = status.activity.interestingPeers
         peersChokingUs = status.activity.peersChokingUs
-        diskFull = status.activity.diskFull
+        storageFault = status.activity.storageFault
     }
 
     /// Anything that could bring a peer: a tracker, the DHT, local discovery, an address.
@@ -51,7 +52,7 @@ public struct ShareFacts: Sendable, Equatable {
 /// What a shared torrent is doing, in a word or two, and, when that alone does not say
 /// why nothing moves, a sentence that says why and what to do.
 ///
-/// The first that holds wins: complete; disk full; no way to find peers; waiting for
+/// The first that holds wins: complete; disk full (or another storage error); no way to find peers; waiting for
 /// metadata; idle (nothing wants its data: shared files are fetched when read); looking
 /// for peers; waiting for peers (none connected has what is wanted); choked (every peer
 /// that has it chokes us); downloading.
@@ -61,9 +62,14 @@ public struct ShareActivity: Sendable, Equatable {
 
     public static func assess(_ facts: ShareFacts) -> ShareActivity {
         if facts.complete { return ShareActivity(state: "complete", reason: nil) }
-        if facts.diskFull {
-            return ShareActivity(state: "disk full", reason: "the last piece could not be written: the disk of the data folder "
-                                 + "is full; free space, and pieces are fetched again when read")
+        if let fault = facts.storageFault {
+            let available = fault.availableBytes.map { ", \(StatusText.size($0)) available" } ?? ""
+            if fault.diskFull {
+                return ShareActivity(state: "disk full", reason: "downloading stopped: \(fault.reason)\(available); "
+                                     + "free space (rm shares or recordings) and it resumes by itself")
+            }
+            return ShareActivity(state: "storage error", reason: "downloading stopped: \(fault.reason); "
+                                 + "it is tried again every few minutes")
         }
         let ways = facts.waysToFindPeers
         if facts.peers == 0 && ways.isEmpty {

@@ -175,6 +175,15 @@ extension MemoTree {
             try replaceStatusFile(with: Array(data))
             statusWriteProblem = nil
         } catch {
+            // The status must still say what is wrong when the disk is full: the reserve's
+            // room is for that (and for the database).
+            if let failure = error as? StatusFileError, failure.errno == .noSpace || failure.errno == .diskQuotaExceeded,
+               session.spaceReserve.release(because: "the status report could not be written") {
+                lastStatusInputs = nil
+                lastStatusReport = nil
+                await writeStatus()
+                return
+            }
             // Tried again with the next report (a full disk may have room by then).
             lastStatusInputs = nil
             lastStatusReport = nil

@@ -86,7 +86,7 @@ public struct MagnetLink: Hashable, Sendable, CustomStringConvertible {
                 }
             case "dn":
                 guard valueBytes.count <= Self.maxDisplayNameBytes else {
-                    throw MagnetError("magnet link name (dn) is \(valueBytes.count) bytes, more than the \(Self.maxDisplayNameBytes) a name may have")
+                    throw MagnetError("magnet link name (dn) is \(valueBytes.count) bytes, more than the \(Self.maxDisplayNameBytes) a file name may have")
                 }
                 if !value.isEmpty { displayName = value }
             case "tr":
@@ -152,9 +152,10 @@ public struct MagnetLink: Hashable, Sendable, CustomStringConvertible {
     /// refused rather than carried around unused.
     static let trackerSchemes = ["http://", "https://", "udp://", "ws://", "wss://"]
 
-    /// A display name longer than this is refused: it names one file or folder (255 bytes on
-    /// Linux) and is shown in the status, so a megabyte of it is an attack, not a name.
-    public static let maxDisplayNameBytes = 1024
+    /// A display name longer than this is refused: it names the torrent's file or folder in
+    /// `shared/`, so it is bounded as a file name is (255 bytes on Linux); a megabyte of it
+    /// is an attack, not a name.
+    public static let maxDisplayNameBytes = SafePath.maxComponentBytes
 
     private static func looksLikeURL(_ value: String) -> Bool {
         guard let colon = value.firstIndex(of: ":"), colon != value.startIndex else { return false }

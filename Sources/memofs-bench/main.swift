@@ -109,9 +109,12 @@ case "dht":
     try await dhtBenchmark(rounds: option("--rounds", default: 5))
 case "webrtc":
     try await webRTCBenchmark(sizeMiB: option("--size", default: 64), rounds: option("--rounds", default: 3))
+case "readers":
+    try await readersBenchmark(readers: option("--readers", default: 200), rateMB: option("--rate", default: 4),
+                               sizeMiB: option("--size", default: 256), rounds: option("--rounds", default: 3))
 case "swarm":
     try await swarmBenchmark(sizeMiB: option("--size", default: 256), rounds: option("--rounds", default: 3))
 default:
-    print("usage: memofs-bench hash | swarm [--size MiB] [--rounds N] | mount [--size MiB] [--rounds N] | dht [--rounds N] | webrtc [--size MiB] [--rounds N]")
+    print("usage: memofs-bench hash | readers [--readers N] [--rate MB/s] [--size MiB] [--rounds N] | swarm [--size MiB] [--rounds N] | mount [--size MiB] [--rounds N] | dht [--rounds N] | webrtc [--size MiB] [--rounds N]")
     exit(2)
 }

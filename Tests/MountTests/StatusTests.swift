@@ -1,5 +1,6 @@
 import Foundation
 @testable import MemoFS
+import Engine
 import PeerHarness
 import TestSupport
 import Testing
@@ -105,33 +106,6 @@ import TorrentModel
         let read = try await run(["/usr/bin/cmp", folder.path + "/seed/talk.bin", mount.shared + "/talk.bin"], timeout: 60)
         #expect(read.status == 0, "\(read.text) \(read.errors)")
         try await eventually("complete") { try await status(mount).text.contains("talk.bin (4.0 MiB) complete") }
-    }
-
-    /// Downloads onto a full disk (a 1 MiB tmpfs under the data folder): the torrent says
-    /// "disk full", not "downloading".
-    @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
-    func aFullDiskIsNamed() async throws {
-        let folder = try TemporaryFolder()
-        let seeded = try await seedWithLibtorrent(folder, name: "big.bin", count: 4 << 20, seed: 32, pieceLength: 256 << 10)
-        defer { seeded.seeder.stop() }
-        let torrents = folder.path + "/data/torrents"
-        try FileManager.default.createDirectory(atPath: torrents, withIntermediateDirectories: true)
-        #expect(try await run(["/bin/mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", torrents], timeout: 10).status == 0)
-        defer { _ = try? runBlocking(["/bin/umount", "-l", torrents], timeout: 10) }
-        let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt", dataFolder: folder.path + "/data")
-        defer { mount.stop() }
-        #expect(try await add(seeded.magnet.uri, to: mount).status == 0)
-        try await eventually("big.bin in shared/") { try await run(["/bin/ls", mount.shared], timeout: 10).text.contains("big.bin") }
-        // The read may even succeed: a verified piece a reader waits for is handed to it from
-        // memory before its write, and a failed write fails only that piece's waiting readers.
-        _ = try await run(["/bin/cat", mount.shared + "/big.bin"], timeout: 60)
-        var text = ""
-        try await eventually("disk full") {
-            text = try await status(mount).text
-            return text.contains("big.bin (4.0 MiB) disk full")
-        }
-        #expect(text.contains("No space left on device"), "\(text)")
-        mount.stop()
     }
 
     /// The share is wanted and the only peer that has it chokes us for good: the state says
@@ -268,8 +242,11 @@ struct StatusLogicTests {
 
     @Test func whyNothingMoves() {
         #expect(ShareActivity.assess(facts { _ in }).state == "downloading")
-        #expect(ShareActivity.assess(facts { $0.complete = true; $0.diskFull = true }).state == "complete")
-        #expect(ShareActivity.assess(facts { $0.diskFull = true }).state == "disk full")
+        let full = StorageFault(reason: "x: No space left on device", diskFull: true, availableBytes: 0)
+        #expect(ShareActivity.assess(facts { $0.complete = true; $0.storageFault = full }).state == "complete")
+        #expect(ShareActivity.assess(facts { $0.storageFault = full }).state == "disk full")
+        let broken = StorageFault(reason: "x: Input/output error", diskFull: false, availableBytes: nil)
+        #expect(ShareActivity.assess(facts { $0.storageFault = broken }).state == "storage error")
         let lonely = ShareActivity.assess(facts { $0.peers = 0; $0.dhtEnabled = false; $0.hasMetadata = false })
         #expect(lonely.state == "no way to find peers")
         #expect(lonely.reason?.contains("x.pe=") == true)

@@ -2,7 +2,9 @@
 """Times reads of a file: `read_timer.py FILE --count N --size BYTES --seed S` reads N
 blocks at random offsets with pread and prints {"latencies": [seconds, …]}; with
 --sequential it reads the file in 1 MiB reads (from --offset, at most --limit bytes) and
-prints {"seconds": …, "bytes": …, "longest": the longest single read, "sha1": of the bytes}."""
+prints {"seconds": …, "bytes": …, "longest": the longest single read, "sha1": of the bytes};
+with --concurrent the N reads run at once, one thread each (readers under load), each at
+its own offset, one block apart at least; a read that fails counts as an error."""
 import argparse
 import hashlib
 import json
@@ -18,6 +20,7 @@ parser.add_argument("--seed", type=int, default=1)
 parser.add_argument("--sequential", action="store_true")
 parser.add_argument("--offset", type=int, default=0)
 parser.add_argument("--limit", type=int, default=None)
+parser.add_argument("--concurrent", action="store_true")
 args = parser.parse_args()
 
 fd = os.open(args.path, os.O_RDONLY)
@@ -39,6 +42,30 @@ if args.sequential:
         total += len(chunk)
     print(json.dumps({"seconds": time.monotonic() - started, "bytes": total, "longest": longest,
                       "sha1": digest.hexdigest()}))
+elif args.concurrent:
+    import threading
+    rng = random.Random(args.seed)
+    slots = rng.sample(range(length // args.size), args.count)
+    latencies = [None] * args.count
+    errors = []
+    start = threading.Barrier(args.count)
+
+    def read(index):
+        start.wait()
+        began = time.monotonic()
+        try:
+            data = os.pread(fd, args.size, slots[index] * args.size)
+            assert len(data) == args.size
+            latencies[index] = time.monotonic() - began
+        except (OSError, AssertionError) as error:
+            errors.append(str(error))
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(args.count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(json.dumps({"latencies": [x for x in latencies if x is not None], "errors": errors}))
 else:
     rng = random.Random(args.seed)
     latencies = []
