@@ -4,7 +4,8 @@ blocks at random offsets with pread and prints {"latencies": [seconds, …]}; wi
 --sequential it reads the file in 1 MiB reads (from --offset, at most --limit bytes) and
 prints {"seconds": …, "bytes": …, "longest": the longest single read, "sha1": of the bytes};
 with --concurrent the N reads run at once, one thread each (readers under load), each at
-its own offset, one block apart at least; a read that fails counts as an error."""
+the start of its own --size slot of the file, reading --read bytes (default --size); a read
+that fails counts as an error."""
 import argparse
 import hashlib
 import json
@@ -21,6 +22,7 @@ parser.add_argument("--sequential", action="store_true")
 parser.add_argument("--offset", type=int, default=0)
 parser.add_argument("--limit", type=int, default=None)
 parser.add_argument("--concurrent", action="store_true")
+parser.add_argument("--read", type=int, default=None, help="with --concurrent: bytes each read takes (default --size)")
 args = parser.parse_args()
 
 fd = os.open(args.path, os.O_RDONLY)
@@ -54,8 +56,9 @@ elif args.concurrent:
         start.wait()
         began = time.monotonic()
         try:
-            data = os.pread(fd, args.size, slots[index] * args.size)
-            assert len(data) == args.size
+            wanted = args.read or args.size
+            data = os.pread(fd, wanted, slots[index] * args.size)
+            assert len(data) == wanted
             latencies[index] = time.monotonic() - began
         except (OSError, AssertionError) as error:
             errors.append(str(error))
