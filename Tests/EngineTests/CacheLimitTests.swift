@@ -102,4 +102,43 @@ import TorrentModel
             #expect(again == Array(original[0..<(1 << 20)]))
         }
     }
+
+    /// A complete file open for reading may be read by the kernel straight from disk (FUSE
+    /// passthrough), past any window of ours: none of it goes while it is open, however far
+    /// over the limit; an unpinned share counts again, and goes once the file is closed.
+    @Test func anOpenCompleteFileIsKeptAndGoesOnceClosed() async throws {
+        let folder = try TemporaryFolder()
+        let size = 4 << 20, limit: Int64 = 1 << 20, pieceLength = 256 << 10
+        let (original, metainfo, seeder, magnet) = try await seedWithLibtorrent(folder, name: "album.bin", count: size, seed: 34,
+                                                                                 pieceLength: pieceLength)
+        defer { seeder.stop() }
+        var configuration = testConfiguration(folder.path + "/memofs")
+        configuration.cacheLimit = limit
+        let file = folder.path + "/memofs/torrents/" + metainfo.infoHash.hex + "/album.bin"
+        try await withSession(configuration) { session in
+            let torrent = try await session.add(metainfo: metainfo, peers: magnet.peers)
+            try await session.setPinned(metainfo.infoHash, true)
+            try await withTimeout(30, "the pinned share") { try await torrent.waitUntilComplete() }
+            #expect(session.cacheUsage == CachePolicy.Usage(used: 0, limit: limit, pinned: Int64(size)))
+
+            let reader = await torrent.openReader(file: 0)
+            try await session.setPinned(metainfo.infoHash, false)
+            #expect(session.cacheUsage.used == Int64(size))
+            // Over the limit, but every piece is held by the open file.
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(await torrent.evictedPieces == 0)
+            #expect(await torrent.isComplete)
+            #expect(await torrent.verifiedFilePath(0) == file)
+            #expect(Self.diskBytes(file) >= Int64(size))
+
+            await torrent.closeReader(reader)
+            try await eventually("evicted once closed", timeout: 10) { session.cacheUsage.used <= limit }
+            #expect(await torrent.evictedPieces >= (size - Int(limit)) / pieceLength)
+            #expect(Self.diskBytes(file) <= limit)
+            #expect(await torrent.verifiedFilePath(0) == nil)
+            // Read whole again: the evicted pieces come back from the seeder, byte-exact.
+            let again = try await withTimeout(30, "the read again") { try await torrent.read(at: 0, length: size) }
+            #expect(again == original)
+        }
+    }
 }
