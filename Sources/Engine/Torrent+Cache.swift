@@ -2,9 +2,9 @@ import NIOConcurrencyHelpers
 import PeerProtocol
 import TorrentModel
 
-/// Reads that found their pieces on the actor and read them off it: their pieces stay on
-/// disk until the read is done. A value type in a lock (``Torrent/readsInFlight``), since a
-/// read ends on the thread pool, not on the torrent's loop.
+/// Reads under way, from their start (waiting for pieces) until their bytes are read off
+/// the actor: their pieces stay on disk until then. A value type in a lock
+/// (``Torrent/readsInFlight``), since a read ends on the thread pool, not on the torrent's loop.
 struct ReadsInFlight: Sendable {
     private var ranges: [Int: Range<Int>] = [:]
     private var nextToken = 0

@@ -106,15 +106,21 @@ extension Torrent {
         }
         guard length > 0 else { return ([], pipeline!.store, nil) }
         let range = offset..<(offset + Int64(length))
-        while true {
-            try await waitForRange(range, readahead: readahead, reader: reader)
-            if let segments = verifiedSegments(at: offset, length: length, info: info) {
-                // In the same turn as the pieces were found on disk: no eviction comes between.
-                let pieces = pieces(under: range)
-                cacheRead(pieces)
-                let token = segments.allSatisfy(\.isInMemory) ? nil : readsInFlight.withLockedValue { $0.begin(pieces) }
-                return (segments, pipeline!.store, token)
+        // The read's pieces stay on disk from now until they are read (`assemble`): a piece
+        // that came while the read waited for the next one is not evicted meanwhile.
+        let pieces = pieces(under: range)
+        let token = readsInFlight.withLockedValue { $0.begin(pieces) }
+        do {
+            while true {
+                try await waitForRange(range, readahead: readahead, reader: reader)
+                if let segments = verifiedSegments(at: offset, length: length, info: info) {
+                    cacheRead(pieces)
+                    return (segments, pipeline!.store, token)
+                }
             }
+        } catch {
+            readsInFlight.withLockedValue { $0.end(token) }
+            throw error
         }
     }
 
