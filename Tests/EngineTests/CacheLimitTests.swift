@@ -144,4 +144,66 @@ import TorrentModel
             #expect(again == original)
         }
     }
+
+    /// Peers are told nothing wrong: a connected peer that speaks libtorrent's lt_donthave
+    /// hears of an evicted piece; a request for it is rejected, never answered from the hole;
+    /// a new peer's bitfield leaves it out; a piece still had is served byte-exact.
+    @Test func peersAreToldNothingWrongAboutEvictedPieces() async throws {
+        let folder = try TemporaryFolder()
+        let size = 32 << 20, limit: Int64 = 4 << 20, pieceLength = 256 << 10
+        let (original, metainfo, seeder, magnet) = try await seedWithLibtorrent(folder, name: "talk.ogg", count: size, seed: 35,
+                                                                                 pieceLength: pieceLength)
+        defer { seeder.stop() }
+        var configuration = testConfiguration(folder.path + "/memofs")
+        configuration.cacheLimit = limit
+        try await withSession(configuration) { session in
+            let torrent = try await session.add(metainfo: metainfo, peers: magnet.peers)
+            let reader = await torrent.openReader(file: 0)
+            func read(upTo end: Int) async throws {
+                for offset in stride(from: 0, to: end, by: 1 << 20) {
+                    let bytes = try await withTimeout(30, "the read at \(offset)") {
+                        try await torrent.read(at: Int64(offset), length: 1 << 20,
+                                               readahead: Int64(offset + (1 << 20))..<Int64(offset + (2 << 20)), reader: reader)
+                    }
+                    #expect(bytes == Array(original[offset..<(offset + (1 << 20))]))
+                }
+            }
+            func probe(request: [Int] = [], linger: Double) throws -> ChildProcess {
+                try ChildProcess("/usr/bin/python3", [supportFolder + "/wire_probe.py", "--connect", "127.0.0.1:\(session.listenPort)",
+                                                      "--info-hash", metainfo.infoHash.hex, "--pieces", "\(metainfo.info.pieceCount)",
+                                                      "--request", request.map(String.init).joined(separator: ","),
+                                                      "--linger", "\(linger)"], label: "wire probe")
+            }
+            try await read(upTo: 2 << 20)
+            #expect(await torrent.hasPiece(0))
+            let early = try probe(linger: 20)
+            defer { early.stop() }
+            let before = try await early.waitForEvent("pieces", timeout: 10)["pieces"] as? [Int] ?? []
+            #expect(before.contains(0))
+
+            // Reading on past the limit evicts the start; the connected peer hears of it.
+            try await read(upTo: 16 << 20)
+            try await eventually("piece 0 evicted", timeout: 10) {
+                let evicted = await torrent.evictedPieces
+                return await !torrent.hasPiece(0) && evicted > 0
+            }
+            _ = try await early.waitForJSON(timeout: 10) { $0["event"] as? String == "donthave" && $0["piece"] as? Int == 0 }
+
+            // A new peer: piece 0 left out; asked for anyway, rejected; a piece still had, served.
+            let kept = (16 << 20) / pieceLength - 1
+            #expect(await torrent.hasPiece(kept))
+            let late = try probe(request: [0, kept], linger: 5)
+            defer { late.stop() }
+            let after = try await late.waitForEvent("pieces", timeout: 10)["pieces"] as? [Int] ?? []
+            #expect(!after.contains(0))
+            #expect(after.contains(kept))
+            _ = try await late.waitForJSON(timeout: 10) { $0["event"] as? String == "rejected" && $0["piece"] as? Int == 0 }
+            let block = try await late.waitForJSON(timeout: 10) { $0["event"] as? String == "block" }
+            #expect(block["piece"] as? Int == kept)
+            let start = kept * pieceLength
+            #expect(block["sha1"] as? String == SHA1.hash(Array(original[start..<(start + 16384)])).hex)
+            #expect(late.allLines.allSatisfy { !$0.contains("\"block\", \"piece\": 0") })
+            await torrent.closeReader(reader)
+        }
+    }
 }
