@@ -59,7 +59,7 @@ extension Torrent {
     }
 
     /// The bytes of located segments; on the thread pool if any of them is on disk. Their
-    /// pieces were held on disk from when they were found (`token`) until now.
+    /// pieces were held on disk from the read's start (`token`) until now.
     private nonisolated func assemble(_ located: Located) async throws -> [UInt8] {
         let (segments, store, token) = located
         defer { if let token { readsInFlight.withLockedValue { $0.end(token) } } }
