@@ -86,6 +86,16 @@ public final class InMemoryPieceStore: PieceStore {
         }
     }
 
+    public func discardPiece(_ piece: Int) throws {
+        let files = files(ofPiece: piece)
+        try state.withLockedValue { state in
+            guard !state.isClosed else { throw StorageError(Self.name, "the torrent's storage is closed") }
+            state.pieces[piece] = nil
+            state.writes += 1
+            for file in files { state.lastWriteOfFile[file] = state.writes }
+        }
+    }
+
     public func fileStamps(of files: [Int]) -> [FileStamp?] {
         state.withLockedValue { state in
             files.map { file in

@@ -77,6 +77,10 @@ public struct PiecePicker: Sendable {
     private var parked: Set<Int> = []
     private var partial: [Int: PartialPiece] = [:]
     private var verifying: Set<Int> = []
+    /// Pieces given back to make room (``evict(_:)``) whose bytes are still being removed
+    /// from disk: not picked until that is done (``evictionEnded(_:)``), so a new copy is
+    /// never written under the hole being punched.
+    private var evicting: Set<Int> = []
     private let tieBreak: [UInt32]
     /// Blocks requested per peer, so losing a peer returns its blocks at once.
     private var requestsByPeer: [PeerKey: Set<Block>] = [:]
@@ -217,7 +221,7 @@ public struct PiecePicker: Sendable {
 
         func takeFree(from piece: Int, only wanted: Range<Int>? = nil) {
             if partial[piece] == nil {
-                guard !have[piece], !verifying.contains(piece) else { return }
+                guard !have[piece], !isHeldBack(piece) else { return }
                 partial[piece] = PartialPiece(blockCount: blockCount(ofPiece: piece))
             }
             guard var state = partial[piece] else { return }
@@ -233,7 +237,7 @@ public struct PiecePicker: Sendable {
         }
 
         func usable(_ piece: Int) -> Bool {
-            peerHas[piece] && !have[piece] && !verifying.contains(piece) && priorities[piece] > Self.skip
+            peerHas[piece] && !have[piece] && !isHeldBack(piece) && priorities[piece] > Self.skip
                 && !parked.contains(piece)
         }
 
@@ -276,7 +280,7 @@ public struct PiecePicker: Sendable {
             best.reserveCapacity(limit + 1)
             for piece in 0..<pieceCount where peerHas[piece] && !have[piece] && priorities[piece] > Self.skip {
                 if best.count == limit, !precedes(piece, best[limit - 1]) { continue }
-                guard partial[piece] == nil, !verifying.contains(piece) else { continue }
+                guard partial[piece] == nil, !isHeldBack(piece) else { continue }
                 let position = best.firstIndex { precedes(piece, $0) } ?? best.count
                 best.insert(piece, at: position)
                 if best.count > limit { best.removeLast() }
@@ -409,6 +413,26 @@ public struct PiecePicker: Sendable {
     /// Marks a piece as had without a download (found on disk when checking).
     public mutating func markHave(_ piece: Int) {
         pieceVerified(piece)
+    }
+
+    /// A verified piece given back to make room (the cache's limit): no longer had, and not
+    /// picked until its bytes are gone from disk (``evictionEnded(_:)``).
+    public mutating func evict(_ piece: Int) {
+        guard piece >= 0, piece < pieceCount, have[piece] else { return }
+        have[piece] = false
+        evicting.insert(piece)
+    }
+
+    /// The evicted piece's bytes are gone from disk: it may be fetched again.
+    public mutating func evictionEnded(_ piece: Int) {
+        evicting.remove(piece)
+    }
+
+    public func isEvicting(_ piece: Int) -> Bool { evicting.contains(piece) }
+
+    /// Verifying or being evicted: not to be picked now.
+    private func isHeldBack(_ piece: Int) -> Bool {
+        verifying.contains(piece) || evicting.contains(piece)
     }
 
     public var downloadingPieces: [Int] { Array(partial.keys) }

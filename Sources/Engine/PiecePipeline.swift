@@ -35,6 +35,9 @@ struct PiecePipeline {
     private var verifiedBytes: [Int: [UInt8]] = [:]
     /// Verified pieces waiting for the database, and the task recording them.
     private var verifiedToRecord: [Int] = []
+    /// Verified pieces not yet on record, queued or in the recorder's transaction: not to be
+    /// evicted, or the record could land after the eviction's and bring the piece back.
+    private(set) var unrecorded: Set<Int> = []
     private(set) var verifiedRecorder: Task<Void, Never>?
     /// Each file's size and modification time after our newest write into it, recorded
     /// with the verified pieces (a restart compares them).
@@ -170,6 +173,7 @@ struct PiecePipeline {
     /// takes batches with ``takeVerifiedToRecord()`` until there are none.
     mutating func recordVerified(_ piece: Int, startRecorder: () -> Task<Void, Never>) {
         verifiedToRecord.append(piece)
+        unrecorded.insert(piece)
         guard verifiedRecorder == nil else { return }
         verifiedRecorder = startRecorder()
     }
@@ -182,6 +186,24 @@ struct PiecePipeline {
         }
         defer { verifiedToRecord = [] }
         return verifiedToRecord
+    }
+
+    /// The recorder's transaction of these pieces ended (recorded, or failed for good).
+    mutating func recorded(_ pieces: [Int]) {
+        unrecorded.subtract(pieces)
+    }
+
+    // MARK: evicting
+
+    /// Pieces evicted: not served from the upload cache any more.
+    mutating func evicted(_ pieces: [Int]) {
+        for piece in pieces { uploadCache.drop(piece) }
+    }
+
+    /// The stamps of files an eviction punched holes into (their mtime moved), so the next
+    /// record of verified pieces does not take the change for an edit behind our back.
+    mutating func punched(files: [Int], stamps: [FileStamp?]) {
+        for (file, stamp) in zip(files, stamps) where file < fileStamps.count { fileStamps[file] = stamp }
     }
 
     // MARK: uploading

@@ -17,6 +17,9 @@ public protocol PieceStore: AnyObject, Sendable {
     /// Size and modification time of each of these files, nil where there is none: how a
     /// restart tells whether files changed behind memofs's back.
     func fileStamps(of files: [Int]) -> [FileStamp?]
+    /// Gives back the disk space of a piece evicted from the cache: its bytes are gone (a
+    /// file's size stays), and nothing may read them before the piece is written again.
+    func discardPiece(_ piece: Int) throws
     /// Creates the torrent's empty files, which no piece covers and so no write creates.
     func createEmptyFiles() throws
     /// Where a file lies on disk, for handing it to a reader whole (FUSE passthrough); nil

@@ -18,6 +18,13 @@ struct ReaderWindows: Sendable {
         var edges: [Range<Int>] = []
         var read: Range<Int> = 0..<0
         var ahead: Range<Int> = 0..<0
+        /// A file complete when it was opened: the kernel may read it straight from disk
+        /// (FUSE passthrough), past any window, so all of it is held until the close.
+        var whole: Range<Int> = 0..<0
+
+        /// What must stay on disk while the reader is open: what it reads, reads ahead, its
+        /// edges, and a complete file it may be reading from disk.
+        var held: [Range<Int>] { ([read, ahead, whole] + edges).filter { !$0.isEmpty } }
 
         func wants(_ piece: Int) -> Bool {
             read.contains(piece) || ahead.contains(piece) || edges.contains { $0.contains(piece) }
@@ -38,11 +45,12 @@ struct ReaderWindows: Sendable {
 
     var count: Int { readers.count }
 
-    /// A new reader, wanting `edges` (a media file's ends) until it closes.
-    mutating func open(edges: [Range<Int>] = []) -> (ReaderID, changed: Set<Int>) {
+    /// A new reader, wanting `edges` (a media file's ends) until it closes, and holding
+    /// `whole` (a file complete at its open, which it may read straight from disk) on disk.
+    mutating func open(edges: [Range<Int>] = [], whole: Range<Int> = 0..<0) -> (ReaderID, changed: Set<Int>) {
         nextID += 1
         let id = ReaderID(value: nextID)
-        readers[id] = Reader(edges: edges.filter { !$0.isEmpty })
+        readers[id] = Reader(edges: edges.filter { !$0.isEmpty }, whole: whole)
         return (id, readers[id]!.pieces)
     }
 
@@ -80,6 +88,14 @@ struct ReaderWindows: Sendable {
     /// The reader is gone; returns the pieces it wanted.
     mutating func close(_ id: ReaderID) -> Set<Int> {
         readers.removeValue(forKey: id)?.pieces ?? []
+    }
+
+    /// The pieces open readers need kept on disk (see ``CachePolicy/setHeld(_:of:)``).
+    var heldRanges: [Range<Int>] { readers.values.flatMap(\.held) }
+
+    /// Whether an open reader needs `piece` kept on disk.
+    func holds(_ piece: Int) -> Bool {
+        readers.values.contains { reader in reader.held.contains { $0.contains(piece) } }
     }
 
     /// The highest priority any reader gives `piece` (`skip` when none wants it).

@@ -61,6 +61,11 @@ public actor Session {
             if configuration.localPeerDiscovery { await session.startLocalPeerDiscovery() }
             await session.startTicker()
             try await session.resume()
+            // Evicting starts once every saved torrent is back (the pieces of those back first
+            // are not to go for those still on their way), and a limit lowered since the last
+            // run applies at once.
+            context.cache.setStarter { [weak session] in Task { await session?.evictOverLimit() } }
+            context.cache.evictIfOverLimit()
         } catch {
             await session.shutdown()
             throw error
@@ -347,6 +352,27 @@ public actor Session {
         try? await context.store.settle(torrent.infoHash, fileStamps: storage.fileStamps())
     }
 
+    // MARK: the cache of shares
+
+    /// What shares hold on disk, and the limit (`memofs status`).
+    public nonisolated var cacheUsage: CachePolicy.Usage { context.cache.usage }
+
+    /// Evicts the least recently read pieces of shares until they are within the cache's
+    /// limit (see ``CachePolicy``): a round asks each torrent to evict its part, which it
+    /// does unless a reader needs a piece after all; another round follows while pieces
+    /// were freed, or something changed meanwhile, and the shares are still over.
+    func evictOverLimit() async {
+        var freedAny = false
+        repeat {
+            freedAny = false
+            guard !isShutDown else { break }
+            for (hash, pieces) in context.cache.update({ $0.victims() }) {
+                guard let torrent = torrents[hash] else { continue }  // being added or removed
+                if await torrent.evict(pieces) { freedAny = true }
+            }
+        } while context.cache.roundEnded(freedAny: freedAny)
+    }
+
     // MARK: finding and removing
 
     public func torrent(_ infoHash: InfoHash) -> Torrent? { torrents[infoHash] }
@@ -375,6 +401,7 @@ public actor Session {
         guard let torrent = torrents.removeValue(forKey: infoHash) else { return }
         context.statusGeneration.withLockedValue { $0 += 1 }
         await torrent.stop(reason: "removed")
+        context.cache.update { $0.removeShare(infoHash) }
         try await context.store.remove(infoHash)
         if deleteFiles, let info = await torrent.torrentInfo {
             let storage = TorrentStorage(root: torrent.root, info: info)
@@ -387,6 +414,7 @@ public actor Session {
     public func shutdown() async {
         guard !isShutDown else { return }
         isShutDown = true
+        context.cache.setStarter(nil)
         ticker?.cancel()
         let stopped = Array(torrents.values)
         for torrent in stopped { await torrent.stop(reason: "shutting down") }

@@ -30,12 +30,15 @@ final class SessionContext: Sendable {
     let webRTCPeers: WebRTCPeers?
     /// Space kept back in the data folder for the database and the status (see ``SpaceReserve``).
     let spaceReserve: SpaceReserve
+    /// What shares hold on disk, and which of their pieces to evict past the limit.
+    let cache: CacheKeeper
 
     init(group: EventLoopGroup, threadPool: NIOThreadPool, store: StateStore, peerID: PeerID,
          configuration: SessionConfiguration, logger: Logger, dht: DHTNode?, webRTCPeers: WebRTCPeers?,
          spaceReserve: SpaceReserve) {
         self.spaceReserve = spaceReserve
         self.webRTCPeers = webRTCPeers
+        self.cache = CacheKeeper(limit: configuration.cacheLimit)
         self.dht = dht
         self.group = group
         self.threadPool = threadPool
@@ -116,13 +119,18 @@ public struct SessionConfiguration: Sendable {
     public var webRTCSignaling: (any WebRTCSignaling)?
     /// TLS trust, message limit and pings of WebSocket tracker sockets.
     public var webSocketTrackerOptions: WebSocketTrackerConnectionOptions
+    /// The most bytes the verified pieces of shares (torrents downloaded into
+    /// `<data>/torrents/`, not pinned) may hold on disk; past it the least recently read
+    /// are evicted (see ``CachePolicy``). nil: no limit (`memofs download`, library use).
+    public var cacheLimit: Int64?
 
     public init(dataFolder: String, listenHost: String = "0.0.0.0", listenPort: Int = 6881,
                 maxPeersPerTorrent: Int = 50, unchokeSlots: Int = 8, extraTrackers: [String] = [],
                 useTrackers: Bool = true, timeouts: EngineTimeouts = EngineTimeouts(),
                 dht: DHTSettings? = nil, localPeerDiscovery: Bool = false, clock: EngineClock = .continuous,
                 webRTC: WebRTCConfiguration? = nil, webRTCSignaling: (any WebRTCSignaling)? = nil,
-                webSocketTrackerOptions: WebSocketTrackerConnectionOptions = .init()) {
+                webSocketTrackerOptions: WebSocketTrackerConnectionOptions = .init(), cacheLimit: Int64? = nil) {
+        self.cacheLimit = cacheLimit
         self.clock = clock
         self.webRTC = webRTC
         self.webRTCSignaling = webRTCSignaling

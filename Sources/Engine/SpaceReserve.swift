@@ -40,7 +40,7 @@ public final class SpaceReserve: Sendable {
     public static func availableBytes(under path: String) -> Int64? {
         var folder = FilePath(path)
         while !folder.isEmpty {
-            if let available = try? folder.availableSpace() { return available }
+            if let available = try? folder.availableBytes() { return available }
             guard folder.removeLastComponent() else { break }
         }
         return nil

@@ -179,6 +179,20 @@ public final class StateStore: Sendable {
         }
     }
 
+    /// Pieces evicted from the cache: no longer verified, and marked pending in the same
+    /// transaction, so the next start takes the mtime their punched holes gave the files for
+    /// our own change (as a write cut short by a crash), not for an edit behind our back.
+    public func evict(_ pieces: [Int], for infoHash: InfoHash) async throws {
+        try await database.write { db in
+            let forget = try db.cachedStatement(sql: "DELETE FROM verified_piece WHERE info_hash = ? AND piece = ?")
+            let pending = try db.cachedStatement(sql: "INSERT OR IGNORE INTO pending_piece (info_hash, piece) VALUES (?, ?)")
+            for piece in pieces {
+                try forget.execute(arguments: [infoHash.hex, piece])
+                try pending.execute(arguments: [infoHash.hex, piece])
+            }
+        }
+    }
+
     public func remove(_ infoHash: InfoHash) async throws {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM verified_piece WHERE info_hash = ?", arguments: [infoHash.hex])

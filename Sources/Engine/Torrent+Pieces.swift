@@ -64,6 +64,7 @@ extension Torrent {
             } catch {
                 lastError = "could not record \(batch.count) verified piece(s): \(error)"
             }
+            pipeline?.recorded(batch)
         }
     }
 
@@ -97,6 +98,7 @@ extension Torrent {
             if picker!.isComplete { completed() }
             updateInterestAndRequests()
             recordVerified(piece)
+            cacheVerified([piece])
         case .failed:
             statistics.hashFailed(pieceLength: info!.length(ofPiece: piece))
             let senders = picker!.pieceFailed(piece)
@@ -148,5 +150,6 @@ extension Torrent {
         for piece in pieces where piece >= 0 && piece < picker.pieceCount { picker.markHave(piece) }
         self.picker = picker
         pipeline?.adopt(stamps: stamps)
+        cacheVerified(pieces)
     }
 }

@@ -17,9 +17,18 @@ extension Torrent {
             edges = [pieces(under: file.offset..<(file.offset + edge)),
                      pieces(under: (file.offset + file.length - edge)..<(file.offset + file.length))]
         }
-        let (id, wanted) = readers.open(edges: edges)
+        // A file complete now may be handed to the kernel to read from disk (passthrough),
+        // past any window of ours: all of it stays on disk while it is open.
+        var whole = 0..<0
+        if let info, let picker, info.files.indices.contains(fileIndex), info.files[fileIndex].length > 0 {
+            let file = info.files[fileIndex]
+            let pieces = pieces(under: file.offset..<(file.offset + file.length))
+            if pieces.allSatisfy({ picker.have[$0] }) { whole = pieces }
+        }
+        let (id, wanted) = readers.open(edges: edges, whole: whole)
         lastReaderActivity = context.now
         applyReaderPriorities(wanted)
+        publishHeldPieces()
         // The first reader makes every peer with a missing piece interesting (keepsInterest).
         updateInterestAndRequests()
         return id
@@ -30,6 +39,7 @@ extension Torrent {
         let released = readers.close(id)
         lastReaderActivity = context.now
         applyReaderPriorities(released)
+        publishHeldPieces(released: true)
     }
 
     /// Files of the torrent open for reading.
@@ -40,6 +50,7 @@ extension Torrent {
     func moveReader(_ id: ReaderID, read: Range<Int64>, ahead: Range<Int64>) -> Bool {
         let changed = readers.move(id, read: pieces(under: read), ahead: pieces(under: ahead))
         lastReaderActivity = context.now
+        if !changed.isEmpty { publishHeldPieces() }
         return applyReaderPriorities(changed)
     }
 

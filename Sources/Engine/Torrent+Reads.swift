@@ -13,15 +13,19 @@ extension Torrent {
         try await assemble(await locateVerified(file: fileIndex, offset: offset, length: length, readahead: readahead, reader: reader))
     }
 
+    /// Where a read's bytes are, the store they are in, and the token that holds their pieces
+    /// on disk until they are read (see ``ReadsInFlight``).
+    typealias Located = ([ReadSegment], (any PieceStore)?, Int?)
+
     private func locateVerified(file fileIndex: Int, offset: Int64, length: Int, readahead: Range<Int64>,
-                                reader: ReaderID?) async throws -> ([ReadSegment], (any PieceStore)?) {
+                                reader: ReaderID?) async throws -> Located {
         let info = try await waitForMetadata()
         guard fileIndex >= 0 && fileIndex < info.files.count else {
             throw TorrentError.outOfRange("file \(fileIndex) of \(info.files.count)")
         }
         let file = info.files[fileIndex]
         guard offset >= 0 else { throw TorrentError.outOfRange("negative offset \(offset)") }
-        guard offset < file.length, length > 0 else { return ([], nil) }
+        guard offset < file.length, length > 0 else { return ([], nil, nil) }
         let clipped = Int(min(Int64(length), file.length - offset))
         let ahead = min(readahead.lowerBound, file.length)..<min(readahead.upperBound, file.length)
         return try await locateVerified(at: file.offset + offset, length: clipped,
@@ -54,9 +58,11 @@ extension Torrent {
         try await assemble(await locateVerified(at: offset, length: length, readahead: readahead, reader: reader))
     }
 
-    /// The bytes of located segments; on the thread pool if any of them is on disk.
-    private nonisolated func assemble(_ located: ([ReadSegment], (any PieceStore)?)) async throws -> [UInt8] {
-        let (segments, store) = located
+    /// The bytes of located segments; on the thread pool if any of them is on disk. Their
+    /// pieces were held on disk from the read's start (`token`) until now.
+    private nonisolated func assemble(_ located: Located) async throws -> [UInt8] {
+        let (segments, store, token) = located
+        defer { if let token { readsInFlight.withLockedValue { $0.end(token) } } }
         guard let store, !segments.isEmpty else { return [] }
         if segments.count == 1, case .memory(let bytes) = segments[0] { return Array(bytes) }
         let gather: @Sendable () throws -> [UInt8] = {
@@ -93,15 +99,28 @@ extension Torrent {
 
     /// Waits until every piece under the read is verified and says where its bytes are.
     private func locateVerified(at offset: Int64, length: Int, readahead: Range<Int64>,
-                                reader: ReaderID? = nil) async throws -> ([ReadSegment], (any PieceStore)?) {
+                                reader: ReaderID? = nil) async throws -> Located {
         let info = try await waitForMetadata()
         guard offset >= 0, length >= 0, offset + Int64(length) <= info.totalLength else {
             throw TorrentError.outOfRange("\(offset)+\(length) of \(info.totalLength) bytes")
         }
-        guard length > 0 else { return ([], pipeline!.store) }
-        while true {
-            try await waitForRange(offset..<(offset + Int64(length)), readahead: readahead, reader: reader)
-            if let segments = verifiedSegments(at: offset, length: length, info: info) { return (segments, pipeline!.store) }
+        guard length > 0 else { return ([], pipeline!.store, nil) }
+        let range = offset..<(offset + Int64(length))
+        // The read's pieces stay on disk from now until they are read (`assemble`): a piece
+        // that came while the read waited for the next one is not evicted meanwhile.
+        let pieces = pieces(under: range)
+        let token = readsInFlight.withLockedValue { $0.begin(pieces) }
+        do {
+            while true {
+                try await waitForRange(range, readahead: readahead, reader: reader)
+                if let segments = verifiedSegments(at: offset, length: length, info: info) {
+                    cacheRead(pieces)
+                    return (segments, pipeline!.store, token)
+                }
+            }
+        } catch {
+            readsInFlight.withLockedValue { $0.end(token) }
+            throw error
         }
     }
 

@@ -104,6 +104,10 @@ extension Torrent {
     /// Reads a piece from the store on the thread pool, into the pipeline's upload cache.
     private func loadPieceForUpload(_ piece: Int) async throws -> ByteBuffer {
         let store = pipeline!.store
+        guard picker?.have[piece] == true else { throw TorrentError.outOfRange("piece \(piece) is no longer here (evicted)") }
+        // Held on disk while it is read (see Torrent+Cache).
+        let token = readsInFlight.withLockedValue { $0.begin(piece..<(piece + 1)) }
+        defer { readsInFlight.withLockedValue { $0.end(token) } }
         let bytes = try await context.blocking { ByteBuffer(bytes: try store.readPiece(piece)) }
         // Another serve may have read it meanwhile.
         if let hit = pipeline?.cachedForUpload(piece) { return hit }

@@ -56,6 +56,11 @@ public actor Torrent {
     /// Ticks in a row in which reads waited and no block arrived (see ``noteStalledReads``).
     var stalledTicks = 0
 
+    /// Reads between finding their pieces and reading them from disk (off the actor), and
+    /// pieces being read for uploading, by a token each: their pieces are not evicted
+    /// meanwhile (see Torrent+Cache).
+    nonisolated let readsInFlight = NIOLockedValueBox(ReadsInFlight())
+
     /// Reads waiting for a piece, by piece.
     var pieceWaiters = Waiters<Int, Void>()
     /// Waiters of `pieceWaiters` that need only some blocks of the piece (a hybrid torrent's
@@ -160,6 +165,7 @@ public actor Torrent {
         }
         assembler = nil
         metadataRequests = [:]
+        joinCache()
         metadataWaiters.resumeAll(returning: info)
         for key in Array(table.peers.keys) {
             if let actions = peers[key]?.session.learnedGeometry(PeerSession.Geometry(info)) { perform(actions, for: key) }
@@ -194,6 +200,8 @@ public actor Torrent {
     public var hashFailures: Int { statistics.hashFailures }
     /// Pieces hashed again at start because their files changed behind memofs's back.
     public var recheckedPieces: Int { statistics.recheckedPieces }
+    /// Verified pieces given back to stay within the cache's limit.
+    public var evictedPieces: Int { statistics.evictedPieces }
 
     /// The status as of the torrent's last tick (nil before its first), read without
     /// waiting on the torrent.
@@ -260,6 +268,7 @@ public actor Torrent {
     /// or reads ahead go back to waiting for a reader.
     public func setDownloadWhole(_ whole: Bool) {
         downloadWhole = whole
+        cachePinned(whole)
         wake()
         guard let pieceCount = picker?.pieceCount else { return }
         applyReaderPriorities(Set(0..<pieceCount))

@@ -119,6 +119,21 @@ public final class TorrentStorage: PieceStore, @unchecked Sendable {
         try write(bytes, at: Int64(piece) * Int64(info.pieceLength))
     }
 
+    /// Punches a hole over the piece's bytes in each of its files (`fallocate`
+    /// PUNCH_HOLE | KEEP_SIZE): the file system frees the blocks wholly inside it and zeroes
+    /// the rest of the range, so the disk space is given back for real and the neighbouring
+    /// pieces' bytes are untouched. A file that is not there has nothing to give back.
+    public func discardPiece(_ piece: Int) throws {
+        try forEachSpan(offset: Int64(piece) * Int64(info.pieceLength), length: info.length(ofPiece: piece)) { file, fileOffset, _, count in
+            if file.isPadding { return }
+            let filePath = path(of: file)
+            guard (try? FilePath(filePath).stat()) != nil else { return }
+            try openFiles.withDescriptor(for: filePath, writable: true, size: file.length) { descriptor in
+                try StorageError.naming(filePath) { try descriptor.punchHole(at: fileOffset, length: Int64(count)) }
+            }
+        }
+    }
+
     /// Size and modification time of each file, nil where it does not exist: how a
     /// restart tells whether files changed behind memofs's back.
     public func fileStamps() -> [FileStamp?] {

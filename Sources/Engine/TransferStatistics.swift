@@ -22,5 +22,9 @@ struct TransferStatistics: Sendable, Equatable {
         wastedBytes += Int64(length)
     }
 
+    /// Verified pieces given back to stay within the cache's limit (fetched again if read).
+    private(set) var evictedPieces = 0
+
     mutating func rechecked(_ pieces: Int) { recheckedPieces += pieces }
+    mutating func evicted(_ pieces: Int) { evictedPieces += pieces }
 }

@@ -23,6 +23,12 @@ struct UploadCache {
         return entry.bytes
     }
 
+    /// Drops a piece (evicted: it is no longer ours to serve).
+    mutating func drop(_ piece: Int) {
+        guard let index = entries.firstIndex(where: { $0.piece == piece }) else { return }
+        totalBytes -= entries.remove(at: index).bytes.readableBytes
+    }
+
     /// Caches a piece just read, dropping the least recently used beyond the capacity.
     mutating func keep(_ piece: Int, _ bytes: ByteBuffer) {
         if let index = entries.firstIndex(where: { $0.piece == piece }) {

@@ -56,6 +56,16 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var progress: Double?
     }
 
+    /// What shares hold on disk against `--cache-size`.
+    public struct Cache: Codable, Sendable, Equatable {
+        /// Bytes of verified pieces of shares that are not pinned: what the limit applies to.
+        public var used: Int64
+        /// nil: no limit.
+        public var limit: Int64?
+        /// Bytes of pinned shares, kept whatever the limit.
+        public var pinned: Int64
+    }
+
     /// An error of a line written into `shared/.add` (or a `.torrent` dropped into `shared/`).
     public struct AddError: Codable, Sendable, Equatable {
         public var time: Double
@@ -71,6 +81,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var dhtNodes: Int?
     /// Whether the kernel serves complete files straight from disk (FUSE passthrough); nil before it said.
     public var passthrough: Bool?
+    /// nil in a report of a memofs older than the cache's limit.
+    public var cache: Cache?
     public var addErrors: [AddError]?
     public var items: [Item]
     /// The daemon's process id, and when that process started (in clock ticks since boot,
@@ -133,12 +145,14 @@ extension MemoTree {
                                            pinned: status.activity.downloadsWhole ? true : nil))
         }
         items.sort { ($0.kind, $0.name) < ($1.kind, $1.name) }
+        let cache = session.cacheUsage
         let connected = items.reduce(0) { $0 + ($1.connectedPeers?.count ?? 0) }
         if connected > StatusReport.peerListLimit {
             for index in items.indices { items[index].connectedPeers = nil }
         }
         return StatusReport(updated: Date().timeIntervalSince1970, mountpoint: mountpoint, peerPort: session.listenPort,
                             dhtNodes: session.dht?.nodeCount, passthrough: passthrough,
+                            cache: StatusReport.Cache(used: cache.used, limit: cache.limit, pinned: cache.pinned),
                             addErrors: addErrors.isEmpty ? nil : addErrors, items: items,
                             pid: getpid(), processStart: DaemonProcess.ownStartTicks, stoppedAt: stoppedAt,
                             peerListsOmitted: connected > StatusReport.peerListLimit ? connected : nil)
@@ -156,7 +170,9 @@ extension MemoTree {
 
     /// Writes the report atomically (a temporary file renamed over the old one).
     public func writeStatus() async {
-        let inputs = [session.statusGeneration, treeGeneration, session.dht?.nodeCount ?? -1]
+        let cache = session.cacheUsage
+        let inputs = [session.statusGeneration, treeGeneration, session.dht?.nodeCount ?? -1,
+                      Int(truncatingIfNeeded: cache.used), Int(truncatingIfNeeded: cache.pinned)]
         if inputs == lastStatusInputs && touchStatusFile() { return }
         lastStatusInputs = inputs
         var report = await statusReport()

@@ -33,6 +33,7 @@ public enum StatusText {
             lines.append("complete files: " + (passthrough ? "read straight from disk (FUSE passthrough)"
                                                           : "read through memofs (no FUSE passthrough)"))
         }
+        if let cache = report.cache { lines.append(cacheLine(cache)) }
         return lines
     }
 
@@ -72,6 +73,19 @@ public enum StatusText {
             }
         }
         return lines
+    }
+
+    /// "cache: 1.2 GiB of 2.0 GiB used by shares (60 %), 300.0 MiB pinned"
+    static func cacheLine(_ cache: StatusReport.Cache) -> String {
+        var line = "cache: " + CacheSize.describe(cache.used)
+        if let limit = cache.limit {
+            let share = limit > 0 ? " (\(Int((Double(cache.used) / Double(limit) * 100).rounded())) %)" : ""
+            line += " of \(CacheSize.describe(limit)) used by shares\(share), least recently read evicted past it"
+        } else {
+            line += " used by shares, no limit"
+        }
+        if cache.pinned > 0 { line += "; \(CacheSize.describe(cache.pinned)) pinned, kept whole" }
+        return line
     }
 
     /// One connected peer: where it is and came from, its client, what it has, the rates,

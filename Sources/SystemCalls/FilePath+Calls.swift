@@ -12,6 +12,14 @@ extension FilePath {
         try Errno.check(withCString { mkdir($0, permissions.rawValue) })
     }
 
+    /// `statvfs`: the bytes an unprivileged user may still write to the file system this
+    /// path is on (`f_bavail` blocks of `f_frsize`), as `df` reports them.
+    public func availableBytes() throws(Errno) -> Int64 {
+        var status = statvfs()
+        try Errno.check(withCString { statvfs($0, &status) })
+        return Int64(status.f_bavail) * Int64(status.f_frsize)
+    }
+
     /// `rmdir`.
     public func removeDirectory() throws(Errno) {
         try Errno.check(withCString { rmdir($0) })

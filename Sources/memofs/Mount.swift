@@ -5,6 +5,8 @@ import FUSEKit
 import Logging
 import MemoFS
 import ServiceLifecycle
+import SystemCalls
+import SystemPackage
 import TorrentModel
 
 /// `memofs mount MOUNTPOINT`: the daemon. Without `--foreground` it starts itself again
@@ -27,6 +29,7 @@ struct Mount: AsyncParsableCommand {
           listen=ADDR           --listen ADDR
           tracker=URL           --tracker URL (repeatable)
           read_timeout=SECONDS  --read-timeout SECONDS
+          cache_size=SIZE       --cache-size SIZE
           dht_bootstrap=H:P     --dht-bootstrap H:P (repeatable)
           dht_port=N            --dht-port N
           no_dht                --no-dht
@@ -54,6 +57,10 @@ struct Mount: AsyncParsableCommand {
     var trackers: [String] = []
     @Option(help: ArgumentHelp("Fail a read that waited this long for data with EIO (default: wait).", valueName: "seconds"))
     var readTimeout: Double?
+    @Option(help: ArgumentHelp("The most disk space shares (shared/, not pinned) may use before the least recently read "
+                               + "pieces are evicted: 500M, 2G, 0, or unlimited (default: 10 % of the free space, "
+                               + "256 MiB to 32 GiB).", valueName: "size"))
+    var cacheSize: String?
     @Flag(help: "Mount even on a folder that is not empty (its files are hidden while mounted).") var nonempty = false
     @Flag(name: .shortAndLong, help: "Log more: -v peer connections, disconnects, stalls; -vv everything.")
     var verbose: Int
@@ -73,6 +80,7 @@ struct Mount: AsyncParsableCommand {
                                    trackers: trackers, foreground: foreground, readTimeout: readTimeout,
                                    dhtEnabled: !discovery.noDHT, dhtBootstrap: discovery.dhtBootstrap, dhtPort: discovery.dhtPort,
                                    lsd: discovery.lsd, nonempty: nonempty, verbosity: verbose, webRTC: webRTC.settings)
+        if let cacheSize { result.cacheSize = try Self.cacheLimit(cacheSize) }
         for option in options.flatMap({ $0.split(separator: ",") }) {
             let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
             let key = parts[0], value = parts.count > 1 ? parts[1] : nil
@@ -90,6 +98,7 @@ struct Mount: AsyncParsableCommand {
             case "read_timeout":
                 guard let seconds = Double(try required()) else { throw ValidationError("-o read_timeout=\(value!) is not a number of seconds") }
                 result.readTimeout = seconds
+            case "cache_size": result.cacheSize = try Self.cacheLimit(try required())
             case "dht_bootstrap": result.dhtBootstrap.append(try required())
             case "dht_port":
                 guard let number = Int(try required()) else { throw ValidationError("-o dht_port=\(value!) is not a number") }
@@ -113,7 +122,7 @@ struct Mount: AsyncParsableCommand {
             case let other where other.hasPrefix("x-systemd.") || other.hasPrefix("comment="):
                 break
             default:
-                throw ValidationError("unknown mount option '\(key)' (known: data, port, listen, tracker, read_timeout, dht_bootstrap, dht_port, no_dht, lsd, no_lsd, no_webrtc, stun, webrtc_address, tracker_certificate, nonempty, verbose, debug, foreground, allow_other)")
+                throw ValidationError("unknown mount option '\(key)' (known: data, port, listen, tracker, read_timeout, cache_size, dht_bootstrap, dht_port, no_dht, lsd, no_lsd, no_webrtc, stun, webrtc_address, tracker_certificate, nonempty, verbose, debug, foreground, allow_other)")
             }
         }
         try DiscoveryOptions.check(bootstrap: result.dhtBootstrap, port: result.dhtPort)
@@ -127,6 +136,15 @@ struct Mount: AsyncParsableCommand {
             throw ValidationError("listen address '\(result.listen)' is not an IP address or host name")
         }
         return result
+    }
+
+    /// A `--cache-size`, or a usage error naming what is wrong with it.
+    static func cacheLimit(_ text: String) throws -> CacheLimit {
+        do {
+            return try CacheSize.parse(text).map(CacheLimit.bytes) ?? .unlimited
+        } catch {
+            throw ValidationError("\(error)")
+        }
     }
 
     static func defaultDataFolder() -> String {
@@ -154,6 +172,12 @@ struct Mount: AsyncParsableCommand {
     }
 }
 
+/// A `--cache-size` as given: a number of bytes, or no limit.
+enum CacheLimit: Equatable {
+    case bytes(Int64)
+    case unlimited
+}
+
 struct MountSettings {
     var dataFolder: String
     var port: Int
@@ -170,6 +194,20 @@ struct MountSettings {
     var verbosity = 0
     var fuseOptions: [String] = []
     var webRTC = WebRTCSettings()
+    /// nil: the default, worked out from the free space at mount.
+    var cacheSize: CacheLimit?
+
+    /// The limit the session gets: the one given, or a tenth of the space free on the data
+    /// folder's file system now (see ``CacheSize/defaultLimit(availableBytes:)``).
+    func cacheLimit() -> Int64? {
+        switch cacheSize {
+        case .bytes(let bytes)?: return bytes
+        case .unlimited?: return nil
+        case nil:
+            let available = (try? FilePath(dataFolder).availableBytes()) ?? 0
+            return CacheSize.defaultLimit(availableBytes: available)
+        }
+    }
 
     var dht: DHTSettings? { DiscoveryOptions.dht(enabled: dhtEnabled, bootstrap: dhtBootstrap, port: dhtPort) }
 
@@ -216,7 +254,8 @@ struct MountDaemon {
             dataFolder: settings.dataFolder, listenHost: settings.listen, listenPort: settings.port,
             extraTrackers: settings.trackers, dht: settings.dht,
             localPeerDiscovery: DiscoveryOptions.localPeerDiscovery(settings.lsd),
-            webRTC: settings.webRTC.configuration(listen: settings.listen), webSocketTrackerOptions: settings.webRTC.trackerOptions))
+            webRTC: settings.webRTC.configuration(listen: settings.listen), webSocketTrackerOptions: settings.webRTC.trackerOptions,
+            cacheLimit: settings.cacheLimit()))
         let readTimeout = settings.readTimeout.map { Duration.milliseconds(Int($0 * 1000)) }
         let tree = MemoTree(session: session, configuration: MemoFSConfiguration(
             localFolder: settings.dataFolder + "/local", statusFile: settings.dataFolder + "/status.json",
@@ -236,7 +275,9 @@ struct MountDaemon {
             Task { await tree.setPassthrough(passthrough) }
         }
         let announcement = ["mounted \(mountpoint) (data in \(settings.dataFolder), peers on \(settings.listen):\(session.listenPort))",
-                            settings.howOthersFindRecordings]
+                            settings.howOthersFindRecordings,
+                            session.cacheUsage.limit.map { "shares may use \(CacheSize.describe($0)) of disk (--cache-size)" }
+                                ?? "shares may use any amount of disk (--cache-size unlimited)"]
         let group = ServiceGroup(configuration: .stoppedBySignals([
             .init(service: SessionService(session: session)),
             .init(service: StatusWriterService(tree: tree)),
