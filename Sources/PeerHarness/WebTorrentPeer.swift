@@ -12,13 +12,21 @@ public final class WebTorrentPeer: @unchecked Sendable {
     public static let script = ProcessInfo.processInfo.environment["MEMOFS_WT_PEER"] ?? "/work/shared/peers/webtorrent/wt_peer.py"
     static let bundle = ProcessInfo.processInfo.environment["WT_BUNDLE"] ?? "/var/tmp/wt_peer/webtorrent.min.js"
 
-    /// Why the browser peer cannot run here, nil when it can.
-    public static var unavailableReason: String? {
+    /// Why wt_peer.py's WebSocket tracker (which needs the WebTorrent build, not a browser)
+    /// cannot run here, nil when it can.
+    public static var trackerUnavailableReason: String? {
         let files = FileManager.default
         if !files.fileExists(atPath: script) { return "wt_peer.py not found at \(script) (set MEMOFS_WT_PEER)" }
         if !files.fileExists(atPath: bundle) && ProcessInfo.processInfo.environment["WT_MIRROR"] == nil {
             return "the WebTorrent browser build is not at \(bundle) (see wt_peer.py's README)"
         }
+        return nil
+    }
+
+    /// Why the browser peer cannot run here, nil when it can.
+    public static var unavailableReason: String? {
+        let files = FileManager.default
+        if let reason = trackerUnavailableReason { return reason }
         if !files.isExecutableFile(atPath: "/usr/bin/chromium") { return "chromium is not installed" }
         if getuid() != 0 { return "needs root for a network namespace" }
         return nil

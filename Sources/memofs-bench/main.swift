@@ -112,9 +112,11 @@ case "webrtc":
 case "readers":
     try await readersBenchmark(readers: option("--readers", default: 200), rateMB: option("--rate", default: 4),
                                sizeMiB: option("--size", default: 256), rounds: option("--rounds", default: 3))
+case "crowd":
+    try await crowdBenchmark(peers: option("--peers", default: 500), readers: option("--readers", default: 1000))
 case "swarm":
     try await swarmBenchmark(sizeMiB: option("--size", default: 256), rounds: option("--rounds", default: 3))
 default:
-    print("usage: memofs-bench hash | readers [--readers N] [--rate MB/s] [--size MiB] [--rounds N] | swarm [--size MiB] [--rounds N] | mount [--size MiB] [--rounds N] | dht [--rounds N] | webrtc [--size MiB] [--rounds N]")
+    print("usage: memofs-bench hash | crowd [--peers N] [--readers N] | readers [--readers N] [--rate MB/s] [--size MiB] [--rounds N] | swarm [--size MiB] [--rounds N] | mount [--size MiB] [--rounds N] | dht [--rounds N] | webrtc [--size MiB] [--rounds N]")
     exit(2)
 }

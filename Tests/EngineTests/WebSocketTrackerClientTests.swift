@@ -12,7 +12,7 @@ import TorrentModel
 /// offerer with its offer id, over ws:// and wss://.
 @Suite struct WebSocketTrackerClientTests {
     static let script = ProcessInfo.processInfo.environment["MEMOFS_WT_PEER"] ?? "/work/shared/peers/webtorrent/wt_peer.py"
-    static let available = FileManager.default.fileExists(atPath: script)
+    static let unavailable = WebTorrentPeer.trackerUnavailableReason
 
     /// wt_peer.py's tracker on loopback; `--wss` writes its self-signed certificate into the folder.
     struct Tracker {
@@ -54,7 +54,7 @@ import TorrentModel
                                logger: testLogger, tickInterval: .milliseconds(50))
     }
 
-    @Test(.enabled(if: available, "wt_peer.py not found at \(script) (set MEMOFS_WT_PEER): skipped"),
+    @Test(.enabled(if: unavailable == nil, "\(unavailable ?? ""): skipped"),
           arguments: [false, true])
     func anOfferIsRelayedAndItsAnswerComesBack(secure: Bool) async throws {
         let tracker = try await Tracker(secure: secure)
@@ -88,7 +88,7 @@ import TorrentModel
         await b.shutdown()
     }
 
-    @Test(.enabled(if: available, "wt_peer.py not found at \(script) (set MEMOFS_WT_PEER): skipped"))
+    @Test(.enabled(if: unavailable == nil, "\(unavailable ?? ""): skipped"))
     func aSelfSignedTrackerIsRefusedUnlessItsCertificateIsTrusted() async throws {
         let tracker = try await Tracker(secure: true)
         defer { tracker.stop() }
@@ -110,7 +110,7 @@ import TorrentModel
         trusted.close()
     }
 
-    @Test(.enabled(if: available, "wt_peer.py not found at \(script) (set MEMOFS_WT_PEER): skipped"))
+    @Test(.enabled(if: unavailable == nil, "\(unavailable ?? ""): skipped"))
     func aTrustedCertificateForAnotherHostIsRefused() async throws {
         let tracker = try await Tracker(secure: true, certificateFor: "tracker.memofs.test")
         defer { tracker.stop() }
