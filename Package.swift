@@ -137,3 +137,16 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets over every decoder that takes outside bytes (Fuzz/README.md). Declared only
+// when MEMOFS_FUZZ is set, as mount-scripts/fuzz does with its own build folder and
+// `--sanitize fuzzer --sanitize address`: without libFuzzer's `main` it would not link, and the
+// default `swift build` and `swift test` stay as they are.
+if Context.environment["MEMOFS_FUZZ"] != nil {
+    package.products.append(.executable(name: "memofs-fuzz", targets: ["memofs-fuzz"]))
+    package.targets.append(.executableTarget(
+        name: "memofs-fuzz",
+        dependencies: ["Bencode", "TorrentModel", "PeerProtocol", "Discovery", "WebRTCProtocol", "Engine",
+                       .product(name: "NIOCore", package: "swift-nio")],
+        path: "Fuzz/Sources"))
+}

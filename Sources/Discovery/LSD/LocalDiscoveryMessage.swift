@@ -62,10 +62,13 @@ public struct LocalDiscoveryMessage: Sendable, Equatable {
                 guard value.count == 40, let infoHash = InfoHash(magnetForm: value) else { throw .invalidInfoHash(String(value.prefix(48))) }
                 guard hashes.count < Self.maxInfoHashes else { throw .tooManyInfoHashes }
                 if !hashes.contains(infoHash) { hashes.append(infoHash) }
+            // Cut to 64 characters, then trimmed again: a cut can end in spaces or tabs, which
+            // the next read of the same header would drop (found by fuzzing: decode, encode and
+            // decode gave another cookie).
             case "cookie":
-                cookie = String(value.prefix(64))
+                cookie = String(trimmed(value.prefix(64)))
             case "host":
-                host = String(value.prefix(64))
+                host = String(trimmed(value.prefix(64)))
             default:
                 break
             }
