@@ -138,7 +138,7 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-// libFuzzer targets over every decoder that takes outside bytes (Fuzz/README.md). Declared only
+// libFuzzer targets over every decoder that takes outside bytes (README, "Fuzzing"). Declared only
 // when MEMOFS_FUZZ is set, as mount-scripts/fuzz does with its own build folder and
 // `--sanitize fuzzer --sanitize address`: without libFuzzer's `main` it would not link, and the
 // default `swift build` and `swift test` stay as they are.

@@ -42,14 +42,17 @@ public struct LocalDiscoveryMessage: Sendable, Equatable {
     public init(decoding datagram: [UInt8]) throws(LocalDiscoveryError) {
         guard datagram.count <= Self.maxDatagramSize else { throw .tooLarge(datagram.count) }
         guard let text = String(validating: datagram, as: UTF8.self) else { throw .notText }
-        // Lines end in CRLF (one Character in Swift); a bare LF is accepted too.
-        let lines = text.split(maxSplits: Self.maxLines, omittingEmptySubsequences: false) { $0 == "\r\n" || $0 == "\n" }
+        // Lines end in CRLF (one Character in Swift); a bare LF is accepted too. Every line is
+        // cut (at most 1400 bytes of them) and the headers past the first `maxLines` ignored: a
+        // split that stopped there left the rest in one "line" whose value held line breaks,
+        // which an encode and decode then read as other headers (found by fuzzing).
+        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\r\n" || $0 == "\n" }
         guard lines.first == "BT-SEARCH * HTTP/1.1" else { throw .notAnAnnounce }
         var port: UInt16?
         var hashes: [InfoHash] = []
         var cookie: String?
         var host = ""
-        for line in lines.dropFirst() {
+        for line in lines.dropFirst().prefix(Self.maxLines) {
             if line.isEmpty { break }
             guard let colon = line.firstIndex(of: ":") else { throw .malformedHeader(String(line.prefix(80))) }
             let name = trimmed(line[..<colon]).lowercased()
