@@ -15,9 +15,10 @@ public struct EngineTimeouts: Sendable, Equatable {
     /// batches its messages every 10 s; a peer sharing a 50 KB/s upload among 20 peers
     /// sends a 16 KiB block every 7 s.
     public var snub: Duration = .seconds(20)
-    /// A snubbed peer that still unchokes us, and that we still want blocks from, and that
-    /// sends none in this time after the snub is dropped (not banned: it is slow or stuck,
-    /// not lying). 20 + 60 s without a block while unchoked is no peer a reader can use.
+    /// A peer that has answered none of our requests (no block, no reject) for `snub` and
+    /// this long again, while it unchokes us and we want something of it, is dropped (not
+    /// banned: it is slow or stuck, not lying). Its requests went to others at the snub, or
+    /// when they sent the blocks first; 80 s without an answer is no peer a reader can use.
     public var stalledPeer: Duration = .seconds(60)
     /// A block asked of a peer that has not come this long after the time the peer needs,
     /// at its rate, for it and the requests ahead of it (`PeerSession.sent`) is asked of

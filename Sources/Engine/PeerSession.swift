@@ -131,7 +131,7 @@ struct PeerSession: Sendable {
     // | block outside the torrent              | ban      | the first                                  |
     // | block on the grid we never asked for   | ban      | more than `unaskedBlocksInARowBeforeBan` with none asked for between; more than `unrequestedBlocksBeforeDropping` in all drops |
     // | unchoked, requests out, no block       | snub     | `timeouts.snub` (20 s): requests go to others |
-    // | snubbed, still unchoked, still nothing | drop     | `timeouts.stalledPeer` (60 s) after the snub |
+    // | no answer yet, unchoked, interested    | drop     | `timeouts.stalledPeer` (60 s) after the snub, counted from the first request it left unanswered |
     // | rejects every request                  | drop     | more than `rejectsBeforeDropping` in a row, no block between |
     // | choke after unchoke, again and again   | drop     | more than `chokesPerMinuteBeforeDropping` in 60 s |
     // | metadata_size over 16 MiB              | ban      | at its extension handshake                 |
@@ -194,8 +194,11 @@ struct PeerSession: Sendable {
     private(set) var unaskedBlocksInARow = 0
     /// Blocks off the 16 KiB grid.
     private(set) var wrongBlocks = 0
-    /// When the snub began; nil while not snubbed.
-    private(set) var snubbedAt: ContinuousClock.Instant?
+    /// Since when the peer has owed us an answer (a block or a reject) to a request without
+    /// giving any, whether the requests are still in flight or went to others meanwhile
+    /// (a snub, a timeout, or a cancel once another peer sent the block first); nil when it
+    /// owes nothing, or choked us since.
+    private(set) var owingSince: ContinuousClock.Instant?
     /// When the peer's last `chokesPerMinuteBeforeDropping` chokes came, oldest first.
     private(set) var recentChokes: [ContinuousClock.Instant] = []
     /// Since when we have waited for a metadata piece from this peer without one coming
@@ -228,14 +231,14 @@ struct PeerSession: Sendable {
         case .choke:
             if !peerChoking, let storm = countChoke() { return storm }
             peerChoking = true
+            // Choked, it owes nothing: it answers what we ask after its unchoke.
+            owingSince = nil
             // Without the fast extension a choke drops every request; with it, the peer
             // rejects them one by one.
             guard !supportsFast else { return [] }
             giveUpRequests()
             return [.dropRequests]
         case .unchoke:
-            // A snubbed peer gets the whole of `stalledPeer` from its unchoke to send a block.
-            if peerChoking, snubbed { snubbedAt = lastReceivedAt }
             peerChoking = false
             return []
         case .interested:
@@ -388,6 +391,7 @@ struct PeerSession: Sendable {
     /// nothing was in flight (it starts when there is something to wait for).
     mutating func sent(_ requests: [BlockRequest], now: ContinuousClock.Instant, timeout: Duration) {
         if inFlight.isEmpty { lastBlockAt = now }
+        if owingSince == nil, !requests.isEmpty { owingSince = now }
         let rate = max(downloadRate, Self.slowestAssumedRate)
         for request in requests where inFlight[request] == nil {
             let queueTime = Double((inFlight.count + 1) * PiecePicker.blockSize) / rate
@@ -419,6 +423,7 @@ struct PeerSession: Sendable {
         }
         rejectsInARow = 0
         unaskedBlocksInARow = 0
+        answered()
         return [.blockArrived(BlockArrival(request: request, data: data, late: !inTime))]
     }
 
@@ -458,7 +463,6 @@ struct PeerSession: Sendable {
     mutating func blockAccepted(bytes: Int, now: ContinuousClock.Instant) {
         lastBlockAt = now
         snubbed = false
-        snubbedAt = nil
         downloadedThisTick += bytes
         downloadedTotal += Int64(bytes)
         // Slow start: one more request in flight for every block that arrives while the
@@ -495,13 +499,22 @@ struct PeerSession: Sendable {
     /// since (the peer sent it before the new request). A reject of a request we never sent
     /// counts as a refusal, and changes nothing else.
     private mutating func rejected(_ request: BlockRequest) -> [Action] {
-        if settleCancel(of: request) { return [] }
+        if settleCancel(of: request) {
+            answered()
+            return []
+        }
         let asked = inFlight.removeValue(forKey: request) != nil || givenUp.remove(request) != nil
+        if asked { answered() }
         if cancelledRequests.isEmpty {
             rejectsInARow += 1
             if rejectsInARow > Self.rejectsBeforeDropping { return [.detach(reason: "rejects every request")] }
         }
         return asked ? [.requestRejected(request)] : []
+    }
+
+    /// The peer answered a request: what it still owes, it owes from now.
+    private mutating func answered() {
+        owingSince = inFlight.isEmpty ? nil : lastReceivedAt
     }
 
     /// Takes one cancel of `request` off the books; whether there was one.
@@ -551,14 +564,13 @@ struct PeerSession: Sendable {
         // given back twice.
         if !inFlight.isEmpty, !peerChoking, !snubbed, now - lastBlockAt > timeouts.snub {
             snubbed = true
-            snubbedAt = now
             giveUpRequests()
             actions.append(.snub)
         }
-        // Still nothing, while it unchokes us and we want something of it: slow or stuck,
-        // not lying.
-        if let snubbedAt, snubbed, !peerChoking, amInterested, now - snubbedAt > timeouts.stalledPeer {
-            return [.detach(reason: "sent no block in \((timeouts.snub + timeouts.stalledPeer).components.seconds) s while unchoking us")]
+        // Still no answer, while it unchokes us and we want something of it: slow or stuck,
+        // not lying. Its requests went to others at the snub, or when they sent them first.
+        if let owingSince, !peerChoking, amInterested, now - owingSince > timeouts.snub + timeouts.stalledPeer {
+            return [.detach(reason: "answered no request in \((timeouts.snub + timeouts.stalledPeer).components.seconds) s while unchoking us")]
         }
         if let metadataWaitingSince, now - metadataWaitingSince > timeouts.metadataPeer {
             return [.detach(reason: "sent no metadata in \(timeouts.metadataPeer.components.seconds) s")]

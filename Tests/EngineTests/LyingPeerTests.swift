@@ -79,7 +79,8 @@ import TorrentModel
     // MARK: stalls
 
     /// Unchoked, with requests out, and nothing comes: snubbed at `snub` (its requests go to
-    /// the others), then dropped, not banned, `stalledPeer` later.
+    /// the others), then dropped, not banned, `stalledPeer` later: 80 s after the request
+    /// it left unanswered.
     @Test func aPeerThatSendsNothingIsSnubbedThenDropped() {
         var session = unchokingPeer()
         session.sent([request(1)], now: start, timeout: timeouts.request)
@@ -93,14 +94,15 @@ import TorrentModel
             if case .detach = actions.last?.1 { break }
         }
         let snub = Int(timeouts.snub.components.seconds) + 1
-        let drop = snub + Int(timeouts.stalledPeer.components.seconds) + 1
+        let drop = Int((timeouts.snub + timeouts.stalledPeer).components.seconds) + 1
         #expect(actions.map(\.0) == [snub, drop], "\(actions)")
         #expect(actions.first?.1 == .snub)
-        #expect(actions.last?.1 == .detach(reason: "sent no block in 80 s while unchoking us"))
+        #expect(actions.last?.1 == .detach(reason: "answered no request in 80 s while unchoking us"))
     }
 
-    /// A snubbed peer that chokes us is not stalling (rtorrent chokes for a 30 s round): its
-    /// `stalledPeer` starts again at its unchoke, and a block ends it all.
+    /// A snubbed peer that chokes us is not stalling (rtorrent chokes for a 30 s round): it
+    /// owes nothing from its choke, its clock starts again with the requests after its
+    /// unchoke, and a block ends it all.
     @Test func aChokeHoldsTheStallClockAndABlockEndsIt() {
         var session = unchokingPeer()
         session.sent([request(1)], now: start, timeout: timeouts.request)
@@ -120,7 +122,7 @@ import TorrentModel
         #expect(session.tick(now: at(160), timeouts: timeouts).isEmpty, "60 s since the unchoke, not more")
         #expect(session.received(block(3))?.count == 1)
         session.blockAccepted(bytes: 16384, now: at(161))
-        #expect(!session.snubbed && session.snubbedAt == nil)
+        #expect(!session.snubbed && session.owingSince == nil)
         keepTalking(&session, at: 170)
         #expect(session.tick(now: at(170), timeouts: timeouts).isEmpty)
     }
@@ -141,6 +143,28 @@ import TorrentModel
             keepTalking(&session, at: Double(second))
             #expect(session.tick(now: at(Double(second)), timeouts: timeouts).isEmpty, "second \(second)")
         }
+    }
+
+    /// Requests that go to others before the peer answers (another peer sent the blocks
+    /// first, and we cancelled them here) still count: a peer that answers nothing is
+    /// dropped even when nobody waits on it any more; one that answers the cancels is not.
+    @Test func requestsCancelledUnansweredStillCount() {
+        var silent = unchokingPeer()
+        silent.sent([request(1), request(2)], now: start, timeout: timeouts.request)
+        silent.cancelled([request(1), request(2)])
+        keepTalking(&silent, at: 80)
+        #expect(silent.tick(now: at(80), timeouts: timeouts).isEmpty)
+        keepTalking(&silent, at: 81)
+        #expect(silent.tick(now: at(81), timeouts: timeouts) == [.detach(reason: "answered no request in 80 s while unchoking us")])
+
+        var answering = unchokingPeer()
+        answering.sent([request(1), request(2)], now: start, timeout: timeouts.request)
+        answering.cancelled([request(1), request(2)])
+        answering.receivedSomething(now: at(1))
+        #expect(answering.received(.rejectRequest(request(1))) == [])
+        #expect(answering.received(block(2))?.count == 1, "a block that answers a cancel")
+        keepTalking(&answering, at: 100)
+        #expect(answering.tick(now: at(100), timeouts: timeouts).isEmpty)
     }
 
     // MARK: chokes
