@@ -36,6 +36,15 @@ extension Torrent {
             metadataRequests[piece] = nil
             metadataRequestedAt[piece] = nil
         }
+        // The size came from a peer, and only peers that say the same size are asked: once
+        // none of them is left (the one that lied about it was dropped), start over, or a
+        // wrong size would keep every honest peer from being asked. The pieces already in
+        // cannot be checked on their own, so none is worth keeping.
+        if let assembler, !peers.values.contains(where: { $0.extensions?.metadataSize == assembler.totalSize }) {
+            self.assembler = nil
+            metadataRequests = [:]
+            metadataRequestedAt = [:]
+        }
         let owing = peers.keys.sorted { a, b in
             switch (peers[a]?.session.metadataWaitingSince, peers[b]?.session.metadataWaitingSince) {
             case (nil, nil): a < b

@@ -94,8 +94,9 @@ import TorrentModel
     }
 
     /// A magnet whose only peer says a 500 MB metadata_size (a lie: banned at its extension
-    /// handshake) or never answers for the metadata (dropped after 3 s): the torrent then
-    /// gets its metadata from an honest peer, and a read waiting on it completes.
+    /// handshake) or says a wrong size (5 MiB) and never answers for the metadata (dropped
+    /// after 3 s): the torrent then gets its metadata from an honest peer (whose size is
+    /// another: the liar's is forgotten with it), and a read waiting on it completes.
     @Test(arguments: [("huge-metadata", true), ("never-metadata", false)])
     func aPeerThatWithholdsTheMetadataIsDroppedAndAnotherGivesIt(mode: String, lies: Bool) async throws {
         let folder = try TemporaryFolder()

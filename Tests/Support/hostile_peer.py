@@ -27,7 +27,8 @@ of the liar through memofs's PEX connects too, and leaves at once, both being se
   reject-all     fast extension: rejects every request at once
   choke-storm    unchokes and chokes again every 20 ms, sends no block
   huge-metadata  says metadata_size 500 MB in its extension handshake, then idles
-  never-metadata says the true metadata_size and ut_metadata, answers no request for it
+  never-metadata says ut_metadata and a metadata_size (a wrong one: 5 MiB), answers no
+                 request for it
   unsafe-metadata  serves, by ut_metadata, an info dictionary of its own whose file is
                  named "../escape" (no --torrent: its info hash is in the ready event)
 
@@ -185,7 +186,7 @@ def serve_liar(conn, mode, num_pieces, metadata, client):
         threading.Thread(target=run, daemon=True).start()
 
     if mode in ("huge-metadata", "never-metadata", "unsafe-metadata"):
-        size = 500 << 20 if mode == "huge-metadata" else len(metadata)
+        size = {"huge-metadata": 500 << 20, "never-metadata": 5 << 20}.get(mode, len(metadata))
         extended = b"d1:md11:ut_metadatai%dee13:metadata_sizei%dee" % (METADATA_ID, size)
         send(struct.pack(">IBB", 2 + len(extended), 20, 0) + extended)
     if mode in ("stall", "huge-metadata", "never-metadata"):
