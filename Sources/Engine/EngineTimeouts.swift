@@ -8,15 +8,25 @@ public struct EngineTimeouts: Sendable, Equatable {
     /// connect; a slow host behind a busy link still makes 20 s.
     public var handshake: Duration = .seconds(20)
     /// A peer that sends no block we asked for, while not choking us, is snubbed: its
-    /// requests go to others and it gets one request at a time (libtorrent: 60 s).
-    public var snub: Duration = .seconds(60)
+    /// requests go to others and it gets one request at a time. libtorrent waits 60 s, for
+    /// bulk downloads; memofs has readers waiting on those blocks, and a snub costs an
+    /// honest peer little (one request at a time until its next block, no disconnect).
+    /// 20 s is twice the gap of the slowest real peer seen between blocks: Transmission
+    /// batches its messages every 10 s; a peer sharing a 50 KB/s upload among 20 peers
+    /// sends a 16 KiB block every 7 s.
+    public var snub: Duration = .seconds(20)
+    /// A peer that has answered none of our requests (no block, no reject) for `snub` and
+    /// this long again, while it unchokes us and we want something of it, is dropped (not
+    /// banned: it is slow or stuck, not lying). Its requests went to others at the snub, or
+    /// when they sent the blocks first; 80 s without an answer is no peer a reader can use.
+    public var stalledPeer: Duration = .seconds(60)
     /// A block asked of a peer that has not come this long after the time the peer needs,
     /// at its rate, for it and the requests ahead of it (`PeerSession.sent`) is asked of
     /// another peer, and the slow peer's answer is still taken if it comes first
     /// (libtorrent's `request_timeout`, 60 s: re-requested from a different peer). It
     /// catches a peer that delivers but skipped a request, which the snub never does. A
-    /// peer that sends nothing at all is snubbed first (a minute after its last block, never
-    /// later than a minute after the request) and gives every request back then, so no
+    /// peer that sends nothing at all is snubbed first (`snub` after its last block, never
+    /// later than that after the request) and gives every request back then, so no
     /// request is given back twice; on loopback nothing comes near it.
     public var request: Duration = .seconds(60)
     /// With the fast extension a choke keeps our requests until the peer rejects them; a
@@ -29,6 +39,11 @@ public struct EngineTimeouts: Sendable, Equatable {
     public var keepAlive: Duration = .seconds(90)
     /// A metadata piece (BEP 9) not answered in this time is asked of another peer.
     public var metadataRequest: Duration = .seconds(10)
+    /// A peer asked for metadata that sends no piece of it in this time (it rejects, or
+    /// stays silent) is dropped, not banned: it may not have the metadata yet. Three
+    /// request timeouts: libtorrent answers in milliseconds, and a whole 16 MiB info
+    /// dictionary is over in seconds on any link a reader could use.
+    public var metadataPeer: Duration = .seconds(30)
     /// A BEP 52 hash request not answered in this time sends its reads back to whole
     /// pieces (libtorrent answers in milliseconds; one that stays silent never answers).
     public var hashRequest: Duration = .seconds(5)

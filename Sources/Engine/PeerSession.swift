@@ -5,7 +5,8 @@ import TorrentModel
 /// the torrent: choke and interest both ways, the fast extension's rules, what the peer
 /// has, the requests we sent it and when, the blocks it sends (asked for, late, or not),
 /// its timers, rates and request pipeline depth, snubbing, and the accounting of rejects,
-/// cancels and blocks nobody asked for. A value type in the manner of Discovery's state
+/// cancels and blocks nobody asked for; and the rules that drop or ban a peer that lies or
+/// stalls (see "Peers that lie or stall" below). A value type in the manner of Discovery's state
 /// machines: messages and ticks in, actions out; time is passed in, so every limit is
 /// tested without a channel, a clock or an actor.
 ///
@@ -38,6 +39,8 @@ struct PeerSession: Sendable {
         case peerHasPieces(Bitfield, replacing: Bitfield?)
         /// A block that answers a request of ours: stored if the picker still expects it.
         case blockArrived(BlockArrival)
+        /// A block of the wrong length came for this request: it goes back to the pool.
+        case requestAnsweredWrongly(BlockRequest)
         /// A block nobody asked of this peer: its bytes are wasted.
         case discard(bytes: Int)
         case detach(reason: String)
@@ -83,6 +86,14 @@ struct PeerSession: Sendable {
         func isOutside(piece: Int, begin: Int, length: Int) -> Bool {
             piece < 0 || piece >= pieceCount || begin + length > self.length(ofPiece: piece)
         }
+
+        /// Whether a block is one of the piece's 16 KiB blocks (the last one shorter), the
+        /// only blocks memofs ever asks for.
+        func isBlock(piece: Int, begin: Int, length: Int) -> Bool {
+            guard piece >= 0, piece < pieceCount, begin >= 0, begin % PiecePicker.blockSize == 0 else { return false }
+            let pieceLength = self.length(ofPiece: piece)
+            return begin < pieceLength && length == min(PiecePicker.blockSize, pieceLength - begin)
+        }
     }
 
     /// What a peer said it has before the metadata gave the piece count (a magnet link).
@@ -108,11 +119,47 @@ struct PeerSession: Sendable {
     /// Pieces it lets us request while it chokes us (BEP 6 allowed_fast).
     private(set) var allowedFast: Set<Int> = []
 
+    // MARK: Peers that lie or stall
+    //
+    // Malice (a lie no honest client tells) bans the host; slowness or a quirk only drops
+    // the connection (redialled after `RedialBackoff`'s 30 s at least). Either way the
+    // peer's requests go back to the picker for the others, so no reader waits on it.
+    //
+    // | behaviour                              | verdict  | bound                                      |
+    // |----------------------------------------|----------|--------------------------------------------|
+    // | block off the 16 KiB grid (wrong length or offset) | ban | the `wrongBlocksBeforeBan`th; its request goes back at once |
+    // | block outside the torrent              | ban      | the first                                  |
+    // | block on the grid we never asked for   | ban      | more than `unaskedBlocksInARowBeforeBan` with none asked for between; more than `unrequestedBlocksBeforeDropping` in all drops |
+    // | unchoked, requests out, no block       | snub     | `timeouts.snub` (20 s): requests go to others |
+    // | no answer yet, unchoked, interested    | drop     | `timeouts.stalledPeer` (60 s) after the snub, counted from the first request it left unanswered |
+    // | rejects every request                  | drop     | more than `rejectsBeforeDropping` in a row, no block between |
+    // | choke after unchoke, again and again   | drop     | more than `chokesPerMinuteBeforeDropping` in 60 s |
+    // | metadata_size over 16 MiB              | ban      | at its extension handshake                 |
+    // | asked for metadata, sends none         | drop     | `timeouts.metadataPeer` (30 s) of rejects or silence |
+    //
+    // The bounds leave real slow peers alone: Transmission sends rejects in 10 s batches
+    // but its blocks in between (a block resets the count); rtorrent chokes and unchokes in
+    // 30 s rounds and libtorrent in 15 s ones, Transmission in 10 s ones: 6 chokes a minute.
+
     /// Rejects in a row (not answers to our cancels) after which a peer is dropped: it
-    /// refuses everything we ask.
+    /// refuses everything we ask. Each reject gives its block back at once, so a reader
+    /// does not wait on them; the count only ends a connection that is of no use.
     static let rejectsBeforeDropping = 200
-    /// Blocks nobody asked of the peer after which it is dropped.
+    /// Blocks nobody asked of the peer after which it is dropped, however many it sent that
+    /// we did ask for in between.
     static let unrequestedBlocksBeforeDropping = 100
+    /// Blocks nobody asked of the peer, with none that we did ask for in between, after
+    /// which it is banned. An honest peer sends a block we have no record of only when our
+    /// memory of cancels (`cancelsRemembered`) overflowed, and then a few, among blocks we
+    /// asked for.
+    static let unaskedBlocksInARowBeforeBan = 16
+    /// Blocks off the 16 KiB grid (the wrong length for their offset) after which a peer is
+    /// banned: memofs asks for no such block, so no race explains one.
+    static let wrongBlocksBeforeBan = 3
+    /// Chokes (after an unchoke) within a minute after which a peer is dropped: every choke
+    /// throws away the requests of a peer without the fast extension. Real peers choke in
+    /// rounds (Transmission 10 s, libtorrent 15 s, rtorrent 30 s): 6 a minute at most.
+    static let chokesPerMinuteBeforeDropping = 20
     /// The request pipeline's depth: at least this many blocks in flight.
     static let minimumQueueDepth = 32
     /// At most this many in flight, whatever the peer's `reqq` says.
@@ -143,6 +190,20 @@ struct PeerSession: Sendable {
     private(set) var givenUp: Set<BlockRequest> = []
     private(set) var rejectsInARow = 0
     private(set) var unrequestedBlocks = 0
+    /// Unasked blocks since the last block that answered a request of ours.
+    private(set) var unaskedBlocksInARow = 0
+    /// Blocks off the 16 KiB grid.
+    private(set) var wrongBlocks = 0
+    /// Since when the peer has owed us an answer (a block or a reject) to a request without
+    /// giving any, whether the requests are still in flight or went to others meanwhile
+    /// (a snub, a timeout, or a cancel once another peer sent the block first); nil when it
+    /// owes nothing, or choked us since.
+    private(set) var owingSince: ContinuousClock.Instant?
+    /// When the peer's last `chokesPerMinuteBeforeDropping` chokes came, oldest first.
+    private(set) var recentChokes: [ContinuousClock.Instant] = []
+    /// Since when we have waited for a metadata piece from this peer without one coming
+    /// (BEP 9); nil when nothing is asked of it.
+    private(set) var metadataWaitingSince: ContinuousClock.Instant?
     /// Requests we cancelled and how many times (a block may be asked for and cancelled
     /// again before the first answer comes): the rejects a fast-extension peer answers
     /// them with are not refusals (see `Torrent.cancelRequestsNobodyWaitsFor`).
@@ -168,7 +229,10 @@ struct PeerSession: Sendable {
         }
         switch message {
         case .choke:
+            if !peerChoking, let storm = countChoke() { return storm }
             peerChoking = true
+            // Choked, it owes nothing: it answers what we ask after its unchoke.
+            owingSince = nil
             // Without the fast extension a choke drops every request; with it, the peer
             // rejects them one by one.
             guard !supportsFast else { return [] }
@@ -219,6 +283,38 @@ struct PeerSession: Sendable {
         requestLimit = limit
         queueDepth = min(queueDepth, limit)
     }
+
+    /// Its extension handshake (BEP 10): the requests it takes, and a `metadata_size` past
+    /// what any torrent has, a lie that would keep it connected forever, asked for nothing.
+    mutating func receivedExtensionHandshake(_ handshake: ExtensionHandshake) -> [Action] {
+        if let size = handshake.oversizedMetadataSize {
+            return [.ban(reason: "metadata_size \(size) is over \(ExtensionHandshake.maxMetadataSize) bytes")]
+        }
+        setRequestLimit(PeerState.requestLimit(reqq: handshake.requestQueueLength))
+        return []
+    }
+
+    /// A choke after an unchoke, at the time of the burst it came in (``receivedSomething(now:)``):
+    /// a detach when there were too many in a minute, nil otherwise.
+    private mutating func countChoke() -> [Action]? {
+        recentChokes.append(lastReceivedAt)
+        if recentChokes.count > Self.chokesPerMinuteBeforeDropping { recentChokes.removeFirst() }
+        guard recentChokes.count == Self.chokesPerMinuteBeforeDropping,
+              lastReceivedAt - recentChokes[0] < .seconds(60) else { return nil }
+        return [.detach(reason: "choked us \(Self.chokesPerMinuteBeforeDropping) times in a minute")]
+    }
+
+    // MARK: metadata (BEP 9)
+
+    /// We asked the peer for a metadata piece: the clock of ``EngineTimeouts/metadataPeer``
+    /// starts, unless it already runs.
+    mutating func askedForMetadata(now: ContinuousClock.Instant) {
+        if metadataWaitingSince == nil { metadataWaitingSince = now }
+    }
+
+    /// A metadata piece we asked for came from the peer: its clock starts again with the
+    /// next request.
+    mutating func metadataArrived() { metadataWaitingSince = nil }
 
     // MARK: what the peer has
 
@@ -273,6 +369,7 @@ struct PeerSession: Sendable {
         }
         early.bitfield = nil
         early.haves = []
+        metadataWaitingSince = nil
         return replacePieces(with: pieces)
     }
 
@@ -294,6 +391,7 @@ struct PeerSession: Sendable {
     /// nothing was in flight (it starts when there is something to wait for).
     mutating func sent(_ requests: [BlockRequest], now: ContinuousClock.Instant, timeout: Duration) {
         if inFlight.isEmpty { lastBlockAt = now }
+        if owingSince == nil, !requests.isEmpty { owingSince = now }
         let rate = max(downloadRate, Self.slowestAssumedRate)
         for request in requests where inFlight[request] == nil {
             let queueTime = Double((inFlight.count + 1) * PiecePicker.blockSize) / rate
@@ -321,15 +419,44 @@ struct PeerSession: Sendable {
         let late = !inTime && givenUp.remove(request) != nil
         let answersACancel = !inTime && !late && settleCancel(of: request)
         guard inTime || late || answersACancel else {
-            if geometry.isOutside(piece: piece, begin: begin, length: data.count) {
-                return [.discard(bytes: data.count), .ban(reason: "block \(piece):\(begin)+\(data.count) outside the torrent")]
-            }
-            unrequestedBlocks += 1
-            guard unrequestedBlocks > Self.unrequestedBlocksBeforeDropping else { return [.discard(bytes: data.count)] }
-            return [.discard(bytes: data.count), .detach(reason: "sends blocks nobody asked for")]
+            return unasked(piece: piece, begin: begin, length: data.count, geometry: geometry)
         }
         rejectsInARow = 0
+        unaskedBlocksInARow = 0
+        answered()
         return [.blockArrived(BlockArrival(request: request, data: data, late: !inTime))]
+    }
+
+    /// A block that answers nothing we asked of this peer: wasted, and, past the limits in
+    /// "Peers that lie or stall", a ban or a drop. A block of the wrong length for a
+    /// request of ours gives that request back at once: the peer will not send it right.
+    private mutating func unasked(piece: Int, begin: Int, length: Int, geometry: Geometry) -> [Action] {
+        if geometry.isOutside(piece: piece, begin: begin, length: length) {
+            return [.discard(bytes: length), .ban(reason: "block \(piece):\(begin)+\(length) outside the torrent")]
+        }
+        unrequestedBlocks += 1
+        var actions: [Action] = [.discard(bytes: length)]
+        if !geometry.isBlock(piece: piece, begin: begin, length: length) {
+            wrongBlocks += 1
+            let answered = inFlight.keys.first { Int($0.piece) == piece && Int($0.begin) == begin }
+            if let answered {
+                inFlight[answered] = nil
+                actions.append(.requestAnsweredWrongly(answered))
+            }
+            if wrongBlocks >= Self.wrongBlocksBeforeBan {
+                let asked = answered.map { " for a request of \($0.length)" } ?? ""
+                return actions + [.ban(reason: "sends blocks of the wrong length (\(piece):\(begin)+\(length)\(asked))")]
+            }
+            return actions
+        }
+        unaskedBlocksInARow += 1
+        if unaskedBlocksInARow > Self.unaskedBlocksInARowBeforeBan {
+            return actions + [.ban(reason: "sends blocks nobody asked for (\(unaskedBlocksInARow) in a row)")]
+        }
+        if unrequestedBlocks > Self.unrequestedBlocksBeforeDropping {
+            return actions + [.detach(reason: "sends blocks nobody asked for")]
+        }
+        return actions
     }
 
     /// The picker took a block of ours (``Action/blockArrived(_:)``): the peer delivers.
@@ -372,13 +499,22 @@ struct PeerSession: Sendable {
     /// since (the peer sent it before the new request). A reject of a request we never sent
     /// counts as a refusal, and changes nothing else.
     private mutating func rejected(_ request: BlockRequest) -> [Action] {
-        if settleCancel(of: request) { return [] }
+        if settleCancel(of: request) {
+            answered()
+            return []
+        }
         let asked = inFlight.removeValue(forKey: request) != nil || givenUp.remove(request) != nil
+        if asked { answered() }
         if cancelledRequests.isEmpty {
             rejectsInARow += 1
             if rejectsInARow > Self.rejectsBeforeDropping { return [.detach(reason: "rejects every request")] }
         }
         return asked ? [.requestRejected(request)] : []
+    }
+
+    /// The peer answered a request: what it still owes, it owes from now.
+    private mutating func answered() {
+        owingSince = inFlight.isEmpty ? nil : lastReceivedAt
     }
 
     /// Takes one cancel of `request` off the books; whether there was one.
@@ -430,6 +566,14 @@ struct PeerSession: Sendable {
             snubbed = true
             giveUpRequests()
             actions.append(.snub)
+        }
+        // Still no answer, while it unchokes us and we want something of it: slow or stuck,
+        // not lying. Its requests went to others at the snub, or when they sent them first.
+        if let owingSince, !peerChoking, amInterested, now - owingSince > timeouts.snub + timeouts.stalledPeer {
+            return [.detach(reason: "answered no request in \((timeouts.snub + timeouts.stalledPeer).components.seconds) s while unchoking us")]
+        }
+        if let metadataWaitingSince, now - metadataWaitingSince > timeouts.metadataPeer {
+            return [.detach(reason: "sent no metadata in \(timeouts.metadataPeer.components.seconds) s")]
         }
         // With the fast extension a choke keeps requests until the peer rejects them; one that
         // never does would hold them for good.

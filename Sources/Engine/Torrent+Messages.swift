@@ -147,7 +147,9 @@ extension Torrent {
             do {
                 let extensions = try ExtensionHandshake(decoding: payload)
                 peers[key]?.extensions = extensions
-                peers[key]?.session.setRequestLimit(PeerState.requestLimit(reqq: extensions.requestQueueLength))
+                if let actions = peers[key]?.session.receivedExtensionHandshake(extensions), !actions.isEmpty {
+                    return perform(actions, for: key)
+                }
                 if let port = extensions.listenPort, let peer = peers[key], !peer.outgoing {
                     // Remember where this peer listens, for after a reconnect.
                     learn(PeerAddress(host: peer.address.host, port: port), from: .incoming)
@@ -215,7 +217,7 @@ extension Torrent {
                     picker?.requestTimedOut(block, peer: key)
                 }
                 logger.debug("\(requests.count) request(s) to \(peer.address) timed out; asking other peers")
-            case .requestRejected(let request):
+            case .requestRejected(let request), .requestAnsweredWrongly(let request):
                 if let block = picker?.block(piece: Int(request.piece), begin: Int(request.begin), length: Int(request.length)) {
                     picker?.requestFailed(block, peer: key)
                 }

@@ -19,7 +19,9 @@ extension Torrent {
     }
 
     func tick() {
-        guard !isStopped else { return }
+        // A stopped torrent stays in the session only when it failed (its metadata refused,
+        // until `rm`): it has nothing to do, and is not asked every second.
+        guard !isStopped else { return nextTick.withLockedValue { $0 = context.now + Self.idleTickInterval } }
         defer { scheduleNextTick() }
         let now = context.now
         expireHashRequests(now: now)

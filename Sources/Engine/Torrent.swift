@@ -77,6 +77,8 @@ public actor Torrent {
 
     var statistics = TransferStatistics()
     public internal(set) var lastError: String?
+    /// Why the torrent's metadata was refused (``failMetadata(_:)``); nil while it is not.
+    public internal(set) var metadataFailure: String?
     var isStopped = false
 
     // What `memofs status` needs to say why nothing moves (see Torrent+Status.swift).
@@ -131,11 +133,15 @@ public actor Torrent {
 
     /// Disconnects everyone, fails every waiting reader and stops the timers.
     func stop(reason: String) async {
+        await stop(error: .removed(reason))
+    }
+
+    /// Stops, failing every waiting reader with `error`.
+    func stop(error: TorrentError) async {
         guard !isStopped else { return }
         isStopped = true
         for peer in table.removeAllPeers() { peer.link.close() }
         pipeline?.store.close()
-        let error = TorrentError.removed(reason)
         pieceWaiters.resumeAll(throwing: error)
         blockWaiters = [:]
         metadataWaiters.resumeAll(throwing: error)
@@ -174,6 +180,7 @@ public actor Torrent {
 
     public func waitForMetadata() async throws -> TorrentInfo {
         if let info { return info }
+        if let metadataFailure { throw TorrentError.failed(metadataFailure) }
         if isStopped { throw TorrentError.removed("the torrent was removed") }
         wake()
         let id = metadataWaiters.nextID()
@@ -220,7 +227,7 @@ public actor Torrent {
                       recheckedPieces: statistics.recheckedPieces,
                       peerSources: Dictionary(table.peers.values.map { ($0.source.rawValue, 1) }, uniquingKeysWith: +),
                       peersLearned: Dictionary(uniqueKeysWithValues: table.learnedFrom.map { ($0.key.rawValue, $0.value.count) }),
-                      lastError: lastError,
+                      lastError: lastError, failure: metadataFailure,
                       activity: activity, connectedPeers: connectedPeerStatuses)
     }
 
@@ -283,10 +290,13 @@ public enum TorrentError: Error, CustomStringConvertible, Sendable {
     case removed(String)
     case outOfRange(String)
     case storage(String)
+    /// The torrent cannot be had: its metadata was refused.
+    case failed(String)
 
     public var description: String {
         switch self {
         case .removed(let why): "torrent stopped: \(why)"
+        case .failed(let why): "torrent failed: \(why)"
         case .outOfRange(let what): "out of range: \(what)"
         case .storage(let what): "storage: \(what)"
         }
@@ -316,6 +326,8 @@ public struct TorrentStatus: Sendable, Equatable {
     /// pex, lsd, magnet, incoming), connected or not.
     public let peersLearned: [String: Int]
     public let lastError: String?
+    /// Why the torrent failed for good (its metadata was refused); nil while it has not.
+    public let failure: String?
     /// Why the torrent moves or not: how it can find peers, who wants its data, who chokes us.
     public let activity: TorrentActivity
     /// Each connected peer, for `memofs status --peers`.

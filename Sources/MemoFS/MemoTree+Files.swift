@@ -52,6 +52,11 @@ extension MemoTree {
                               backingFile: Self.verifiedBacking(await torrent.verifiedFilePath(index), length: file.length))
         case .droppedTorrent:
             throw FUSEError.busy
+        case .failedShare(let hash):
+            // Nothing to read, ever: the reason is in `user.memofs.error` and `memofs status`.
+            let failure = await session.torrent(hash)?.metadataFailure
+            logger.info("open of a failed share: \(failure ?? "removed")")
+            throw FUSEError.io
         case .root, .local, .shared, .torrentFolder:
             throw FUSEError.isDirectory
         }

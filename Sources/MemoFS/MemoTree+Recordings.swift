@@ -90,8 +90,10 @@ extension MemoTree {
             if let torrent = recording?.torrent { try? await session.remove(torrent.infoHash, deleteFiles: false) }
         case .shared:
             guard let (torrent, info) = try await sharedTorrent(named: name) else { throw FUSEError.notFound }
-            guard info.isSingleFile else { throw FUSEError.isDirectory }
+            // A failed share is a file with nothing on disk: `rm` removes it as any other.
+            guard info?.isSingleFile ?? true else { throw FUSEError.isDirectory }
             try await session.remove(torrent.infoHash, deleteFiles: true)
+            inodes.retire(.failedShare(torrent.infoHash))
         case .torrentFolder(let hash, let path):
             guard let info = await session.torrent(hash)?.torrentInfo,
                   let index = info.files.firstIndex(where: { Array($0.path.dropFirst()) == path + [name] }) else {
@@ -109,7 +111,7 @@ extension MemoTree {
         switch parentNode {
         case .shared:
             guard let (torrent, info) = try await sharedTorrent(named: name) else { throw FUSEError.notFound }
-            guard !info.isSingleFile else { throw FUSEError.notDirectory }
+            guard let info, !info.isSingleFile else { throw FUSEError.notDirectory }
             guard folderIsEmpty(.torrentFolder(torrent.infoHash, []), info: info) else { throw FUSEError.notEmpty }
             try await session.remove(torrent.infoHash, deleteFiles: true)
         case .torrentFolder(let hash, let path):
@@ -153,6 +155,10 @@ extension MemoTree {
     static let infoHashAttribute = "user.memofs.infohash"
     static let magnetAttribute = "user.memofs.magnet"
     static let progressAttribute = "user.memofs.progress"
+    /// A share's state, as `memofs status` says it (downloading, choked, failed, …).
+    static let stateAttribute = "user.memofs.state"
+    /// A share's last error: why it failed, or the last peer banned; only while there is one.
+    static let errorAttribute = "user.memofs.error"
 
     func extendedAttributeNames(of inode: UInt64) async throws -> [String] {
         guard let node = inodes.node(inode) else { throw FUSEError.notFound }
@@ -161,8 +167,12 @@ extension MemoTree {
             var names = Self.diskAttributeNames(localPath(name))
             if recordings[name]?.torrent != nil { names += [Self.infoHashAttribute, Self.magnetAttribute, Self.progressAttribute] }
             return names
-        case .torrentFile, .torrentFolder:
-            return [Self.infoHashAttribute, Self.magnetAttribute, Self.progressAttribute, Self.pinAttribute]
+        case .torrentFile(let hash, _), .torrentFolder(let hash, _):
+            let hasError = await shareError(session.torrent(hash)) != nil
+            return [Self.infoHashAttribute, Self.magnetAttribute, Self.progressAttribute, Self.pinAttribute, Self.stateAttribute]
+                + (hasError ? [Self.errorAttribute] : [])
+        case .failedShare:
+            return [Self.infoHashAttribute, Self.magnetAttribute, Self.stateAttribute, Self.errorAttribute]
         default:
             return []
         }
@@ -177,7 +187,7 @@ extension MemoTree {
                 return try FilePath(localPath(name)).extendedAttribute(attribute)
             }
             torrent = recordings[name]?.torrent
-        case .torrentFile(let hash, _), .torrentFolder(let hash, _):
+        case .torrentFile(let hash, _), .torrentFolder(let hash, _), .failedShare(let hash):
             torrent = await session.torrent(hash)
         default:
             torrent = nil
@@ -186,6 +196,12 @@ extension MemoTree {
         switch attribute {
         case Self.infoHashAttribute:
             return Array(torrent.infoHash.hex.utf8)
+        case Self.stateAttribute where torrent.root != configuration.localFolder:
+            let status = if let latest = torrent.latestStatus { latest } else { await torrent.status }
+            return Array(ShareActivity.assess(ShareFacts(status)).state.utf8)
+        case Self.errorAttribute where torrent.root != configuration.localFolder:
+            guard let error = await shareError(torrent) else { throw FUSEError.noAttribute }
+            return Array(error.utf8)
         case Self.pinAttribute where torrent.root != configuration.localFolder:
             return Array((await torrent.isDownloadingWhole ? "1" : "0").utf8)
         case Self.magnetAttribute:
@@ -201,6 +217,13 @@ extension MemoTree {
         default:
             throw FUSEError.noAttribute
         }
+    }
+
+    /// Why a share failed, else its last error; nil when it has none.
+    func shareError(_ torrent: Torrent?) async -> String? {
+        guard let torrent else { return nil }
+        if let failure = await torrent.metadataFailure { return failure }
+        return await torrent.lastError
     }
 
     func setExtendedAttribute(of inode: UInt64, name attribute: String, value: [UInt8], flags: Int32) async throws {

@@ -140,7 +140,7 @@ public actor MemoTree {
                 node = .droppedTorrent(name)
             } else {
                 guard let (torrent, info) = try await sharedTorrent(named: name) else { throw FUSEError.notFound }
-                node = info.isSingleFile ? .torrentFile(torrent.infoHash, 0) : .torrentFolder(torrent.infoHash, [])
+                node = Self.shareNode(torrent, info)
             }
         case .torrentFolder(let hash, let path):
             guard let info = await session.torrent(hash)?.torrentInfo else { throw FUSEError.notFound }
@@ -210,6 +210,9 @@ public actor MemoTree {
             let present = await torrent.verifiedBytes(inFile: index)
             return FileAttributes(inode: inode, kind: .file, permissions: 0o444, size: UInt64(file.length),
                                   blocks: UInt64((present + 511) / 512), modified: await torrentDate(torrent))
+        case .failedShare(let hash):
+            guard let torrent = await session.torrent(hash) else { throw FUSEError.notFound }
+            return FileAttributes(inode: inode, kind: .file, permissions: 0o444, size: 0, modified: await torrentDate(torrent))
         case .droppedTorrent(let name):
             let size = handles.values.compactMap { handle -> Int? in
                 if case .dropped(name, let bytes) = handle { return bytes.count }
@@ -245,7 +248,7 @@ public actor MemoTree {
         case .shared:
             var entries = [DirectoryEntry(name: ".add", inode: 4, kind: .file)]
             for (name, torrent, info) in await sharedTorrents() {
-                let child: Node = info.isSingleFile ? .torrentFile(torrent.infoHash, 0) : .torrentFolder(torrent.infoHash, [])
+                let child = Self.shareNode(torrent, info)
                 if hidden.contains(child) { continue }
                 entries.append(await listed(name, child))
             }
@@ -294,21 +297,27 @@ public actor MemoTree {
         return true
     }
 
-    /// The torrents shown in `shared/` (metadata known), with unique names: a second
+    /// The torrents shown in `shared/`, with unique names: those whose metadata is known,
+    /// and those whose metadata was refused (info nil: ``Node/failedShare(_:)``), named
+    /// after their magnet's `dn` or, when that is no file name, their info hash. A second
     /// torrent with a taken name gets " (2)", in the order of their info hashes.
-    func sharedTorrents() async -> [(String, Torrent, TorrentInfo)] {
-        var found: [(Torrent, TorrentInfo)] = []
+    func sharedTorrents() async -> [(String, Torrent, TorrentInfo?)] {
+        var found: [(name: String, torrent: Torrent, info: TorrentInfo?)] = []
         for torrent in await session.allTorrents where torrent.root != configuration.localFolder {
-            if let info = await torrent.torrentInfo { found.append((torrent, info)) }
+            if let info = await torrent.torrentInfo {
+                found.append((info.name, torrent, info))
+            } else if await torrent.metadataFailure != nil {
+                found.append((Self.fileName(await torrent.name, or: torrent.infoHash.hex), torrent, nil))
+            }
         }
-        found.sort { ($0.1.name, $0.0.infoHash.hex) < ($1.1.name, $1.0.infoHash.hex) }
+        found.sort { ($0.name, $0.torrent.infoHash.hex) < ($1.name, $1.torrent.infoHash.hex) }
         var taken = Set<String>()
-        var result: [(String, Torrent, TorrentInfo)] = []
-        for (torrent, info) in found {
-            var name = info.name
+        var result: [(String, Torrent, TorrentInfo?)] = []
+        for (shown, torrent, info) in found {
+            var name = shown
             var counter = 2
             while taken.contains(name) || name == ".add" {
-                name = "\(info.name) (\(counter))"
+                name = "\(shown) (\(counter))"
                 counter += 1
             }
             taken.insert(name)
@@ -317,7 +326,20 @@ public actor MemoTree {
         return result
     }
 
-    func sharedTorrent(named name: String) async throws -> (Torrent, TorrentInfo)? {
+    /// `name` if it can be a file's name (a magnet's `dn` is any text), else `fallback`.
+    static func fileName(_ name: String, or fallback: String) -> String {
+        let usable = !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
+            && name.utf8.count <= 255
+        return usable ? name : fallback
+    }
+
+    /// The node a share in `shared/` is: its one file, its folder, or a failed share.
+    static func shareNode(_ torrent: Torrent, _ info: TorrentInfo?) -> Node {
+        guard let info else { return .failedShare(torrent.infoHash) }
+        return info.isSingleFile ? .torrentFile(torrent.infoHash, 0) : .torrentFolder(torrent.infoHash, [])
+    }
+
+    func sharedTorrent(named name: String) async throws -> (Torrent, TorrentInfo?)? {
         for (shown, torrent, info) in await sharedTorrents() where shown == name { return (torrent, info) }
         return nil
     }

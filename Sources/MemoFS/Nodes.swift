@@ -18,6 +18,9 @@ enum Node: Hashable, Sendable {
     case torrentFile(InfoHash, Int)
     /// A `.torrent` being dropped into `shared/`, by name, until it is closed and added.
     case droppedTorrent(String)
+    /// A shared torrent whose metadata was refused (unsafe names, say): an empty file that
+    /// cannot be opened, the reason in its xattrs and in `memofs status`, gone with `rm`.
+    case failedShare(InfoHash)
 }
 
 /// Inode numbers both ways.

@@ -3,6 +3,8 @@ import Engine
 /// The few facts about a shared torrent that decide what `memofs status` says it is doing.
 public struct ShareFacts: Sendable, Equatable {
     public var hasMetadata = true
+    /// Why the torrent failed for good (its metadata was refused); nil while it has not.
+    public var failure: String?
     public var complete = false
     public var peers = 0
     public var trackers = 0
@@ -24,6 +26,7 @@ public struct ShareFacts: Sendable, Equatable {
 
     public init(_ status: TorrentStatus) {
         hasMetadata = status.hasMetadata
+        failure = status.failure
         complete = status.hasMetadata && status.verifiedPieces == status.pieceCount
         peers = status.peers
         trackers = status.activity.trackers
@@ -52,7 +55,7 @@ public struct ShareFacts: Sendable, Equatable {
 /// What a shared torrent is doing, in a word or two, and, when that alone does not say
 /// why nothing moves, a sentence that says why and what to do.
 ///
-/// The first that holds wins: complete; disk full (or another storage error); no way to find peers; waiting for
+/// The first that holds wins: failed (its metadata refused); complete; disk full (or another storage error); no way to find peers; waiting for
 /// metadata; idle (nothing wants its data: shared files are fetched when read); looking
 /// for peers; waiting for peers (none connected has what is wanted); choked (every peer
 /// that has it chokes us); downloading.
@@ -61,6 +64,11 @@ public struct ShareActivity: Sendable, Equatable {
     public let reason: String?
 
     public static func assess(_ facts: ShareFacts) -> ShareActivity {
+        // The failure itself is the item's error (and the share's `user.memofs.error`).
+        if facts.failure != nil {
+            return ShareActivity(state: "failed", reason: "its metadata was refused, so nothing of it can be read: "
+                                 + "remove it with rm in shared/")
+        }
         if facts.complete { return ShareActivity(state: "complete", reason: nil) }
         if let fault = facts.storageFault {
             let available = fault.availableBytes.map { ", \(StatusText.size($0)) available" } ?? ""

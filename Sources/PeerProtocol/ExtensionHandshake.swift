@@ -12,9 +12,8 @@ import Bencode
 /// - "m" entries whose name is not UTF-8 are skipped (no extension we know has such a name);
 /// - every other field is optional: a missing, wrong-typed or out-of-range
 ///   value reads as absent, and unknown keys are ignored. In particular a
-///   `metadata_size` outside `1...maxMetadataSize` reads as absent: the peer
-///   may still be useful for piece data, and we just will not fetch metadata
-///   from it.
+///   `metadata_size` outside `1...maxMetadataSize` reads as absent (one above it
+///   is kept apart, `oversizedMetadataSize`, for the engine to judge).
 public struct ExtensionHandshake: Equatable, Sendable {
     /// The largest info dictionary memofs will fetch from peers (BEP 9): 16 MiB,
     /// several times the largest real torrents' metadata.
@@ -34,6 +33,11 @@ public struct ExtensionHandshake: Equatable, Sendable {
     public var requestQueueLength: Int?
     /// "metadata_size" (BEP 9): the size of the info dictionary, when the peer has it.
     public var metadataSize: Int?
+    /// A "metadata_size" above ``maxMetadataSize``, as the peer said it (`metadataSize` is
+    /// then absent): kept so the engine can tell a peer that claims a 500 MB info
+    /// dictionary (which would never be fetched, the peer sitting there doing nothing)
+    /// from one that has none, and cut it off.
+    public var oversizedMetadataSize: Int64?
     /// "yourip": our address as the peer sees it, 4 (IPv4) or 16 (IPv6) bytes.
     public var yourIP: [UInt8]?
 
@@ -101,6 +105,7 @@ public struct ExtensionHandshake: Equatable, Sendable {
         self.metadataSize = value["metadata_size"]?.integer.flatMap {
             $0 >= 1 && $0 <= Int64(Self.maxMetadataSize) ? Int($0) : nil
         }
+        self.oversizedMetadataSize = value["metadata_size"]?.integer.flatMap { $0 > Int64(Self.maxMetadataSize) ? $0 : nil }
         self.yourIP = value["yourip"]?.bytes.flatMap { $0.count == 4 || $0.count == 16 ? $0 : nil }
     }
 

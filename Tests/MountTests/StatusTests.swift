@@ -255,6 +255,9 @@ struct StatusLogicTests {
         #expect(ShareActivity.assess(facts { $0.peers = 0; $0.dhtEnabled = false; $0.knownAddresses = 1 }).reason
                 == "no peer connected; trying 1 known address")
         #expect(ShareActivity.assess(facts { $0.peers = 0; $0.hasMetadata = false }).state == "waiting for metadata")
+        // Refused metadata wins over everything, a way to find peers or not.
+        let failed = ShareActivity.assess(facts { $0.peers = 0; $0.dhtEnabled = false; $0.hasMetadata = false; $0.failure = "unsafe" })
+        #expect(failed.state == "failed" && failed.reason?.contains("rm") == true)
         // Nothing wanted: idle, with or without peers; open but not read is idle too.
         #expect(ShareActivity.assess(facts { $0.missingWantedBytes = 0 }).state == "idle")
         #expect(ShareActivity.assess(facts { $0.missingWantedBytes = 0; $0.peers = 0 }).state == "idle")

@@ -50,7 +50,7 @@ import Testing
         "d1:pi0ee", "d1:pi65536ee", "d1:pi-1ee", "d1:p4:6881e",              // port
         "d1:vi5ee",                                                          // client
         "d4:reqqi0ee", "d4:reqqi-5ee", "d4:reqq3:500e",                      // request queue
-        "d13:metadata_sizei0ee", "d13:metadata_sizei-1ee", "d13:metadata_sizei16777217ee", "d13:metadata_size1:5e",
+        "d13:metadata_sizei0ee", "d13:metadata_sizei-1ee", "d13:metadata_size1:5e",
         "d6:yourip5:abcdee", "d6:youripi1ee", "d6:yourip0:e",                // yourip
         "d3:fool1:xee", "d1:xd1:ai1eee",                                     // unknown keys
     ])
@@ -66,6 +66,16 @@ import Testing
     @Test func largestMetadataSizeIsKept() throws {
         let handshake = try ExtensionHandshake(decoding: Array("d13:metadata_sizei16777216ee".utf8))
         #expect(handshake.metadataSize == ExtensionHandshake.maxMetadataSize)
+    }
+
+    /// A size past the limit is no size to fetch, but is kept apart: the engine bans the
+    /// peer that says it (it would sit there forever, never asked for anything).
+    @Test func aMetadataSizePastTheLimitIsKeptApart() throws {
+        let handshake = try ExtensionHandshake(decoding: Array("d13:metadata_sizei524288000ee".utf8))
+        #expect(handshake.metadataSize == nil)
+        #expect(handshake.oversizedMetadataSize == 524_288_000)
+        #expect(try ExtensionHandshake(decoding: Array("d13:metadata_sizei16777217ee".utf8)).oversizedMetadataSize == 16_777_217)
+        #expect(try ExtensionHandshake(decoding: Array("d13:metadata_sizei16777216ee".utf8)).oversizedMetadataSize == nil)
     }
 
     @Test func nonUTF8ClientIsReadLossily() throws {

@@ -17,6 +17,21 @@ then misbehaves in one of several ways (--mode):
               {"event":"rejected"} when it decides to)
   never-unchoke  has every piece and never unchokes: every request waits
 
+Peers that lie or stall (each prints {"event":"request"} at the first request it
+gets and {"event":"closed","seconds":S,"client":C} when the connection ends, S after it
+began; C is the peer id's first 8 bytes, "-MF0100-" for memofs: a seeder that learned
+of the liar through memofs's PEX connects too, and leaves at once, both being seeds):
+  wrong-length   answers every request with a block one byte short
+  unrequested    answers every request with a block of another piece, never asked for
+  stall          unchokes, takes every request and answers none (keep-alives only)
+  reject-all     fast extension: rejects every request at once
+  choke-storm    unchokes and chokes again every 20 ms, sends no block
+  huge-metadata  says metadata_size 500 MB in its extension handshake, then idles
+  never-metadata says ut_metadata and a metadata_size (a wrong one: 5 MiB), answers no
+                 request for it
+  unsafe-metadata  serves, by ut_metadata, an info dictionary of its own whose file is
+                 named "../escape" (no --torrent: its info hash is in the ready event)
+
 Listens on --listen (host:port, port 0 picks one), prints {"event":"ready","port":N},
 serves connections until stdin closes or --lifetime passes. Loopback only.
 """
@@ -131,19 +146,122 @@ def serve_like_transmission(conn, content, piece_length):
         closed.set()
 
 
-def serve(conn, info_hash, num_pieces, mode, leaves, content, piece_length):
+LIARS = ("wrong-length", "unrequested", "stall", "reject-all", "choke-storm", "huge-metadata", "never-metadata",
+         "unsafe-metadata")
+METADATA_ID = 3  # the id we ask ut_metadata messages to be sent to us with
+
+
+def unsafe_info():
+    """A single-file info dictionary named "../escape": what a torrent that tries to write
+    outside its folder looks like. Bencoded by hand (keys in order), with its SHA-1."""
+    length = 40000
+    pieces = os.urandom(20 * ((length + 16383) // 16384))
+    name = b"../escape"
+    raw = (b"d6:lengthi%de4:name%d:%s12:piece lengthi16384e6:pieces%d:" % (length, len(name), name, len(pieces))
+           + pieces + b"e")
+    return raw, hashlib.sha1(raw).digest()
+
+
+def serve_liar(conn, mode, num_pieces, metadata, client):
+    """The peers that lie or stall (LIARS): connected, they misbehave until memofs drops
+    them; says how long that took."""
+    started = time.monotonic()
+    send_lock = threading.Lock()
+    closed = threading.Event()
+    asked = threading.Event()
+
+    def send(data):
+        with send_lock:
+            conn.sendall(data)
+
+    def background(every, message):
+        def run():
+            try:
+                while not closed.is_set():
+                    time.sleep(every)
+                    if not closed.is_set():
+                        send(message())
+            except OSError:
+                pass
+        threading.Thread(target=run, daemon=True).start()
+
+    if mode in ("huge-metadata", "never-metadata", "unsafe-metadata"):
+        size = {"huge-metadata": 500 << 20, "never-metadata": 5 << 20}.get(mode, len(metadata))
+        extended = b"d1:md11:ut_metadatai%dee13:metadata_sizei%dee" % (METADATA_ID, size)
+        send(struct.pack(">IBB", 2 + len(extended), 20, 0) + extended)
+    if mode in ("stall", "huge-metadata", "never-metadata"):
+        background(1, lambda: struct.pack(">I", 0))  # keep-alives: never silent
+    if mode not in ("huge-metadata", "never-metadata", "unsafe-metadata"):
+        send(struct.pack(">IB", 1, 1))  # unchoke
+    if mode == "choke-storm":
+        state = [1]
+
+        def flip():
+            state[0] ^= 1
+            return struct.pack(">IB", 1, 1 - state[0])  # choke (0), then unchoke (1), ...
+        background(0.02, flip)
+    their_metadata_id = None
     try:
-        conn.settimeout(30)
+        while True:
+            length = struct.unpack(">I", read_exact(conn, 4))[0]
+            if length == 0:
+                continue
+            body = read_exact(conn, length)
+            if body[0] == 20 and body[1] == 0:
+                handshake = lt.bdecode(body[2:]) or {}
+                their_metadata_id = (handshake.get(b"m") or {}).get(b"ut_metadata")
+                continue
+            if body[0] == 20 and body[1] == METADATA_ID and mode == "unsafe-metadata" and their_metadata_id:
+                request = lt.bdecode(body[2:])
+                piece = request.get(b"piece", 0)
+                chunk = metadata[piece * 16384:(piece + 1) * 16384]
+                header = lt.bencode({b"msg_type": 1, b"piece": piece, b"total_size": len(metadata)})
+                send(struct.pack(">IBB", 2 + len(header) + len(chunk), 20, their_metadata_id) + header + chunk)
+                continue
+            if body[0] != 6:
+                continue
+            if not asked.is_set():
+                asked.set()
+                say(event="request", seconds=round(time.monotonic() - started, 3), client=client)
+            piece, begin, size = struct.unpack(">III", body[1:13])
+            if mode == "wrong-length":
+                block = os.urandom(size - 1)
+            elif mode == "unrequested":
+                # A block of a piece far from this one (never the short last piece): on the
+                # 16 KiB grid, inside the torrent, and not asked for.
+                last = num_pieces - 1
+                piece = (piece + num_pieces // 2) % last if last > 1 else piece
+                block = os.urandom(size)
+            elif mode == "reject-all":
+                send(struct.pack(">IB", 13, 16) + body[1:13])
+                continue
+            else:
+                continue
+            send(struct.pack(">IBII", 9 + len(block), 7, piece, begin) + block)
+    except (OSError, ConnectionError):
+        pass
+    finally:
+        closed.set()
+        say(event="closed", seconds=round(time.monotonic() - started, 3), client=client)
+
+
+def serve(conn, info_hash, num_pieces, mode, leaves, content, piece_length, metadata=b""):
+    try:
+        conn.settimeout(None if mode in LIARS else 30)
         theirs = read_exact(conn, 68)
         if theirs[28:48] != info_hash:
             return
         reserved = bytearray(8)
         if mode in ("bad-hashes", "corrupt-v2"):
             reserved[7] |= 0x10
-        if mode == "reqq-off-by-one":
+        if mode in ("reqq-off-by-one", "reject-all", "huge-metadata", "never-metadata", "unsafe-metadata"):
             reserved[5] |= 0x10  # extension protocol (BEP 10)
+        if mode in ("reqq-off-by-one", "reject-all"):
             reserved[7] |= 0x04  # fast extension (BEP 6)
         conn.sendall(b"\x13BitTorrent protocol" + bytes(reserved) + info_hash + b"-XX0001-" + os.urandom(6).hex().encode())
+        if mode == "unsafe-metadata":
+            serve_liar(conn, mode, num_pieces, metadata, theirs[48:56].decode("latin-1"))
+            return
         bitfield = bytearray(b"\xff" * ((num_pieces + 7) // 8))
         spare = len(bitfield) * 8 - num_pieces
         if spare:
@@ -156,6 +274,9 @@ def serve(conn, info_hash, num_pieces, mode, leaves, content, piece_length):
             # Has everything and never lets anyone have any of it: every request waits.
             while True:
                 read_exact(conn, struct.unpack(">I", read_exact(conn, 4))[0])
+        if mode in LIARS:
+            serve_liar(conn, mode, num_pieces, metadata, theirs[48:56].decode("latin-1"))
+            return
         conn.sendall(struct.pack(">IB", 1, 1))  # unchoke
         if mode == "reqq-off-by-one":
             serve_like_transmission(conn, content, piece_length)
@@ -190,16 +311,22 @@ def serve(conn, info_hash, num_pieces, mode, leaves, content, piece_length):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--torrent", required=True)
+    parser.add_argument("--torrent", help="required but for unsafe-metadata")
     parser.add_argument("--mode", required=True, choices=["corrupt", "lie-length", "lie-block", "huge", "bad-hashes", "corrupt-v2",
-                                                            "reqq-off-by-one", "never-unchoke"])
+                                                            "reqq-off-by-one", "never-unchoke", *LIARS])
     parser.add_argument("--content", help="the torrent's one file, for corrupt-v2's true hashes and reqq-off-by-one's blocks")
     parser.add_argument("--listen", default="127.0.0.3:0")
     parser.add_argument("--lifetime", type=float, default=240)
     args = parser.parse_args()
 
-    info = lt.torrent_info(args.torrent)
-    info_hash = bytes.fromhex(str(info.info_hashes().v1))
+    if args.mode == "unsafe-metadata":
+        metadata, info_hash = unsafe_info()
+        num_pieces, piece_length = 3, 16384
+    else:
+        info = lt.torrent_info(args.torrent)
+        info_hash = bytes.fromhex(str(info.info_hashes().v1))
+        metadata = bytes(info.metadata())
+        num_pieces, piece_length = info.num_pieces(), info.piece_length()
     leaves = []
     data = b""
     if args.content:
@@ -212,7 +339,7 @@ def main():
     server.bind((host, int(port)))
     server.listen(8)
     server.settimeout(0.1)
-    say(event="ready", port=server.getsockname()[1])
+    say(event="ready", port=server.getsockname()[1], infohash=info_hash.hex())
     started = time.monotonic()
     connections = 0
     while time.monotonic() - started < args.lifetime:
@@ -225,8 +352,8 @@ def main():
             continue
         connections += 1
         say(event="connection", count=connections)
-        threading.Thread(target=serve, args=(conn, info_hash, info.num_pieces(), args.mode, leaves, data,
-                                                     info.piece_length()), daemon=True).start()
+        threading.Thread(target=serve, args=(conn, info_hash, num_pieces, args.mode, leaves, data,
+                                             piece_length, metadata), daemon=True).start()
     say(event="exit")
 
 
