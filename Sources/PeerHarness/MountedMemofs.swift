@@ -65,21 +65,8 @@ public final class MountedMemofs: @unchecked Sendable {
     public var daemonLog: String { daemon?.errorOutput ?? "" }
 
     public static func isMounted(_ mountpoint: String) -> Bool {
-        mountTable("/proc/self/mounts").split(separator: "\n")
-            .contains { $0.split(separator: " ").dropFirst().first.map(String.init) == mountpoint }
-    }
-
-    /// A mount table read until two reads in a row agree (at most 10): the kernel hands it out
-    /// a page at a time, and tests mounting and unmounting in parallel can make one read miss
-    /// entries.
-    public static func mountTable(_ path: String = "/proc/self/mountinfo") -> String {
-        var last = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        for _ in 0..<10 {
-            let again = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-            if again == last { break }
-            last = again
-        }
-        return last
+        guard let table = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return false }
+        return table.split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first.map(String.init) == mountpoint }
     }
 
     static func forceUnmount(_ mountpoint: String) {

@@ -64,24 +64,13 @@ func crowdBenchmark(peers: Int, readers: Int) async throws {
                                                    extra: ["--upload-limit", "20000000"])
     defer { seeder.stop() }
     let magnet = "magnet:?xt=urn:btih:\(metainfo.infoHash.hex)&dn=share.bin&x.pe=127.0.0.2:\(port)"
-    try await run(["/bin/sh", "-c", "cat > '\(mount.shared)/.add'"], timeout: 10, input: Data((magnet + "\n").utf8))
-    let file = mount.shared + "/share.bin"
-    let deadline = Date().addingTimeInterval(30)
-    while !FileManager.default.fileExists(atPath: file) {
-        guard Date() < deadline else { throw ChildProcess.Timeout(description: "share.bin not in shared/ after 30 s") }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    let result = try await run(["/usr/bin/python3", supportFolder + "/read_timer.py", file, "--concurrent",
-                                "--count", "\(readers)", "--size", "65536", "--seed", "7"], timeout: 600)
-    let json = try JSONSerialization.jsonObject(with: result.output) as? [String: Any]
-    let latencies = (json?["latencies"] as? [Double] ?? []).sorted()
-    let errors = json?["errors"] as? [String] ?? []
+    let (latencies, errors) = try await concurrentReads(of: "share.bin", magnet: magnet, through: mount,
+                                                        readers: readers, seed: 7)
     let withReaders = residentMegabytes(of: pid)
     let progress = latestProgress(of: crowd)
     let elapsed = Date().timeIntervalSince(started)
     let cpu = cpuSeconds(of: pid) - cpuBefore
     let uploaded = (progress["bytes"] as? Int ?? 0) - uploadedBefore
-    guard !latencies.isEmpty else { throw ChildProcess.Timeout(description: "no read finished: \(result.errors)") }
     func quantile(_ q: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))] }
 
     print(String(format: "peers connected: %d of %d at the start, %d at the end (%d unchoked)", connected, peers,

@@ -29,19 +29,8 @@ func readersBenchmark(readers: Int, rateMB: Int, sizeMiB: Int, rounds: Int) asyn
         let mount = try await MountedMemofs(mountpoint: folder.path + "/mnt-\(round)", dataFolder: folder.path + "/data-\(round)",
                                             extra: ["--no-dht"])
         defer { mount.stop() }
-        try await run(["/bin/sh", "-c", "cat > '\(mount.shared)/.add'"], timeout: 10, input: Data((magnet + "\n").utf8))
-        let file = mount.shared + "/load.bin"
-        let deadline = Date().addingTimeInterval(30)
-        while !FileManager.default.fileExists(atPath: file) {
-            guard Date() < deadline else { throw ChildProcess.Timeout(description: "load.bin not in shared/ after 30 s") }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        let result = try await run(["/usr/bin/python3", supportFolder + "/read_timer.py", file, "--concurrent",
-                                    "--count", "\(readers)", "--size", "65536", "--seed", "\(round)"], timeout: 600)
-        let json = try JSONSerialization.jsonObject(with: result.output) as? [String: Any]
-        let latencies = (json?["latencies"] as? [Double] ?? []).sorted()
-        let errors = json?["errors"] as? [String] ?? []
-        guard !latencies.isEmpty else { throw ChildProcess.Timeout(description: "no read finished: \(result.errors)") }
+        let (latencies, errors) = try await concurrentReads(of: "load.bin", magnet: magnet, through: mount,
+                                                            readers: readers, seed: round)
         func quantile(_ q: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))] }
         p50s.append(quantile(0.5))
         p99s.append(quantile(0.99))
@@ -56,6 +45,26 @@ func readersBenchmark(readers: Int, rateMB: Int, sizeMiB: Int, rounds: Int) asyn
     row("read latency max (s)", maxima, format: "%7.2f")
     row("max / median", ratios, format: "%7.2f")
     row("memofs RSS after the reads (MB)", rss, format: "%7.0f")
+}
+
+/// Adds `magnet` to the mount's `shared/`, waits (30 s at most) for `name` to appear, and
+/// reads it with `readers` 64 KiB reads started at once (read_timer.py --concurrent): the
+/// latencies of those that finished, sorted, and the errors of the others.
+func concurrentReads(of name: String, magnet: String, through mount: MountedMemofs, readers: Int, seed: Int) async throws
+    -> (latencies: [Double], errors: [String]) {
+    try await run(["/bin/sh", "-c", "cat > '\(mount.shared)/.add'"], timeout: 10, input: Data((magnet + "\n").utf8))
+    let file = mount.shared + "/" + name
+    let deadline = Date().addingTimeInterval(30)
+    while !FileManager.default.fileExists(atPath: file) {
+        guard Date() < deadline else { throw ChildProcess.Timeout(description: "\(name) not in shared/ after 30 s") }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    let result = try await run(["/usr/bin/python3", supportFolder + "/read_timer.py", file, "--concurrent",
+                                "--count", "\(readers)", "--size", "65536", "--seed", "\(seed)"], timeout: 600)
+    let json = try JSONSerialization.jsonObject(with: result.output) as? [String: Any]
+    let latencies = (json?["latencies"] as? [Double] ?? []).sorted()
+    guard !latencies.isEmpty else { throw ChildProcess.Timeout(description: "no read finished: \(result.errors)") }
+    return (latencies, json?["errors"] as? [String] ?? [])
 }
 
 /// A process's resident set size in MB (10^6), from /proc.

@@ -13,20 +13,8 @@ struct MountTable {
     let entries: [Entry]
 
     static func current() -> MountTable {
-        MountTable(mountinfo: stableRead("/proc/self/mountinfo"))
-    }
-
-    /// The file read until two reads in a row agree (at most 10): the kernel hands a mount
-    /// table out a page at a time, and a mount or unmount elsewhere between two pages can
-    /// leave entries out of a read (seen while tests mount and unmount in parallel).
-    static func stableRead(_ path: String) -> String {
-        var last = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        for _ in 0..<10 {
-            let again = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-            if again == last { break }
-            last = again
-        }
-        return last
+        let text = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+        return MountTable(mountinfo: text)
     }
 
     /// Each line: "id parent major:minor root mountpoint options [optional fields…] - type source super-options".
